@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DematOperator.Kube.Api;
+using DematOperator.KubeSim.Schema;
+
+namespace DematOperator.KubeSim.Http;
+
+/// <summary>
+/// Server-side printing (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`), which `kubectl get` uses:
+/// a CRD's additionalPrinterColumns, or a few well-known columns for built-ins.
+/// </summary>
+public static class TableRenderer
+{
+    private sealed record Column(string Name, string Type, string JsonPath, int Priority, string Description, string? Format = null);
+
+    public static JsonObject Render(ResourceDefinition def, IEnumerable<JsonObject> objects, string? resourceVersion, string? continueToken, DateTimeOffset now, bool includeColumns = true)
+    {
+        var columns = ColumnsFor(def);
+        var table = new JsonObject
+        {
+            ["kind"] = "Table",
+            ["apiVersion"] = "meta.k8s.io/v1",
+            ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion ?? "", ["continue"] = continueToken },
+        };
+        if (includeColumns)
+            table["columnDefinitions"] = new JsonArray([.. columns.Select(c => (JsonNode)new JsonObject
+            {
+                ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format ?? (c.Name == "Name" ? "name" : ""),
+                ["description"] = c.Description, ["priority"] = c.Priority,
+            })]);
+        var rows = new JsonArray();
+        foreach (var obj in objects)
+        {
+            var cells = new JsonArray();
+            foreach (var c in columns) cells.Add(Cell(obj, c, now));
+            var meta = ObjectMetaAccess.Metadata(obj);
+            rows.Add(new JsonObject
+            {
+                ["cells"] = cells,
+                ["object"] = new JsonObject
+                {
+                    ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = meta.DeepClone(),
+                },
+            });
+        }
+        table["rows"] = rows;
+        return table;
+    }
+
+    private static List<Column> ColumnsFor(ResourceDefinition def)
+    {
+        var cols = new List<Column> { new("Name", "string", ".metadata.name", 0, "Name must be unique within a namespace.", "name") };
+        if (def.IsCustom)
+        {
+            var printer = def.PrinterColumns?.OfType<JsonObject>().ToList() ?? [];
+            foreach (var p in printer)
+                cols.Add(new((string?)p["name"] ?? "", (string?)p["type"] ?? "string", (string?)p["jsonPath"] ?? "",
+                    (int?)p["priority"] ?? 0, (string?)p["description"] ?? "", (string?)p["format"]));
+            if (printer.Count == 0) cols.Add(Age);
+            return cols;
+        }
+        cols.AddRange(def.StorageKey switch
+        {
+            "/namespaces" => [new("Status", "string", ".status.phase", 0, "The status of the namespace"), Age],
+            "/configmaps" => [new("Data", "integer", "#count:.data", 0, "Number of keys"), Age],
+            "/secrets" => [new("Type", "string", ".type", 0, "The type of secret"), new("Data", "integer", "#count:.data", 0, "Number of keys"), Age],
+            "/persistentvolumeclaims" => [new("Status", "string", ".status.phase", 0, "Phase"), new("Volume", "string", ".spec.volumeName", 0, "Bound volume"), Age],
+            "/pods" => [new("Status", "string", ".status.phase", 0, "Phase"), Age],
+            "/services" => [new("Type", "string", ".spec.type", 0, "Type"), new("Cluster-IP", "string", ".spec.clusterIP", 0, "Cluster IP"), Age],
+            "apps/deployments" => [new("Ready", "string", "#ready", 0, "Ready replicas"), new("Up-to-date", "integer", ".status.updatedReplicas", 0, ""), new("Available", "integer", ".status.availableReplicas", 0, ""), Age],
+            "apps/statefulsets" => [new("Ready", "string", "#ready", 0, "Ready replicas"), Age],
+            "coordination.k8s.io/leases" => [new("Holder", "string", ".spec.holderIdentity", 0, "Holder"), Age],
+            "apiextensions.k8s.io/customresourcedefinitions" => [new("Created At", "date", ".metadata.creationTimestamp", 0, "")],
+            "/events" or "events.k8s.io/events" => [new("Type", "string", ".type", 0, ""), new("Reason", "string", ".reason", 0, ""), new("Message", "string", ".message", 0, ""), Age],
+            _ => [Age],
+        });
+        return cols;
+    }
+
+    private static readonly Column Age = new("Age", "date", ".metadata.creationTimestamp", 0, "CreationTimestamp is a timestamp representing the server time when this object was created.");
+
+    private static JsonNode? Cell(JsonObject obj, Column c, DateTimeOffset now)
+    {
+        if (c.JsonPath.StartsWith("#count:", StringComparison.Ordinal))
+            return (JsonPaths.Get(obj, c.JsonPath[7..]) as JsonObject)?.Count ?? 0;
+        if (c.JsonPath == "#ready")
+        {
+            var ready = (long?)JsonPaths.Get(obj, ".status.readyReplicas") ?? 0;
+            var desired = (long?)JsonPaths.Get(obj, ".spec.replicas") ?? 0;
+            return $"{ready}/{desired}";
+        }
+        var value = JsonPaths.Get(obj, c.JsonPath);
+        if (value is null) return c.Type is "integer" or "number" or "boolean" ? null : "";
+        if (c.Type == "date")
+        {
+            return DateTimeOffset.TryParse(value.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+                ? HumanDuration(now - t) : value.ToString();
+        }
+        return value is JsonValue ? value.DeepClone() : value.ToJsonString();
+    }
+
+    /// <summary>kubectl's short age format (`5s`, `3m2s`, `4h`, `12d`).</summary>
+    public static string HumanDuration(TimeSpan d)
+    {
+        if (d < TimeSpan.Zero) d = TimeSpan.Zero;
+        var s = (long)d.TotalSeconds;
+        if (s < 120) return $"{s}s";
+        var m = s / 60;
+        if (m < 10) return s % 60 == 0 ? $"{m}m" : $"{m}m{s % 60}s";
+        if (m < 180) return $"{m}m";
+        var h = m / 60;
+        if (h < 8) return m % 60 == 0 ? $"{h}h" : $"{h}h{m % 60}m";
+        if (h < 48) return $"{h}h";
+        var days = h / 24;
+        if (days < 8) return h % 24 == 0 ? $"{days}d" : $"{days}d{h % 24}h";
+        if (days < 365 * 2) return $"{days}d";
+        return $"{days / 365}y";
+    }
+}

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using DematOperator.Kube.Api;
+using DematOperator.KubeSim;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.KubeSim.Store;
+
+namespace DematOperator.Cli;
+
+/// <summary>`sim`: serve emulated clusters on 127.0.0.1 until SIGINT/SIGTERM.</summary>
+internal static class SimCommand
+{
+    public static Command Build()
+    {
+        var kubeconfigOut = new Option<string>("--kubeconfig-out") { Description = "Where to write the kubeconfig (one context per cluster)", Required = true };
+        var clusters = new Option<string>("--clusters") { Description = "Comma-separated cluster names; the first is the current context", DefaultValueFactory = _ => "sbg,rbx" };
+        var insecure = new Option<bool>("--insecure-http") { Description = "Serve plain HTTP without authentication instead of HTTPS with bearer tokens" };
+        var rbac = new Option<bool>("--rbac") { Description = "Enforce RBAC (Roles and bindings) for every token but the admin's" };
+        var crds = new Option<string[]>("--crds") { Description = "Files or folders of CRD YAML to install in every cluster at start", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("sim", "Run the Kubernetes API emulator (one or more clusters) on 127.0.0.1");
+        command.Options.Add(kubeconfigOut);
+        command.Options.Add(clusters);
+        command.Options.Add(insecure);
+        command.Options.Add(rbac);
+        command.Options.Add(crds);
+        command.SetAction(async (parse, ct) =>
+        {
+            var names = parse.GetValue(clusters)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            await using var host = await SimHost.StartAsync(new SimHostOptions
+            {
+                Clusters = names, InsecureHttp = parse.GetValue(insecure), RbacEnabled = parse.GetValue(rbac),
+            });
+            foreach (var path in parse.GetValue(crds) ?? [])
+                foreach (var server in host.Servers) InstallCrds(server.Cluster, path);
+            var target = Path.GetFullPath(parse.GetValue(kubeconfigOut)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await File.WriteAllTextAsync(target, host.Kubeconfig(), ct);
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            foreach (var s in host.Servers) Console.Error.WriteLine($"cluster {s.Cluster.Name}: {s.Url}");
+            Console.WriteLine("ready");
+            await Console.Out.FlushAsync(ct);
+            try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Installs every CustomResourceDefinition found in a YAML file or a folder of them.</summary>
+    public static int InstallCrds(SimCluster cluster, string path)
+    {
+        var files = Directory.Exists(path)
+            ? (IEnumerable<string>)Directory.EnumerateFiles(path, "*.yaml").Concat(Directory.EnumerateFiles(path, "*.yml")).Order()
+            : new[] { path };
+        var def = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
+        var count = 0;
+        foreach (var file in files)
+            foreach (var obj in YamlDocuments.ParseObjects(File.ReadAllText(file)).Where(o => (string?)o["kind"] == "CustomResourceDefinition"))
+            {
+                try { cluster.Create(RequestContext.System, def, null, obj); count++; }
+                catch (KubeApiException e) when (e.IsAlreadyExists) { }
+            }
+        return count;
+    }
+}
