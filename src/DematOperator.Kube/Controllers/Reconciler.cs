@@ -1,0 +1,21 @@
+namespace DematOperator.Kube.Controllers;
+
+/// <summary>What to reconcile: a namespaced name, never the event that woke us (level-triggered).</summary>
+public readonly record struct ReconcileRequest(string? Namespace, string Name)
+{
+    public override string ToString() => string.IsNullOrEmpty(Namespace) ? Name : $"{Namespace}/{Name}";
+}
+
+public sealed record ReconcileResult(TimeSpan? RequeueAfter = null)
+{
+    public static readonly ReconcileResult Done = new();
+    public static ReconcileResult After(TimeSpan delay) => new(delay);
+}
+
+public interface IReconciler
+{
+    Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct);
+}
+
+/// <summary>An error that retrying cannot fix (bad input): counted, logged, never requeued.</summary>
+public sealed class TerminalReconcileException(string message, Exception? inner = null) : Exception(message, inner);
