@@ -42,7 +42,8 @@ public static class JsonPatch
                 }
                 case "test":
                 {
-                    var actual = Get(doc, path);
+                    // Like the server's json-patch library, a missing path tests equal to null.
+                    var actual = TryGet(doc, path, out var found) ? found : null;
                     if (!JsonNode.DeepEquals(actual, op["value"]))
                         throw new PatchException($"testing value {path} failed", isTestFailure: true);
                     break;
@@ -61,6 +62,12 @@ public static class JsonPatch
         if (pointer.Length == 0) return [];
         if (pointer[0] != '/') throw new PatchException($"JSON pointer must start with '/': {pointer}");
         return pointer[1..].Split('/').Select(t => t.Replace("~1", "/").Replace("~0", "~")).ToList();
+    }
+
+    public static bool TryGet(JsonNode? doc, string pointer, out JsonNode? value)
+    {
+        try { value = Get(doc, pointer); return true; }
+        catch (PatchException) { value = null; return false; }
     }
 
     public static JsonNode? Get(JsonNode? doc, string pointer)

@@ -147,10 +147,10 @@ public static class SchemaValidator
                         if (name is not null && !o.ContainsKey(name))
                             causes.Add(new("FieldValueRequired", "Required value", Join(path, name)));
                     }
-                if (schema["minProperties"] is { } minP && o.Count < (long)minP)
-                    causes.Add(new("FieldValueInvalid", $"Invalid value: {o.Count}: {path} in body should have at least {(long)minP} properties", path));
-                if (schema["maxProperties"] is { } maxP && o.Count > (long)maxP)
-                    causes.Add(new("FieldValueTooMany", $"Too many: {o.Count}: must have at most {(long)maxP} items", path));
+                if (schema["minProperties"] is { } minP && o.Count < Num(minP))
+                    causes.Add(new("FieldValueInvalid", $"Invalid value: {o.Count}: {path} in body should have at least {Num(minP)} properties", path));
+                if (schema["maxProperties"] is { } maxP && o.Count > Num(maxP))
+                    causes.Add(new("FieldValueTooMany", $"Too many: {o.Count}: must have at most {Num(maxP)} items", path));
                 var props = schema["properties"] as JsonObject;
                 foreach (var (name, child) in o)
                 {
@@ -159,10 +159,10 @@ public static class SchemaValidator
                 }
                 break;
             case JsonArray a:
-                if (schema["minItems"] is { } minI && a.Count < (long)minI)
-                    causes.Add(new("FieldValueInvalid", $"Invalid value: {a.Count}: {path} in body should have at least {(long)minI} items", path));
-                if (schema["maxItems"] is { } maxI && a.Count > (long)maxI)
-                    causes.Add(new("FieldValueTooMany", $"Too many: {a.Count}: must have at most {(long)maxI} items", path));
+                if (schema["minItems"] is { } minI && a.Count < Num(minI))
+                    causes.Add(new("FieldValueInvalid", $"Invalid value: {a.Count}: {path} in body should have at least {Num(minI)} items", path));
+                if (schema["maxItems"] is { } maxI && a.Count > Num(maxI))
+                    causes.Add(new("FieldValueTooMany", $"Too many: {a.Count}: must have at most {Num(maxI)} items", path));
                 if (IsTrue(schema, "uniqueItems") || (string?)schema["x-kubernetes-list-type"] == "set")
                     for (var i = 0; i < a.Count; i++)
                         for (var j = 0; j < i; j++)
@@ -173,30 +173,30 @@ public static class SchemaValidator
                 break;
             case JsonValue v when actual == "string":
                 var s = v.GetValue<string>();
-                if (schema["maxLength"] is { } maxL && s.Length > (long)maxL)
-                    causes.Add(new("FieldValueTooLong", $"Too long: may not be more than {(long)maxL} bytes", path));
-                if (schema["minLength"] is { } minL && s.Length < (long)minL)
-                    causes.Add(new("FieldValueInvalid", $"Invalid value: \"{s}\": {path} in body should be at least {(long)minL} chars long", path));
+                if (schema["maxLength"] is { } maxL && s.Length > Num(maxL))
+                    causes.Add(new("FieldValueTooLong", $"Too long: may not be more than {Num(maxL)} bytes", path));
+                if (schema["minLength"] is { } minL && s.Length < Num(minL))
+                    causes.Add(new("FieldValueInvalid", $"Invalid value: \"{s}\": {path} in body should be at least {Num(minL)} chars long", path));
                 if ((string?)schema["pattern"] is { } pattern && !SafeMatch(s, pattern))
                     causes.Add(new("FieldValueInvalid", $"Invalid value: \"{s}\": {path} in body should match '{pattern}'", path));
                 if ((string?)schema["format"] is { } format && !FormatMatches(format, s))
                     causes.Add(new("FieldValueInvalid", $"Invalid value: \"{s}\": {path} in body must be of type {format}: \"{s}\"", path));
                 break;
             case JsonValue v when actual is "integer" or "number":
-                var d = v.GetValue<double>();
+                var d = Num(v);
                 if (schema["minimum"] is { } min)
                 {
                     var excl = IsTrue(schema, "exclusiveMinimum");
-                    if (excl ? d <= (double)min : d < (double)min)
+                    if (excl ? d <= Num(min) : d < Num(min))
                         causes.Add(new("FieldValueInvalid", $"Invalid value: {Render(v)}: {path} in body should be greater than {(excl ? "" : "or equal to ")}{Render(min)}", path));
                 }
                 if (schema["maximum"] is { } max)
                 {
                     var excl = IsTrue(schema, "exclusiveMaximum");
-                    if (excl ? d >= (double)max : d > (double)max)
+                    if (excl ? d >= Num(max) : d > Num(max))
                         causes.Add(new("FieldValueInvalid", $"Invalid value: {Render(v)}: {path} in body should be less than {(excl ? "" : "or equal to ")}{Render(max)}", path));
                 }
-                if (schema["multipleOf"] is { } mult && (double)mult != 0 && Math.Abs(d / (double)mult - Math.Round(d / (double)mult)) > 1e-9)
+                if (schema["multipleOf"] is { } mult && Num(mult) != 0 && Math.Abs(d / Num(mult) - Math.Round(d / Num(mult))) > 1e-9)
                     causes.Add(new("FieldValueInvalid", $"Invalid value: {Render(v)}: {path} in body should be a multiple of {Render(mult)}", path));
                 break;
         }
@@ -276,6 +276,9 @@ public static class SchemaValidator
                             if (sub[forbidden] is not null)
                                 causes.Add(new("FieldValueForbidden", "Forbidden: must be undefined to be structural", $"{path}.{junctor}[{i}].{forbidden}"));
     }
+
+    /// <summary>Numbers from parsed JSON and from in-memory nodes (int, long, double) alike.</summary>
+    private static double Num(JsonNode n) => double.Parse(n.ToJsonString(), CultureInfo.InvariantCulture);
 
     private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
     private static bool IsTrue(JsonObject schema, string key) => schema[key] is JsonValue v && v.TryGetValue<bool>(out var b) && b;

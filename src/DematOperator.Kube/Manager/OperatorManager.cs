@@ -1,0 +1,120 @@
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Controllers;
+using DematOperator.Kube.Health;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.LeaderElection;
+using DematOperator.Kube.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DematOperator.Kube.Manager;
+
+public sealed class ManagerOptions
+{
+    public LeaderElectionOptions? LeaderElection { get; init; }
+    /// <summary>Liveness fails when an informer has been disconnected longer than this.</summary>
+    public TimeSpan WatchDeadAfter { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Raised when this replica loses the lease: like controller-runtime, the process should exit and restart.</summary>
+public sealed class LeaderElectionLostException() : Exception("leader election lost");
+
+/// <summary>
+/// controller-runtime's manager: starts the informers at once (so a standby replica has warm caches), and the
+/// controllers only while this replica holds the lease. Losing the lease stops every reconciler at once.
+/// Provides the readiness (caches synced) and liveness (no watch dead too long) checks.
+/// </summary>
+public sealed class OperatorManager
+{
+    private readonly ManagerOptions _options;
+    private readonly ILogger _log;
+    private readonly ILoggerFactory _loggers;
+    private readonly List<IInformer> _informers = [];
+    private readonly List<Controller> _controllers = [];
+    private readonly List<(string Name, Func<CancellationToken, Task> Run, bool NeedLeader)> _runnables = [];
+    private readonly TimeProvider _time;
+
+    public OperatorManager(KubeClient client, MetricsRegistry metrics, ManagerOptions? options = null, ILoggerFactory? loggers = null)
+    {
+        Client = client;
+        Metrics = metrics;
+        _options = options ?? new ManagerOptions();
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        _log = _loggers.CreateLogger<OperatorManager>();
+        _time = client.Time;
+        if (_options.LeaderElection is { } le) Elector = new LeaderElector(client, le, metrics, _loggers);
+        Healthz = new HealthEndpoint([new HealthCheck("ping", () => null), new HealthCheck("informers", WatchesAlive)]);
+        Readyz = new HealthEndpoint([new HealthCheck("ping", () => null), new HealthCheck("informers-synced", CachesSynced)]);
+    }
+
+    public KubeClient Client { get; }
+    public MetricsRegistry Metrics { get; }
+    public LeaderElector? Elector { get; }
+    public HealthEndpoint Healthz { get; }
+    public HealthEndpoint Readyz { get; }
+    public bool IsLeading => Elector?.IsLeader ?? true;
+    public IReadOnlyList<Controller> Controllers => _controllers;
+
+    public Informer<T> AddInformer<T>(Informer<T> informer) where T : Api.KubeObject
+    {
+        _informers.Add(informer);
+        return informer;
+    }
+
+    public void AddInformer(IInformer informer) => _informers.Add(informer);
+    public void AddController(Controller controller) => _controllers.Add(controller);
+    public void AddRunnable(string name, Func<CancellationToken, Task> run, bool needLeaderElection) => _runnables.Add((name, run, needLeaderElection));
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var informers = _informers.Select(i => Task.Run(() => i.RunAsync(stop.Token), CancellationToken.None)).ToList();
+        var always = _controllers.Where(c => !c.NeedLeaderElection).Select(c => Task.Run(() => c.RunAsync(stop.Token), CancellationToken.None))
+            .Concat(_runnables.Where(r => !r.NeedLeader).Select(r => Task.Run(() => r.Run(stop.Token), CancellationToken.None))).ToList();
+        try
+        {
+            if (Elector is null) await RunLeaderWorkAsync(stop.Token);
+            else
+            {
+                await Elector.RunAsync(RunLeaderWorkAsync, stop.Token);
+                if (!ct.IsCancellationRequested) throw new LeaderElectionLostException();
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await Quietly(informers.Concat(always));
+        }
+    }
+
+    private async Task RunLeaderWorkAsync(CancellationToken leading)
+    {
+        _log.LogInformation("leading: starting {Count} controller(s)", _controllers.Count(c => c.NeedLeaderElection));
+        var tasks = _controllers.Where(c => c.NeedLeaderElection).Select(c => Task.Run(() => c.RunAsync(leading), CancellationToken.None))
+            .Concat(_runnables.Where(r => r.NeedLeader).Select(r => Task.Run(() => r.Run(leading), CancellationToken.None))).ToList();
+        await Quietly(tasks);
+    }
+
+    private async Task Quietly(IEnumerable<Task> tasks)
+    {
+        foreach (var t in tasks)
+        {
+            try { await t; }
+            catch (OperationCanceledException) { }
+            catch (Exception e) { _log.LogError(e, "a manager task failed"); }
+        }
+    }
+
+    private string? CachesSynced()
+    {
+        var pending = _informers.Where(i => !i.HasSynced).Select(i => i.Description).ToList();
+        return pending.Count == 0 ? null : $"not synced: {string.Join(", ", pending)}";
+    }
+
+    private string? WatchesAlive()
+    {
+        var now = _time.GetUtcNow();
+        var dead = _informers.Where(i => i.DisconnectedSince is { } since && now - since > _options.WatchDeadAfter).Select(i => i.Description).ToList();
+        return dead.Count == 0 ? null : $"disconnected for more than {_options.WatchDeadAfter}: {string.Join(", ", dead)}";
+    }
+}

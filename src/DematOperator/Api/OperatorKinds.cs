@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+using DematOperator.Backups;
+using DematOperator.Certificates;
+using DematOperator.Drills;
+using DematOperator.Kube.Api;
+using DematOperator.ServiceLevels;
+
+namespace DematOperator.Api;
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(KubeTimeConverter)])]
+[JsonSerializable(typeof(BackupPolicy))]
+[JsonSerializable(typeof(ObjectList<BackupPolicy>))]
+[JsonSerializable(typeof(PraDrill))]
+[JsonSerializable(typeof(ObjectList<PraDrill>))]
+[JsonSerializable(typeof(ServiceLevel))]
+[JsonSerializable(typeof(ObjectList<ServiceLevel>))]
+[JsonSerializable(typeof(CertificateRenewal))]
+[JsonSerializable(typeof(ObjectList<CertificateRenewal>))]
+public sealed partial class OperatorJsonContext : JsonSerializerContext;
+
+/// <summary>Where each of our kinds lives on the API server.</summary>
+public static class OperatorKinds
+{
+    public static readonly ResourceType<BackupPolicy> BackupPolicies = new(Group.Name, Group.Version, "backuppolicies", "BackupPolicy", true,
+        OperatorJsonContext.Default.BackupPolicy, OperatorJsonContext.Default.ObjectListBackupPolicy);
+    public static readonly ResourceType<PraDrill> PraDrills = new(Group.Name, Group.Version, "pradrills", "PraDrill", true,
+        OperatorJsonContext.Default.PraDrill, OperatorJsonContext.Default.ObjectListPraDrill);
+    public static readonly ResourceType<ServiceLevel> ServiceLevels = new(Group.Name, Group.Version, "servicelevels", "ServiceLevel", true,
+        OperatorJsonContext.Default.ServiceLevel, OperatorJsonContext.Default.ObjectListServiceLevel);
+    public static readonly ResourceType<CertificateRenewal> CertificateRenewals = new(Group.Name, Group.Version, "certificaterenewals", "CertificateRenewal", true,
+        OperatorJsonContext.Default.CertificateRenewal, OperatorJsonContext.Default.ObjectListCertificateRenewal);
+
+    /// <summary>The resource classes the CRD generator turns into config/crd.</summary>
+    public static readonly Type[] All = [typeof(BackupPolicy), typeof(PraDrill), typeof(ServiceLevel), typeof(CertificateRenewal)];
+}

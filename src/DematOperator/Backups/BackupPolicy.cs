@@ -1,0 +1,98 @@
+using DematOperator.Api;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Crd;
+
+namespace DematOperator.Backups;
+
+[KubernetesKind(Group.Name, Group.Version, "BackupPolicy", "backuppolicies", ShortNames = ["bp"], Categories = [Group.Category],
+    Description = "BackupPolicy schedules CSI snapshots or Velero backups of namespaces and proves the recovery point objective (RPO).")]
+[PrinterColumn("Method", "string", ".spec.method", Order = 1)]
+[PrinterColumn("Schedule", "string", ".spec.schedule", Order = 2)]
+[PrinterColumn("RPO", "string", ".spec.rpo", Order = 3)]
+[PrinterColumn("RPO Met", "string", ".status.conditions[?(@.type==\"RecoveryPointObjectiveMet\")].status", Order = 4)]
+[PrinterColumn("Recovery Point", "date", ".status.recoveryPoint", Order = 5)]
+[PrinterColumn("Next Run", "string", ".status.nextScheduleTime", Order = 6)]
+[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 7)]
+public sealed class BackupPolicy : KubeObject
+{
+    [RequiredField] public BackupPolicySpec Spec { get; set; } = new();
+    public BackupPolicyStatus? Status { get; set; }
+}
+
+public sealed class BackupPolicySpec
+{
+    [RequiredField, Doc("Standard 5-field cron expression (names and @hourly/@daily/@weekly/@monthly/@yearly accepted)."), Length(1, 256)]
+    public string Schedule { get; set; } = "";
+    [Doc("IANA time zone the schedule and GFS retention are evaluated in."), Default("\"UTC\""), Length(1, 64)]
+    public string? TimeZone { get; set; }
+    [Doc("Stops scheduling new runs; existing backups are kept."), Default("false")]
+    public bool? Suspend { get; set; }
+    [Doc("How late a missed slot may still start (Go duration); older missed slots are counted as missed."), Pattern(Group.DurationPattern)]
+    public string? StartingDeadline { get; set; }
+    [Doc("Recovery point objective: the newest restorable data must never be older than this."), Default("\"4h\""), Pattern(Group.DurationPattern)]
+    public string? Rpo { get; set; }
+    [RequiredField] public BackupTarget Target { get; set; } = new();
+    [RequiredField, EnumValues("CSISnapshot", "Velero")] public string Method { get; set; } = "";
+    public CsiSnapshotOptions? CsiSnapshot { get; set; }
+    public VeleroOptions? Velero { get; set; }
+    public RetentionSpec? Retention { get; set; }
+    [Doc("What happens to the backups when the policy is deleted."), EnumValues("Retain", "Delete"), Default("\"Retain\"")]
+    public string? DeletionPolicy { get; set; }
+}
+
+[Doc("What to back up.")]
+public sealed class BackupTarget
+{
+    [Doc("Namespaces to back up.")] public List<string>? Namespaces { get; set; }
+    [Doc("Alternatively, namespaces whose labels match.")] public LabelSelectorSpec? NamespaceSelector { get; set; }
+    [Doc("Only PersistentVolumeClaims (and, for Velero, objects) with these labels.")] public LabelSelectorSpec? Selector { get; set; }
+}
+
+public sealed class CsiSnapshotOptions
+{
+    [RequiredField, Doc("VolumeSnapshotClass used for every snapshot.")] public string VolumeSnapshotClassName { get; set; } = "";
+    [Doc("How long a run may wait for its snapshots to be readyToUse."), Default("\"10m\""), Pattern(Group.DurationPattern)]
+    public string? Timeout { get; set; }
+}
+
+public sealed class VeleroOptions
+{
+    [Doc("Namespace where Velero (or OADP) runs."), Default("\"openshift-adp\"")] public string? Namespace { get; set; }
+    [Doc("BackupStorageLocation name; shared between SBG and RBX for cross-site recovery."), Default("\"default\"")] public string? StorageLocation { get; set; }
+    [Doc("Velero TTL of each backup."), Pattern(Group.DurationPattern)] public string? Ttl { get; set; }
+    [Doc("Take volume snapshots as part of the backup."), Default("true")] public bool? SnapshotVolumes { get; set; }
+    [Doc("Move snapshot data to the object storage (needed to restore on another site).")] public bool? SnapshotMoveData { get; set; }
+}
+
+[Doc("Grandfather-father-son retention, computed in the policy's time zone.")]
+public sealed class RetentionSpec
+{
+    [Range(0)] public int? KeepLast { get; set; }
+    [Range(0)] public int? KeepHourly { get; set; }
+    [Range(0)] public int? KeepDaily { get; set; }
+    [Range(0)] public int? KeepWeekly { get; set; }
+    [Range(0)] public int? KeepMonthly { get; set; }
+    [Range(0)] public int? KeepYearly { get; set; }
+    [Doc("How many failed runs to keep for inspection."), Range(0), Default("3")] public int? KeepFailed { get; set; }
+}
+
+public sealed class BackupRunRef
+{
+    public string? Name { get; set; }
+    public string? Phase { get; set; }
+    public DateTimeOffset? StartTime { get; set; }
+    public DateTimeOffset? CompletionTime { get; set; }
+    public string? Error { get; set; }
+}
+
+public sealed class BackupPolicyStatus : CommonStatus
+{
+    public DateTimeOffset? LastScheduleTime { get; set; }
+    public DateTimeOffset? NextScheduleTime { get; set; }
+    public DateTimeOffset? LastSuccessfulTime { get; set; }
+    [Doc("Time of the newest restorable data.")] public DateTimeOffset? RecoveryPoint { get; set; }
+    public BackupRunRef? LastRun { get; set; }
+    public int? RetainedRuns { get; set; }
+    public long? MissedRuns { get; set; }
+    [Doc("The last ops.demat.gouv.fr/run-now value acted on.")] public string? LastRunNowRequest { get; set; }
+}

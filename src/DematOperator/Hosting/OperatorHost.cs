@@ -1,0 +1,125 @@
+using System.Net;
+using DematOperator.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Health;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.LeaderElection;
+using DematOperator.Kube.Manager;
+using DematOperator.Kube.Metrics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace DematOperator.Hosting;
+
+public sealed class OperatorOptions
+{
+    public string? Kubeconfig { get; init; }
+    public string? Context { get; init; }
+    public ClusterEndpoint? Endpoint { get; init; }
+    public IPEndPoint? MetricsEndpoint { get; init; } = new(IPAddress.Any, 8080);
+    public IPEndPoint? ProbeEndpoint { get; init; } = new(IPAddress.Any, 8081);
+    public bool LeaderElect { get; init; } = true;
+    public string? LeaseNamespace { get; init; }
+    public string LeaseName { get; init; } = "dematoperator.ops.demat.gouv.fr";
+    public string? Identity { get; init; }
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    public LeaderElectionOptions? LeaderElectionOverride { get; init; }
+    /// <summary>JSON logs on stdout (the default); tests pass their own factory.</summary>
+    public ILoggerFactory? Loggers { get; init; }
+}
+
+/// <summary>
+/// The operator process: generic host + bare Kestrel for /metrics and probes, JSON logs, optional OTLP traces,
+/// and the manager with its informers, leader election and the capability controllers.
+/// </summary>
+public static class OperatorHost
+{
+    public const string Component = "dematoperator";
+
+    public static async Task<int> RunAsync(OperatorOptions options, CancellationToken ct)
+    {
+        using var loggers = options.Loggers is null ? CreateJsonLoggers() : null;
+        var loggerFactory = options.Loggers ?? loggers!;
+        var log = loggerFactory.CreateLogger("DematOperator");
+        using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 }
+            ? Sdk.CreateTracerProviderBuilder().AddSource("DematOperator.Kube", "DematOperator").AddOtlpExporter().Build()
+            : null;
+        ClusterEndpoint endpoint;
+        try { endpoint = options.Endpoint ?? KubeConfigLoader.Load(options.Kubeconfig, options.Context); }
+        catch (Exception e) when (e is InvalidOperationException or IOException or FormatException or YamlDotNet.Core.YamlException)
+        {
+            log.LogCritical("cannot load the Kubernetes configuration: {Error}", e.Message);
+            return 2;
+        }
+        var metrics = new MetricsRegistry();
+        RuntimeMetrics.Register(metrics);
+        var identity = options.Identity ?? Environment.GetEnvironmentVariable("OPERATOR_IDENTITY") ?? ServiceAccountIdentity() ?? Component;
+        using var client = new KubeClient(endpoint, new KubeClientOptions { Identity = identity }, metrics, loggerFactory, options.Time);
+        var manager = Build(client, metrics, options, endpoint, loggerFactory);
+
+        var web = new HostBuilder()
+            .ConfigureLogging(l => l.ClearProviders())
+            .ConfigureWebHost(w =>
+            {
+                EndpointServer.Configure(w, (options.MetricsEndpoint ?? options.ProbeEndpoint)?.Address ?? IPAddress.Loopback,
+                    options.MetricsEndpoint?.Port ?? 0, options.ProbeEndpoint?.Port ?? 0, metrics, manager.Healthz, manager.Readyz);
+            })
+            .Build();
+        if (options.MetricsEndpoint is not null || options.ProbeEndpoint is not null) await web.StartAsync(ct);
+        log.LogInformation("operator started against {Server} as {Identity}", endpoint.Server, identity);
+        try
+        {
+            await manager.RunAsync(ct);
+            return 0;
+        }
+        catch (LeaderElectionLostException)
+        {
+            log.LogError("leader election lost: exiting so that the pod restarts as a follower");
+            return 1;
+        }
+        finally
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try { await web.StopAsync(stop.Token); } catch (OperationCanceledException) { }
+            web.Dispose();
+        }
+    }
+
+    /// <summary>The manager with the shared caches of our four kinds and leader election.</summary>
+    public static OperatorManager Build(KubeClient client, MetricsRegistry metrics, OperatorOptions options, ClusterEndpoint endpoint, ILoggerFactory loggers)
+    {
+        LeaderElectionOptions? election = null;
+        if (options.LeaderElect)
+            election = options.LeaderElectionOverride ?? new LeaderElectionOptions
+            {
+                LeaseName = options.LeaseName,
+                LeaseNamespace = options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system",
+            };
+        var manager = new OperatorManager(client, metrics, new ManagerOptions { LeaderElection = election }, loggers);
+        manager.AddInformer(new Informer<Backups.BackupPolicy>(client, OperatorKinds.BackupPolicies, loggers: loggers));
+        manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
+        manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
+        manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
+        return manager;
+    }
+
+    private static ILoggerFactory CreateJsonLoggers() => LoggerFactory.Create(b => b
+        .AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            o.UseUtcTimestamp = true;
+        })
+        .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("LOG_LEVEL"), true, out var level) ? level : LogLevel.Information));
+
+    private static string? ServiceAccountIdentity()
+    {
+        var ns = Path.Combine(KubeConfigLoader.ServiceAccountDir, "namespace");
+        return File.Exists(ns) ? $"system:serviceaccount:{File.ReadAllText(ns).Trim()}:dematoperator" : null;
+    }
+}
