@@ -1,0 +1,238 @@
+using System.Text.Json.Nodes;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.TestSupport;
+
+namespace DematOperator.KubeSim.Tests;
+
+/// <summary>The emulator driven by the real kubectl over TLS with a bearer token, checked on output.</summary>
+public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
+{
+    private Kubectl Kubectl => sim.Kubectl;
+
+    [Fact]
+    public async Task Apply_reapply_and_configure_a_configmap_and_a_deployment()
+    {
+        await Kubectl.RunAsync("create", "namespace", "apply-test");
+        const string yaml = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: settings, namespace: apply-test, labels: {app: web}}
+            data: {level: "1"}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: apply-test}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers:
+                  - name: web
+                    image: nginx:1
+                    env: [{name: A, value: "1"}]
+            """;
+        (await Kubectl.ApplyAsync(yaml)).ShouldSucceed().Stdout.ShouldContain("configmap/settings created");
+        var again = (await Kubectl.ApplyAsync(yaml)).ShouldSucceed().Stdout;
+        again.ShouldContain("configmap/settings unchanged");
+        again.ShouldContain("deployment.apps/web unchanged");
+        var changed = (await Kubectl.ApplyAsync(yaml.Replace("level: \"1\"", "level: \"2\"").Replace("nginx:1", "nginx:2"))).ShouldSucceed().Stdout;
+        changed.ShouldContain("configmap/settings configured");
+        changed.ShouldContain("deployment.apps/web configured");
+        (await Kubectl.RunAsync("-n", "apply-test", "get", "cm", "settings", "-o", "jsonpath={.data.level}")).ShouldSucceed().Stdout.ShouldBe("2");
+        var deploy = JsonNode.Parse((await Kubectl.RunAsync("-n", "apply-test", "get", "deploy", "web", "-o", "json")).ShouldSucceed().Stdout)!;
+        ((long)deploy["metadata"]!["generation"]!).ShouldBe(2);
+        ((string)deploy["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!).ShouldBe("nginx:2");
+        // The strategic merge patch kept the env list merged by name.
+        ((string)deploy["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]![0]!["name"]!).ShouldBe("A");
+    }
+
+    [Fact]
+    public async Task Our_crds_and_upstream_crds_apply_and_get_shows_printer_columns_across_namespaces()
+    {
+        (await Kubectl.RunAsync("apply", "-f", Path.Combine(RepoPaths.Config, "crd", "bases"))).ShouldSucceed().Stdout.ShouldContain("backuppolicies.ops.demat.gouv.fr");
+        (await Kubectl.RunAsync("apply", "-f", RepoPaths.UpstreamCrds)).ShouldSucceed();
+        await Kubectl.RunAsync("create", "namespace", "platau-prod");
+        foreach (var sample in Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "samples"), "*.yaml").Where(f => !f.EndsWith("kustomization.yaml")))
+        {
+            var ns = File.ReadAllText(sample).Contains("dematoperator-system") ? "dematoperator-system" : null;
+            if (ns is not null) await Kubectl.RunAsync("create", "namespace", ns);
+            (await Kubectl.RunAsync("apply", "-f", sample)).ShouldSucceed();
+        }
+        var table = (await Kubectl.RunAsync("get", "bp", "-A")).ShouldSucceed().Stdout;
+        var header = table.Split('\n')[0];
+        foreach (var column in new[] { "NAMESPACE", "NAME", "METHOD", "SCHEDULE", "RPO", "RPO MET", "NEXT RUN", "READY", "AGE" }) header.ShouldContain(column);
+        table.ShouldContain("platau-mongo-snapshots");
+        table.ShouldContain("CSISnapshot");
+        (await Kubectl.RunAsync("get", "demat", "-A")).ShouldSucceed().Stdout.ShouldContain("servicelevel.ops.demat.gouv.fr/platau-production");
+        (await Kubectl.RunAsync("get", "bp,sl,pradrill,certrenewal", "-A", "-o", "name")).ShouldSucceed().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(5);
+    }
+
+    [Fact]
+    public async Task Invalid_custom_resources_are_rejected_with_the_field_and_unknown_fields_by_strict_validation()
+    {
+        (await Kubectl.RunAsync("apply", "-f", Path.Combine(RepoPaths.Config, "crd", "bases"))).ShouldSucceed();
+        await Kubectl.RunAsync("create", "namespace", "invalid-test");
+        var bad = await Kubectl.ApplyAsync("""
+            apiVersion: ops.demat.gouv.fr/v1alpha1
+            kind: BackupPolicy
+            metadata: {name: bad, namespace: invalid-test}
+            spec:
+              schedule: "0 * * * *"
+              method: Tape
+              rpo: four hours
+              target: {namespaces: [a]}
+            """);
+        bad.ExitCode.ShouldNotBe(0);
+        bad.Stderr.ShouldContain("spec.method: Unsupported value: \"Tape\"");
+        bad.Stderr.ShouldContain("spec.rpo");
+        var unknown = await Kubectl.ApplyAsync("""
+            apiVersion: ops.demat.gouv.fr/v1alpha1
+            kind: BackupPolicy
+            metadata: {name: typo, namespace: invalid-test}
+            spec:
+              schedule: "0 * * * *"
+              method: Velero
+              target: {namespaces: [a]}
+              retension: {keepLast: 3}
+            """);
+        unknown.ExitCode.ShouldNotBe(0);
+        unknown.Stderr.ShouldContain("unknown field \"spec.retension\"");
+    }
+
+    [Fact]
+    public async Task Get_watch_streams_changes()
+    {
+        await Kubectl.RunAsync("create", "namespace", "watch-test");
+        var watch = Kubectl.RunAsync(null, TimeSpan.FromSeconds(6), "-n", "watch-test", "get", "cm", "-w", "--request-timeout=4s");
+        await Task.Delay(1500);
+        (await Kubectl.RunAsync("-n", "watch-test", "create", "configmap", "watched", "--from-literal=a=1")).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "watch-test", "patch", "cm", "watched", "--type", "merge", "-p", "{\"data\":{\"b\":\"2\"}}")).ShouldSucceed();
+        var output = (await watch).Stdout;
+        output.ShouldContain("watched   1");
+        output.ShouldContain("watched   2");
+    }
+
+    [Fact]
+    public async Task Patch_merge_and_json_including_a_failing_test_operation()
+    {
+        await Kubectl.RunAsync("create", "namespace", "patch-test");
+        (await Kubectl.RunAsync("-n", "patch-test", "create", "configmap", "p", "--from-literal=a=1")).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "patch-test", "patch", "cm", "p", "--type", "merge", "-p", "{\"data\":{\"b\":\"2\",\"a\":null}}")).ShouldSucceed().Stdout.ShouldContain("patched");
+        (await Kubectl.RunAsync("-n", "patch-test", "patch", "cm", "p", "--type", "json", "-p", "[{\"op\":\"test\",\"path\":\"/data/b\",\"value\":\"2\"},{\"op\":\"add\",\"path\":\"/data/c\",\"value\":\"3\"}]")).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "patch-test", "get", "cm", "p", "-o", "jsonpath={.data}")).Stdout.ShouldBe("{\"b\":\"2\",\"c\":\"3\"}");
+        var failed = await Kubectl.RunAsync("-n", "patch-test", "patch", "cm", "p", "--type", "json", "-p", "[{\"op\":\"test\",\"path\":\"/data/b\",\"value\":\"9\"},{\"op\":\"add\",\"path\":\"/data/d\",\"value\":\"4\"}]");
+        failed.ExitCode.ShouldNotBe(0);
+        failed.Stderr.ShouldContain("testing value /data/b failed");
+        (await Kubectl.RunAsync("-n", "patch-test", "get", "cm", "p", "-o", "jsonpath={.data.d}")).Stdout.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Scale_and_wait_for_a_condition_then_describe()
+    {
+        await Kubectl.RunAsync("create", "namespace", "scale-test");
+        (await Kubectl.ApplyAsync("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: api, namespace: scale-test}
+            spec:
+              replicas: 1
+              selector: {matchLabels: {app: api}}
+              template:
+                metadata: {labels: {app: api}}
+                spec: {containers: [{name: api, image: api:1}]}
+            """)).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "scale-test", "scale", "deploy", "api", "--replicas=3")).ShouldSucceed().Stdout.ShouldContain("deployment.apps/api scaled");
+        (await Kubectl.RunAsync("-n", "scale-test", "wait", "--for=condition=Available", "deploy/api", "--timeout=20s")).ShouldSucceed().Stdout.ShouldContain("condition met");
+        await Eventually.HoldsAsync(async () => (await Kubectl.RunAsync("-n", "scale-test", "get", "deploy", "api", "-o", "jsonpath={.status.readyReplicas}")).Stdout == "3", "3 ready replicas");
+        var describe = (await Kubectl.RunAsync("-n", "scale-test", "describe", "deploy", "api")).ShouldSucceed().Stdout;
+        describe.ShouldContain("Name:");
+        describe.ShouldContain("3 desired | 3 updated | 3 total | 3 available");
+    }
+
+    [Fact]
+    public async Task Delete_with_and_without_finalizers()
+    {
+        await Kubectl.RunAsync("create", "namespace", "delete-test");
+        (await Kubectl.RunAsync("-n", "delete-test", "create", "configmap", "plain")).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "delete-test", "delete", "cm", "plain")).ShouldSucceed().Stdout.ShouldContain("configmap \"plain\" deleted");
+        (await Kubectl.RunAsync("-n", "delete-test", "get", "cm", "plain")).Stderr.ShouldContain("NotFound");
+
+        (await Kubectl.ApplyAsync("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: held, namespace: delete-test, finalizers: [example.com/hold]}
+            """)).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "delete-test", "delete", "cm", "held", "--wait=false")).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "delete-test", "get", "cm", "held", "-o", "jsonpath={.metadata.deletionTimestamp}")).Stdout.ShouldNotBeEmpty();
+        var adding = await Kubectl.RunAsync("-n", "delete-test", "patch", "cm", "held", "--type", "json", "-p", "[{\"op\":\"add\",\"path\":\"/metadata/finalizers/-\",\"value\":\"example.com/more\"}]");
+        adding.Stderr.ShouldContain("no new finalizers can be added if the object is being deleted");
+        var waiter = Kubectl.RunAsync("-n", "delete-test", "wait", "--for=delete", "cm/held", "--timeout=20s");
+        (await Kubectl.RunAsync("-n", "delete-test", "patch", "cm", "held", "--type", "json", "-p", "[{\"op\":\"remove\",\"path\":\"/metadata/finalizers\"}]")).ShouldSucceed();
+        (await waiter).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "delete-test", "get", "cm", "held")).Stderr.ShouldContain("NotFound");
+    }
+
+    [Fact]
+    public async Task Create_namespace_then_delete_it_with_its_content()
+    {
+        (await Kubectl.RunAsync("create", "namespace", "short-lived")).ShouldSucceed().Stdout.ShouldContain("namespace/short-lived created");
+        (await Kubectl.RunAsync("get", "ns", "short-lived", "--show-labels")).Stdout.ShouldContain("kubernetes.io/metadata.name=short-lived");
+        (await Kubectl.RunAsync("-n", "short-lived", "create", "configmap", "inside")).ShouldSucceed();
+        (await Kubectl.RunAsync("delete", "namespace", "short-lived", "--timeout=20s")).ShouldSucceed();
+        (await Kubectl.RunAsync("get", "ns", "short-lived")).Stderr.ShouldContain("NotFound");
+    }
+
+    [Fact]
+    public async Task Dry_run_server_validates_without_persisting()
+    {
+        await Kubectl.RunAsync("create", "namespace", "dry-test");
+        (await Kubectl.RunAsync("-n", "dry-test", "create", "configmap", "ghost", "--dry-run=server")).ShouldSucceed().Stdout.ShouldContain("(server dry run)");
+        (await Kubectl.RunAsync("-n", "dry-test", "get", "cm", "ghost")).Stderr.ShouldContain("NotFound");
+    }
+}
+
+/// <summary>`kubectl auth can-i` and 403s with RBAC enforced.</summary>
+public sealed class KubectlRbacTests : IAsyncLifetime
+{
+    private SimFixtureWithRbac _sim = new();
+
+    public Task InitializeAsync() => _sim.InitializeAsync();
+    public Task DisposeAsync() => _sim.DisposeAsync();
+
+    private sealed class SimFixtureWithRbac() : SimFixture(new SimHostOptions { Clusters = ["sim"], RbacEnabled = true });
+
+    [Fact]
+    public async Task Auth_can_i_and_forbidden_answers_follow_roles_and_bindings()
+    {
+        var admin = _sim.Kubectl;
+        (await admin.RunAsync("create", "namespace", "team")).ShouldSucceed();
+        (await admin.ApplyAsync("""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: cm-reader, namespace: team}
+            rules:
+            - apiGroups: [""]
+              resources: [configmaps]
+              verbs: [get, list, watch]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: bot-reads, namespace: team}
+            subjects: [{kind: ServiceAccount, name: bot, namespace: team}]
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
+            """)).ShouldSucceed();
+        var token = _sim.Cluster.Auth.IssueServiceAccountToken("team", "bot");
+        var path = Path.Combine(_sim.Directory, "bot.kubeconfig");
+        await File.WriteAllTextAsync(path, _sim.Host.Kubeconfig([("sim", token)]));
+        var bot = new Kubectl(path);
+        (await bot.RunAsync("auth", "can-i", "list", "configmaps", "-n", "team")).Stdout.Trim().ShouldBe("yes");
+        (await bot.RunAsync("auth", "can-i", "create", "configmaps", "-n", "team")).Stdout.Trim().ShouldBe("no");
+        (await bot.RunAsync("auth", "can-i", "list", "configmaps", "-n", "default")).Stdout.Trim().ShouldBe("no");
+        (await bot.RunAsync("-n", "team", "get", "cm")).ExitCode.ShouldBe(0);
+        var denied = await bot.RunAsync("-n", "team", "create", "configmap", "x");
+        denied.Stderr.ShouldContain("configmaps is forbidden: User \"system:serviceaccount:team:bot\" cannot create resource \"configmaps\" in API group \"\" in the namespace \"team\"");
+        (await admin.RunAsync("auth", "can-i", "delete", "nodes")).Stdout.Trim().ShouldBe("yes");
+    }
+}
