@@ -71,3 +71,15 @@ public static class Eventually
         }
     }
 }
+
+public static class SimClients
+{
+    /// <summary>A runtime client for one emulated cluster, through its kubeconfig (TLS, token).</summary>
+    public static DematOperator.Kube.Client.KubeClient For(SimHost host, string cluster, DematOperator.Kube.Metrics.MetricsRegistry? metrics = null,
+        DematOperator.Kube.Client.KubeClientOptions? options = null, string? token = null)
+    {
+        var kubeconfig = token is null ? host.Kubeconfig() : host.Kubeconfig([(cluster, token)]);
+        var endpoint = DematOperator.Kube.Config.KubeConfigLoader.FromText(kubeconfig, cluster);
+        return new DematOperator.Kube.Client.KubeClient(endpoint, options ?? new DematOperator.Kube.Client.KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 3 }, metrics);
+    }
+}

@@ -57,12 +57,49 @@ public abstract class KubeObject
 }
 
 /// <summary>An object of any kind, with its other top-level fields (spec, status, data...) as JSON.</summary>
+[JsonConverter(typeof(DynamicObjectConverter))]
 public sealed class DynamicObject : KubeObject
 {
-    [JsonExtensionData] public JsonObject? Fields { get; set; }
+    public JsonObject? Fields { get; set; }
 
     [JsonIgnore] public JsonObject? Spec => Fields?["spec"] as JsonObject;
     [JsonIgnore] public JsonObject? Status => Fields?["status"] as JsonObject;
+}
+
+/// <summary>apiVersion, kind and metadata typed; every other top-level field kept as JSON in <see cref="DynamicObject.Fields"/>.</summary>
+public sealed class DynamicObjectConverter : JsonConverter<DynamicObject>
+{
+    public override DynamicObject? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (JsonNode.Parse(ref reader) is not JsonObject o) return null;
+        var result = new DynamicObject
+        {
+            ApiVersion = (string?)o["apiVersion"],
+            Kind = (string?)o["kind"],
+            Metadata = o["metadata"]?.Deserialize(KubeJsonContext.Default.ObjectMeta) ?? new ObjectMeta(),
+        };
+        o.Remove("apiVersion");
+        o.Remove("kind");
+        o.Remove("metadata");
+        result.Fields = o;
+        return result;
+    }
+
+    public override void Write(Utf8JsonWriter writer, DynamicObject value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        if (value.ApiVersion is not null) writer.WriteString("apiVersion", value.ApiVersion);
+        if (value.Kind is not null) writer.WriteString("kind", value.Kind);
+        writer.WritePropertyName("metadata");
+        JsonSerializer.Serialize(writer, value.Metadata, KubeJsonContext.Default.ObjectMeta);
+        foreach (var (k, v) in value.Fields ?? [])
+        {
+            if (k is "apiVersion" or "kind" or "metadata") continue;
+            writer.WritePropertyName(k);
+            if (v is null) writer.WriteNullValue(); else v.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
 }
 
 public sealed class ListMeta
@@ -153,6 +190,7 @@ public sealed class WatchEvent<T> where T : KubeObject
     UseStringEnumConverter = true,
     Converters = [typeof(KubeTimeConverter)])]
 [JsonSerializable(typeof(DynamicObject))]
+[JsonSerializable(typeof(ObjectMeta))]
 [JsonSerializable(typeof(ObjectList<DynamicObject>))]
 [JsonSerializable(typeof(Lease))]
 [JsonSerializable(typeof(ObjectList<Lease>))]
