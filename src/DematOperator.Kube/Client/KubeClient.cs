@@ -335,7 +335,7 @@ public sealed class KubeClient : IDisposable
         return new KubeApiException(status);
     }
 
-    private ResiliencePipeline BuildPipeline(bool retryServerErrors) => new ResiliencePipelineBuilder()
+    private ResiliencePipeline BuildPipeline(bool retryServerErrors) => _options.MaxRetries <= 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             MaxRetryAttempts = _options.MaxRetries,

@@ -146,13 +146,8 @@ public sealed class VeleroController : DelayedSimController
                 var labels = meta["labels"] as JsonObject ?? new JsonObject();
                 labels["velero.io/storage-location"] = bsl.Name;
                 meta["labels"] = labels;
-                var status = copy["status"]?.DeepClone();
-                copy.Remove("status");
-                try
-                {
-                    var created = cluster.Create(RequestContext.System, backupDef, bsl.Namespace, copy);
-                    WriteStatus(cluster, created, (_, s) => { foreach (var (k, v) in (status as JsonObject) ?? []) s[k] = v?.DeepClone(); });
-                }
+                // Velero's Backup CRD has no status subresource: the synced object is created with its status, Completed.
+                try { cluster.Create(RequestContext.System, backupDef, bsl.Namespace, copy); }
                 catch (KubeApiException) { }
             }
     }

@@ -354,7 +354,6 @@ public sealed partial class ApiHandler(SimCluster cluster)
         var faults = cluster.Faults;
         var endAt = cluster.Time.GetUtcNow() + timeout;
         if (faults.DropWatchesAfter is { } dropAfter && cluster.Time.GetUtcNow() + dropAfter < endAt) endAt = cluster.Time.GetUtcNow() + dropAfter;
-        var cutByFault = faults.DropWatchesAfter is { } da && da < timeout;
         var dropAfterEvents = faults.DropWatchesAfterEvents;
         var nextBookmark = cluster.Time.GetUtcNow() + cluster.Options.BookmarkInterval;
         var sent = 0;
@@ -364,11 +363,8 @@ public sealed partial class ApiHandler(SimCluster cluster)
             while (!lifetime.IsCancellationRequested)
             {
                 var now = cluster.Time.GetUtcNow();
-                if (now >= endAt)
-                {
-                    if (cutByFault) http.Abort();
-                    return;
-                }
+                // A cut stream ends like a closed connection: an abort (RST) would also discard events already sent.
+                if (now >= endAt) return;
                 if (allowBookmarks && now >= nextBookmark)
                 {
                     cluster.Bookmark(sub);
@@ -380,7 +376,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
                 bool more;
                 try { more = await sub.Reader.WaitToReadAsync(waitCts.Token); }
                 catch (OperationCanceledException) when (!lifetime.IsCancellationRequested) { continue; }
-                if (!more) { http.Abort(); return; }
+                if (!more) return;
                 while (sub.Reader.TryRead(out var message))
                 {
                     await WriteWatchEvent(http, def, message, table, firstTable);
@@ -390,7 +386,6 @@ public sealed partial class ApiHandler(SimCluster cluster)
                     if (dropAfterEvents is { } n && sent >= n)
                     {
                         await http.Response.Body.FlushAsync(lifetime.Token);
-                        http.Abort();
                         return;
                     }
                 }
