@@ -1,0 +1,59 @@
+namespace DematOperator.TestSupport;
+
+/// <summary>A clock that moves only when told to, firing due timers (Task.Delay on it included) as it goes.</summary>
+public sealed class ManualTimeProvider(DateTimeOffset? start = null) : TimeProvider
+{
+    private readonly object _gate = new();
+    private readonly List<ManualTimer> _timers = [];
+    private DateTimeOffset _now = start ?? new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public override DateTimeOffset GetUtcNow() { lock (_gate) return _now; }
+
+    public void Advance(TimeSpan by)
+    {
+        DateTimeOffset target;
+        lock (_gate) target = _now + by;
+        while (true)
+        {
+            ManualTimer? next;
+            lock (_gate)
+            {
+                next = _timers.Where(t => t.Due is { } d && d <= target).MinBy(t => t.Due);
+                if (next is null) { _now = target; return; }
+                _now = next.Due!.Value;
+                next.Due = next.Period is { } p && p > TimeSpan.Zero ? _now + p : null;
+            }
+            next.Fire();
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new ManualTimer(this, callback, state);
+        timer.Change(dueTime, period);
+        lock (_gate) _timers.Add(timer);
+        return timer;
+    }
+
+    private sealed class ManualTimer(ManualTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    {
+        public DateTimeOffset? Due;
+        public TimeSpan? Period;
+
+        public void Fire() => callback(state);
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            lock (owner._gate)
+            {
+                Due = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
+                Period = period == Timeout.InfiniteTimeSpan ? null : period;
+            }
+            if (dueTime == TimeSpan.Zero) owner.Advance(TimeSpan.Zero);
+            return true;
+        }
+
+        public void Dispose() { lock (owner._gate) owner._timers.Remove(this); }
+        public ValueTask DisposeAsync() { Dispose(); return ValueTask.CompletedTask; }
+    }
+}
