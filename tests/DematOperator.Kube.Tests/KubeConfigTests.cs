@@ -1,0 +1,90 @@
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.TestSupport;
+
+namespace DematOperator.Kube.Tests;
+
+public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
+{
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(sim.Directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Kubeconfig_files_in_KUBECONFIG_merge_with_the_first_occurrence_winning()
+    {
+        var a = Write("a.yaml", """
+            apiVersion: v1
+            kind: Config
+            current-context: one
+            clusters: [{name: c1, cluster: {server: "https://one.example:6443", tls-server-name: api.one}}]
+            users: [{name: u1, user: {token: first}}]
+            contexts: [{name: one, context: {cluster: c1, user: u1, namespace: ns1}}]
+            """);
+        var b = Write("b.yaml", """
+            apiVersion: v1
+            kind: Config
+            current-context: two
+            clusters: [{name: c1, cluster: {server: "https://ignored.example"}}, {name: c2, cluster: {server: "https://two.example", insecure-skip-tls-verify: true}}]
+            users: [{name: u1, user: {token: second}}, {name: u2, user: {tokenFile: token.txt}}]
+            contexts: [{name: two, context: {cluster: c2, user: u2}}]
+            """);
+        var env = new Dictionary<string, string?> { ["KUBECONFIG"] = $"{a}{Path.PathSeparator}{b}" };
+        var one = KubeConfigLoader.Load(environment: env);
+        one.Server.Host.ShouldBe("one.example");
+        one.TlsServerName.ShouldBe("api.one");
+        one.User.Token.ShouldBe("first");
+        one.DefaultNamespace.ShouldBe("ns1");
+        var two = KubeConfigLoader.Load(context: "two", environment: env);
+        two.InsecureSkipTlsVerify.ShouldBeTrue();
+        two.User.TokenFile.ShouldBe(Path.Combine(sim.Directory, "token.txt"));
+        Should.Throw<InvalidOperationException>(() => KubeConfigLoader.Load(context: "three", environment: env)).Message.ShouldContain("context \"three\" not found");
+        Should.Throw<InvalidOperationException>(() => KubeConfigLoader.Load(environment: new Dictionary<string, string?> { ["HOME"] = sim.Directory }));
+    }
+
+    [Fact]
+    public async Task Token_files_are_re_read_and_exec_plugins_supply_tokens_against_tls()
+    {
+        var server = sim.Host.Servers[0];
+        var ca = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(sim.Host.Certificates!.CaPem));
+        var tokenFile = Write("sa-token", sim.Cluster.Auth.AdminToken);
+        var plugin = Write("plugin.sh", $$$"""
+            #!/bin/sh
+            echo "$KUBERNETES_EXEC_INFO" > "{{{sim.Directory}}}/exec-info.json"
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{{sim.Cluster.Auth.AdminToken}}}","expirationTimestamp":"2999-01-01T00:00:00Z"}}'
+            """);
+        File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var config = Write("exec.yaml", $$$"""
+            apiVersion: v1
+            kind: Config
+            current-context: exec
+            clusters: [{name: sim, cluster: {server: "{{{server.Url}}}", certificate-authority-data: {{{ca}}}}}]
+            users:
+            - name: exec
+              user:
+                exec: {apiVersion: client.authentication.k8s.io/v1, command: "{{{plugin}}}", provideClusterInfo: true}
+            - name: file
+              user: {tokenFile: "{{{tokenFile}}}"}
+            contexts: [{name: exec, context: {cluster: sim, user: exec}}, {name: file, context: {cluster: sim, user: file}}]
+            """);
+        using (var viaExec = new KubeClient(KubeConfigLoader.FromFiles([config])))
+            (await viaExec.ListAsync(Resources.ConfigMaps, "default")).ShouldNotBeNull();
+        File.ReadAllText(Path.Combine(sim.Directory, "exec-info.json")).ShouldContain("\"kind\":\"ExecCredential\"");
+        using (var viaFile = new KubeClient(KubeConfigLoader.FromFiles([config], "file")))
+            (await viaFile.ListAsync(Resources.ConfigMaps, "default")).ShouldNotBeNull();
+        var wrong = Write("wrong-ca.yaml", File.ReadAllText(config).Replace(ca, Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(DematOperator.KubeSim.Hosting.SimCertificates.Generate().CaPem))));
+        using var untrusted = new KubeClient(KubeConfigLoader.FromFiles([wrong], "file"), new KubeClientOptions { MaxRetries = 0 });
+        await Should.ThrowAsync<KubeConnectionException>(() => untrusted.ListAsync(Resources.ConfigMaps, "default"));
+    }
+
+    [Fact]
+    public async Task A_bad_token_is_401_unauthorized()
+    {
+        using var c = SimClients.For(sim.Host, "sim", token: "not-a-token");
+        (await Should.ThrowAsync<KubeApiException>(() => c.ListAsync(Resources.ConfigMaps, "default"))).Code.ShouldBe(401);
+    }
+}
