@@ -20,10 +20,9 @@ public static class ObjectWriter
     {
         for (var attempt = 1; ; attempt++)
         {
-            var before = JsonSerializer.Serialize(current, rt.TypeInfo);
-            var working = JsonSerializer.Deserialize(before, rt.TypeInfo)!;
+            var working = Copy(rt, current);
             mutate(working);
-            if (JsonSerializer.Serialize(working, rt.TypeInfo) == before) return current;
+            if (Same(rt, working, current)) return current;
             try { return await client.UpdateStatusAsync(rt, working, ct); }
             catch (KubeApiException e) when (e.IsConflict && attempt < attempts)
             {
@@ -37,10 +36,9 @@ public static class ObjectWriter
     {
         for (var attempt = 1; ; attempt++)
         {
-            var before = JsonSerializer.Serialize(current, rt.TypeInfo);
-            var working = JsonSerializer.Deserialize(before, rt.TypeInfo)!;
+            var working = Copy(rt, current);
             mutate(working);
-            if (JsonSerializer.Serialize(working, rt.TypeInfo) == before) return current;
+            if (Same(rt, working, current)) return current;
             try { return await client.UpdateAsync(rt, working, ct); }
             catch (KubeApiException e) when (e.IsConflict && attempt < attempts)
             {
@@ -48,6 +46,13 @@ public static class ObjectWriter
             }
         }
     }
+
+    public static T Copy<T>(ResourceType<T> rt, T obj) where T : KubeObject =>
+        JsonSerializer.Deserialize(JsonSerializer.Serialize(obj, rt.TypeInfo), rt.TypeInfo)!;
+
+    /// <summary>Equal as JSON trees: key order (the server sorts keys, we may not) does not count as a change.</summary>
+    public static bool Same<T>(ResourceType<T> rt, T a, T b) where T : KubeObject =>
+        JsonNode.DeepEquals(JsonSerializer.SerializeToNode(a, rt.TypeInfo), JsonSerializer.SerializeToNode(b, rt.TypeInfo));
 
     /// <summary>Adds a finalizer unless present: `test` the list as we saw it, then append.</summary>
     public static async Task<T> AddFinalizerAsync<T>(KubeClient client, ResourceType<T> rt, T obj, string finalizer, CancellationToken ct) where T : KubeObject

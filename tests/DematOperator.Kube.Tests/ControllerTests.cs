@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Controllers;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.LeaderElection;
+using DematOperator.Kube.Manager;
+using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
+using DematOperator.TestSupport;
+
+namespace DematOperator.Kube.Tests;
+
+/// <summary>Controllers: no writes when nothing changed, isolation of failures, no key in two workers, leader-only reconciles.</summary>
+public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
+{
+    private static readonly ResourceType<DynamicObject> Policies = Resources.Dynamic("ops.demat.gouv.fr", "v1alpha1", "backuppolicies", "BackupPolicy", true);
+
+    private sealed class Reconciler(Func<ReconcileRequest, CancellationToken, Task<ReconcileResult>> body) : IReconciler
+    {
+        public Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct) => body(request, ct);
+    }
+
+    private async Task<string> Namespace(KubeClient c)
+    {
+        var ns = "c-" + Guid.NewGuid().ToString("N")[..8];
+        await c.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        return ns;
+    }
+
+    private static DynamicObject Policy(string ns, string name) => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = ns },
+        Fields = JsonNode.Parse("""{"spec":{"schedule":"0 * * * *","method":"Velero","target":{"namespaces":["a"]}}}""")!.AsObject(),
+    };
+
+    [Fact]
+    public async Task A_status_reconcile_that_changes_nothing_makes_no_write()
+    {
+        using var client = SimClients.For(sim.Host, "sim");
+        var ns = await Namespace(client);
+        await client.CreateAsync(Policies, Policy(ns, "steady"));
+        var informer = new Informer<DynamicObject>(client, Policies, new InformerOptions { Namespace = ns });
+        var clock = TimeProvider.System;
+        var reconciles = 0;
+        var controller = new Controller("steady", new Reconciler(async (req, ct) =>
+        {
+            Interlocked.Increment(ref reconciles);
+            var current = informer.Get(req.Namespace, req.Name);
+            if (current is null) return ReconcileResult.Done;
+            await ObjectWriter.UpdateStatusAsync(client, Policies, current, p =>
+            {
+                var conditions = (p.Status?["conditions"]?.Deserialize(KubeJsonContext.Default.ListCondition)) ?? [];
+                Conditions.Set(conditions, Conditions.Make("Ready", true, "Reconciled", "all good", p.Metadata.Generation), clock.GetUtcNow());
+                p.Fields!["status"] = new JsonObject
+                {
+                    ["observedGeneration"] = p.Metadata.Generation,
+                    ["conditions"] = System.Text.Json.JsonSerializer.SerializeToNode(conditions, KubeJsonContext.Default.ListCondition),
+                };
+            }, ct);
+            return ReconcileResult.Done;
+        })).For(informer);
+        using var stop = new CancellationTokenSource();
+        var runs = new[] { Task.Run(() => informer.RunAsync(stop.Token)), Task.Run(() => controller.RunAsync(stop.Token)) };
+        await Eventually.HoldsAsync(async () => (await client.GetAsync(Policies, ns, "steady")).Status?["observedGeneration"] is not null, "first status write");
+        await Eventually.HoldsAsync(() => controller.Queue.Length == 0 && reconciles >= 2, "status event reconciled");
+        await Task.Delay(300);
+        sim.Cluster.Requests.Reset();
+        var before = reconciles;
+        for (var i = 0; i < 5; i++) controller.Queue.Add(new ReconcileRequest(ns, "steady"));
+        await Eventually.HoldsAsync(() => reconciles > before && controller.Queue.Length == 0, "requeued reconcile ran");
+        await Task.Delay(300);
+        sim.Cluster.Requests.Writes.ShouldBe(0);
+        stop.Cancel();
+        await Task.WhenAll(runs);
+    }
+
+    [Fact]
+    public async Task A_failing_object_is_retried_with_backoff_and_never_blocks_the_others()
+    {
+        using var client = SimClients.For(sim.Host, "sim");
+        var ns = await Namespace(client);
+        foreach (var n in new[] { "good-1", "bad", "good-2" }) await client.CreateAsync(Policies, Policy(ns, n));
+        var informer = new Informer<DynamicObject>(client, Policies, new InformerOptions { Namespace = ns });
+        var done = new ConcurrentDictionary<string, int>();
+        var inFlight = new ConcurrentDictionary<string, int>();
+        var overlap = false;
+        var metrics = new MetricsRegistry();
+        var controller = new Controller("isolation", new Reconciler(async (req, ct) =>
+        {
+            if (inFlight.AddOrUpdate(req.Name, 1, (_, v) => v + 1) > 1) overlap = true;
+            try
+            {
+                await Task.Delay(20, ct);
+                done.AddOrUpdate(req.Name, 1, (_, v) => v + 1);
+                if (req.Name == "bad") throw new InvalidOperationException("boom");
+                return ReconcileResult.Done;
+            }
+            finally { inFlight.AddOrUpdate(req.Name, 0, (_, v) => v - 1); }
+        }), new ControllerOptions { MaxConcurrentReconciles = 4 }, metrics).For(informer);
+        using var stop = new CancellationTokenSource();
+        var runs = new[] { Task.Run(() => informer.RunAsync(stop.Token)), Task.Run(() => controller.RunAsync(stop.Token)) };
+        for (var i = 0; i < 20; i++) controller.Queue.Add(new ReconcileRequest(ns, "bad"));
+        await Eventually.HoldsAsync(() => done.GetValueOrDefault("good-1") >= 1 && done.GetValueOrDefault("good-2") >= 1 && done.GetValueOrDefault("bad") >= 4, "good ones done, bad one retried");
+        overlap.ShouldBeFalse();
+        controller.Queue.NumRequeues(new ReconcileRequest(ns, "bad")).ShouldBeGreaterThanOrEqualTo(3);
+        var text = metrics.Scrape();
+        text.ShouldContain("controller_runtime_reconcile_total{controller=\"isolation\",result=\"error\"}");
+        text.ShouldContain("controller_runtime_reconcile_total{controller=\"isolation\",result=\"success\"} 2");
+        text.ShouldContain("controller_runtime_reconcile_panics_total{controller=\"isolation\"}");
+        (await Promtool.CheckMetricsAsync(text)).ShouldBe("");
+        stop.Cancel();
+        await Task.WhenAll(runs);
+    }
+
+    [Fact]
+    public async Task Requeue_after_brings_the_object_back_and_terminal_errors_are_not_retried()
+    {
+        using var client = SimClients.For(sim.Host, "sim");
+        var ns = await Namespace(client);
+        await client.CreateAsync(Policies, Policy(ns, "later"));
+        await client.CreateAsync(Policies, Policy(ns, "hopeless"));
+        var informer = new Informer<DynamicObject>(client, Policies, new InformerOptions { Namespace = ns });
+        var counts = new ConcurrentDictionary<string, int>();
+        var controller = new Controller("requeue", new Reconciler((req, _) =>
+        {
+            var n = counts.AddOrUpdate(req.Name, 1, (_, v) => v + 1);
+            if (req.Name == "hopeless") throw new TerminalReconcileException("spec can never work");
+            return Task.FromResult(n < 3 ? ReconcileResult.After(TimeSpan.FromMilliseconds(100)) : ReconcileResult.Done);
+        })).For(informer);
+        using var stop = new CancellationTokenSource();
+        var runs = new[] { Task.Run(() => informer.RunAsync(stop.Token)), Task.Run(() => controller.RunAsync(stop.Token)) };
+        await Eventually.HoldsAsync(() => counts.GetValueOrDefault("later") == 3, "requeued twice");
+        await Task.Delay(500);
+        counts["hopeless"].ShouldBe(1);
+        counts["later"].ShouldBe(3);
+        stop.Cancel();
+        await Task.WhenAll(runs);
+    }
+
+    [Fact]
+    public async Task Only_the_leader_reconciles_and_its_successor_takes_over()
+    {
+        using var setup = SimClients.For(sim.Host, "sim");
+        var ns = await Namespace(setup);
+        await setup.CreateAsync(Policies, Policy(ns, "p"));
+        var reconciledBy = new ConcurrentDictionary<string, int>();
+        (OperatorManager Manager, CancellationTokenSource Stop, Task Run) StartReplica(string id)
+        {
+            var client = SimClients.For(sim.Host, "sim");
+            var manager = new OperatorManager(client, new MetricsRegistry(), new ManagerOptions
+            {
+                LeaderElection = new LeaderElectionOptions
+                {
+                    LeaseName = "replicas-" + ns, LeaseNamespace = ns, Identity = id, ReleaseOnCancel = false,
+                    LeaseDuration = TimeSpan.FromSeconds(3), RenewDeadline = TimeSpan.FromSeconds(2), RetryPeriod = TimeSpan.FromMilliseconds(300),
+                },
+            });
+            var informer = manager.AddInformer(new Informer<DynamicObject>(client, Policies, new InformerOptions { Namespace = ns }));
+            var controller = new Controller("leader-only", new Reconciler((req, _) =>
+            {
+                reconciledBy.AddOrUpdate(id, 1, (_, v) => v + 1);
+                return Task.FromResult(ReconcileResult.After(TimeSpan.FromMilliseconds(100)));
+            })).For(informer);
+            manager.AddController(controller);
+            var stop = new CancellationTokenSource();
+            return (manager, stop, Task.Run(async () =>
+            {
+                try { await manager.RunAsync(stop.Token); } catch (LeaderElectionLostException) { }
+            }));
+        }
+        var one = StartReplica("one");
+        var two = StartReplica("two");
+        await Eventually.HoldsAsync(() => reconciledBy.Count > 0, "the leader reconciles");
+        await Task.Delay(1000);
+        reconciledBy.Count.ShouldBe(1, "only one replica reconciled");
+        var (leader, follower, followerId) = reconciledBy.ContainsKey("one") ? (one, two, "two") : (two, one, "one");
+        leader.Stop.Cancel();
+        await leader.Run;
+        await Eventually.HoldsAsync(() => reconciledBy.ContainsKey(followerId), "the follower takes over", TimeSpan.FromSeconds(10));
+        follower.Stop.Cancel();
+        await follower.Run;
+    }
+}

@@ -1,0 +1,101 @@
+using DematOperator.Kube.Api;
+using DematOperator.Kube.LeaderElection;
+using DematOperator.Kube.Metrics;
+using DematOperator.TestSupport;
+
+namespace DematOperator.Kube.Tests;
+
+public sealed class LeaderElectionTests(SimFixture sim) : IClassFixture<SimFixture>
+{
+    private LeaderElectionOptions Options(string lease, string id, bool release = true) => new()
+    {
+        LeaseName = lease, LeaseNamespace = "default", Identity = id, ReleaseOnCancel = release,
+        LeaseDuration = TimeSpan.FromSeconds(3), RenewDeadline = TimeSpan.FromSeconds(2), RetryPeriod = TimeSpan.FromMilliseconds(300),
+    };
+
+    private sealed class Candidate : IAsyncDisposable
+    {
+        public readonly CancellationTokenSource Stop = new();
+        public readonly MetricsRegistry Metrics = new();
+        public LeaderElector Elector = null!;
+        public Task Run = Task.CompletedTask;
+        public volatile bool Working;
+        public DateTimeOffset? StartedAt;
+
+        public async ValueTask DisposeAsync()
+        {
+            Stop.Cancel();
+            try { await Run; } catch (OperationCanceledException) { }
+        }
+    }
+
+    private Candidate Start(string lease, string id, bool release = true)
+    {
+        var c = new Candidate();
+        var client = SimClients.For(sim.Host, "sim");
+        c.Elector = new LeaderElector(client, Options(lease, id, release), c.Metrics);
+        c.Run = Task.Run(() => c.Elector.RunAsync(async leading =>
+        {
+            c.Working = true;
+            c.StartedAt = DateTimeOffset.UtcNow;
+            try { await Task.Delay(Timeout.Infinite, leading); }
+            catch (OperationCanceledException) { }
+            finally { c.Working = false; }
+        }, c.Stop.Token));
+        return c;
+    }
+
+    [Fact]
+    public async Task Exactly_one_of_two_leads_and_a_killed_leader_is_replaced_within_the_lease_duration()
+    {
+        await using var a = Start("crash", "a", release: false);
+        await using var b = Start("crash", "b", release: false);
+        await Eventually.HoldsAsync(() => a.Working || b.Working, "someone leads");
+        for (var i = 0; i < 10; i++)
+        {
+            (a.Working && b.Working).ShouldBeFalse("both replicas lead");
+            await Task.Delay(200);
+        }
+        var (leader, follower) = a.Working ? (a, b) : (b, a);
+        leader.Metrics.Scrape().ShouldContain("leader_election_master_status{name=\"crash\"} 1");
+        follower.Metrics.Scrape().ShouldContain("leader_election_master_status{name=\"crash\"} 0");
+        var killed = DateTimeOffset.UtcNow;
+        leader.Stop.Cancel();
+        await leader.Run;
+        leader.Working.ShouldBeFalse();
+        await Eventually.HoldsAsync(() => follower.Working, "follower takes over", TimeSpan.FromSeconds(10));
+        (follower.StartedAt!.Value - killed).ShouldBeLessThan(TimeSpan.FromSeconds(3) + TimeSpan.FromSeconds(1.5));
+        var lease = await SimClients.For(sim.Host, "sim").GetAsync(Resources.Leases, "default", "crash");
+        lease.Spec.HolderIdentity.ShouldBe(follower.Elector.Identity);
+        lease.Spec.LeaseTransitions.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_released_lease_is_taken_at_once()
+    {
+        await using var a = Start("release", "a");
+        await Eventually.HoldsAsync(() => a.Working, "a leads");
+        await using var b = Start("release", "b");
+        await Task.Delay(500);
+        b.Working.ShouldBeFalse();
+        var stopped = DateTimeOffset.UtcNow;
+        a.Stop.Cancel();
+        await a.Run;
+        await Eventually.HoldsAsync(() => b.Working, "b takes the released lease");
+        (b.StartedAt!.Value - stopped).ShouldBeLessThan(TimeSpan.FromSeconds(2.5));
+    }
+
+    [Fact]
+    public async Task A_leader_cut_off_from_the_api_stops_working_within_the_renew_deadline()
+    {
+        await using var a = Start("cutoff", "a");
+        await Eventually.HoldsAsync(() => a.Working, "a leads");
+        var rule = sim.Cluster.Faults.FailRequests(503, resource: "leases");
+        try
+        {
+            await Eventually.HoldsAsync(() => !a.Working, "leader steps down", TimeSpan.FromSeconds(6));
+            await a.Run;
+        }
+        finally { sim.Cluster.Faults.Remove(rule); }
+    }
+}
