@@ -41,7 +41,10 @@ public static partial class YamlDocuments
         {
             var lines = new Dictionary<string, int>();
             var root = Convert(doc.RootNode, "", lines);
-            result.Add(new YamlDocument(root, (int)doc.RootNode.Start.Line, lines));
+            // Re-parsed nodes are backed by JsonElement, which converts to any numeric type ((int), (double)...),
+            // unlike in-memory JsonValue<long>.
+            var normalized = root is null ? null : JsonNode.Parse(root.ToJsonString());
+            result.Add(new YamlDocument(normalized, (int)doc.RootNode.Start.Line, lines));
         }
         return result;
     }

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using DematOperator.Cli;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Crd;
+using DematOperator.TestSupport;
+
+namespace DematOperator.Tests;
+
+public sealed class ManifestTests
+{
+    private static IEnumerable<JsonObject> Docs(string relative) =>
+        YamlDocuments.ParseObjects(File.ReadAllText(Path.Combine(RepoPaths.Config, relative)));
+
+    [Fact]
+    public void Committed_crds_are_what_the_code_generates()
+    {
+        foreach (var (file, yaml) in ManifestsCommand.Render())
+        {
+            var path = Path.Combine(RepoPaths.Config, "crd", "bases", file);
+            File.Exists(path).ShouldBeTrue($"{file} is missing: run `make manifests`");
+            File.ReadAllText(path).ShouldBe(yaml, $"{file} differs from the generated CRD: run `make manifests`");
+        }
+    }
+
+    [Fact]
+    public void Generated_yaml_parses_back_to_the_generated_object()
+    {
+        var crd = CrdGenerator.Generate(typeof(Backups.BackupPolicy));
+        var parsed = YamlDocuments.ParseObjects(YamlWriter.Write(crd)).Single();
+        JsonNode.DeepEquals(parsed, crd).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Rbac_has_no_wildcards_and_no_secret_access_yet()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "rbac"), "*.yaml"))
+            foreach (var doc in YamlDocuments.ParseObjects(File.ReadAllText(file)))
+                foreach (var rule in (doc["rules"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    foreach (var field in new[] { "apiGroups", "resources", "verbs", "nonResourceURLs" })
+                        (rule[field] as JsonArray ?? []).Select(v => (string?)v).ShouldNotContain("*", $"wildcard in {Path.GetFileName(file)}");
+                    (rule["resources"] as JsonArray ?? []).Select(v => (string?)v).ShouldNotContain("secrets");
+                }
+    }
+
+    [Fact]
+    public void Manager_runs_two_hardened_replicas_that_restricted_v2_admits()
+    {
+        var deploy = Docs("manager/manager.yaml").Single(d => (string?)d["kind"] == "Deployment");
+        ((int)deploy["spec"]!["replicas"]!).ShouldBe(2);
+        var pod = deploy["spec"]!["template"]!["spec"]!;
+        ((bool)pod["securityContext"]!["runAsNonRoot"]!).ShouldBeTrue();
+        ((string?)pod["securityContext"]!["seccompProfile"]!["type"]).ShouldBe("RuntimeDefault");
+        pod["securityContext"]!.AsObject().ContainsKey("runAsUser").ShouldBeFalse();
+        var container = pod["containers"]![0]!;
+        ((bool)container["securityContext"]!["readOnlyRootFilesystem"]!).ShouldBeTrue();
+        ((bool)container["securityContext"]!["allowPrivilegeEscalation"]!).ShouldBeFalse();
+        ((string?)container["securityContext"]!["capabilities"]!["drop"]![0]).ShouldBe("ALL");
+        container["securityContext"]!.AsObject().ContainsKey("runAsUser").ShouldBeFalse();
+        ((string?)container["livenessProbe"]!["httpGet"]!["path"]).ShouldBe("/healthz");
+        ((string?)container["readinessProbe"]!["httpGet"]!["path"]).ShouldBe("/readyz");
+        container["resources"]!["limits"]!["memory"].ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task Kustomize_renders_the_default_overlay()
+    {
+        var result = await new Kubectl("/dev/null").RunAsync("kustomize", Path.Combine(RepoPaths.Config, "default"));
+        result.ShouldSucceed();
+        var kinds = YamlDocuments.ParseObjects(result.Stdout).Select(d => (string?)d["kind"]).ToList();
+        kinds.Count(k => k == "CustomResourceDefinition").ShouldBe(4);
+        kinds.ShouldContain("Deployment");
+        kinds.ShouldContain("ClusterRoleBinding");
+    }
+
+    [Fact]
+    public async Task Prometheus_rules_pass_promtool_check_and_unit_tests()
+    {
+        var dir = Directory.CreateTempSubdirectory("rules-").FullName;
+        var rule = Docs("prometheus/rules.yaml").Single(d => (string?)d["kind"] == "PrometheusRule");
+        File.WriteAllText(Path.Combine(dir, "rules.generated.yaml"), YamlWriter.Write(new JsonObject { ["groups"] = rule["spec"]!["groups"]!.DeepClone() }));
+        foreach (var test in Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "prometheus", "tests"))) File.Copy(test, Path.Combine(dir, Path.GetFileName(test)));
+        (await Promtool(dir, "check", "rules", "rules.generated.yaml")).ShouldBe("");
+        (await Promtool(dir, ["test", "rules", .. Directory.EnumerateFiles(dir, "*_test.yaml").Select(Path.GetFileName)!])).ShouldBe("");
+    }
+
+    [Fact]
+    public void Grafana_dashboard_is_valid_json_with_panels()
+    {
+        var cm = Docs("grafana/dashboard-configmap.yaml").Single();
+        var dashboard = JsonNode.Parse((string)cm["data"]!["dematoperator.json"]!)!;
+        dashboard["panels"]!.AsArray().Count.ShouldBeGreaterThan(3);
+    }
+
+    internal static async Task<string> Promtool(string dir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("promtool") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return p.ExitCode == 0 ? "" : output;
+    }
+}
