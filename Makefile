@@ -1,0 +1,42 @@
+# DematOperator: the usual operator targets.
+IMG ?= dematoperator:latest
+DOTNET ?= dotnet
+KUBECTL ?= kubectl
+
+.PHONY: build test run sandbox sim manifests verify-manifests docker-build deploy undeploy bench clean
+
+build:
+	$(DOTNET) build DematOperator.sln -c Release
+
+## The test command of the README (and of CI): every test, with a summary line.
+test:
+	hack/install-test-tools.sh >/dev/null
+	hack/test.sh
+
+## The run command of the README: the operator on two embedded emulated clusters.
+run sandbox:
+	$(DOTNET) run --project src/DematOperator -c Release -- sandbox
+
+sim:
+	$(DOTNET) run --project src/DematOperator -c Release -- sim --kubeconfig-out .sandbox/sim-kubeconfig --crds config/crd/bases --crds ../shared/crds/upstream
+
+## Regenerate config/crd from the C# types (a test fails when they drift).
+manifests:
+	$(DOTNET) run --project src/DematOperator -c Release -- manifests --crd-dir config/crd/bases
+
+docker-build:
+	docker build -t $(IMG) .
+
+deploy:
+	cd config/manager && $(KUBECTL) kustomize . >/dev/null
+	$(KUBECTL) apply -k config/default
+
+undeploy:
+	$(KUBECTL) delete -k config/default --ignore-not-found
+
+bench:
+	$(DOTNET) run --project bench/DematOperator.Bench -c Release -- all
+
+clean:
+	$(DOTNET) clean DematOperator.sln
+	rm -rf .sandbox

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Hosting;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Crd;
+using DematOperator.KubeSim;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.KubeSim.Store;
+using Microsoft.Extensions.Logging;
+
+namespace DematOperator.Cli;
+
+/// <summary>
+/// `sandbox`: two emulated clusters (sbg = production, rbx = acceptance and recovery site) with the CRDs,
+/// the samples and an operator per cluster, so a newcomer can look at DematOperator without a cluster.
+/// </summary>
+internal static class SandboxCommand
+{
+    public static Command Build()
+    {
+        var dir = new Option<string>("--dir") { Description = "Where to write the kubeconfig and the operators' logs", DefaultValueFactory = _ => ".sandbox" };
+        var command = new Command("sandbox", "Run the operator on two embedded emulated clusters (sbg, rbx) with the samples applied");
+        command.Options.Add(dir);
+        command.SetAction(async (parse, ct) => await RunAsync(Path.GetFullPath(parse.GetValue(dir)!), ct));
+        return command;
+    }
+
+    private static readonly Dictionary<string, string[]> Namespaces = new()
+    {
+        ["sbg"] = ["platau-prod", "openshift-adp", "dematoperator-system"],
+        ["rbx"] = ["preprod", "validation", "demo", "perf", "openshift-adp", "dematoperator-system"],
+    };
+
+    public static async Task<int> RunAsync(string dir, CancellationToken ct)
+    {
+        Directory.CreateDirectory(dir);
+        await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"] });
+        var repo = FindRepoRoot();
+        foreach (var server in host.Servers) Seed(server.Cluster, repo);
+        var kubeconfig = Path.Combine(dir, "kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig(), ct);
+        File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var operators = new List<Task<int>>();
+        var loggerProviders = new List<FileLoggerProvider>();
+        var ports = new Dictionary<string, int>();
+        foreach (var server in host.Servers)
+        {
+            var name = server.Cluster.Name;
+            var metricsPort = FreePort(name == "rbx" ? 8080 : 8082);
+            var probePort = FreePort(metricsPort + 1);
+            ports[name] = metricsPort;
+            var provider = new FileLoggerProvider(Path.Combine(dir, $"operator-{name}.log"));
+            loggerProviders.Add(provider);
+            var loggers = LoggerFactory.Create(b => b.AddProvider(provider));
+            operators.Add(Task.Run(() => OperatorHost.RunAsync(new OperatorOptions
+            {
+                Endpoint = KubeConfigLoader.FromText(host.Kubeconfig(), name),
+                MetricsEndpoint = new IPEndPoint(IPAddress.Loopback, metricsPort),
+                ProbeEndpoint = new IPEndPoint(IPAddress.Loopback, probePort),
+                LeaseNamespace = "dematoperator-system",
+                Identity = "system:serviceaccount:dematoperator-system:dematoperator",
+                Loggers = loggers,
+            }, ct), CancellationToken.None));
+        }
+
+        Console.WriteLine($"""
+            DematOperator sandbox is running: two emulated OpenShift clusters, the CRDs, the samples, and one operator per cluster.
+
+              export KUBECONFIG={kubeconfig}
+              kubectl config get-contexts                        # sbg (production) and rbx (acceptance + PRA site)
+              kubectl --context sbg get bp,sl,pradrill,certrenewal -A
+              kubectl --context rbx get pradrill -A
+              kubectl --context rbx annotate pradrill pra-yearly -n dematoperator-system {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
+              kubectl --context sbg describe bp platau-velero -n platau-prod
+
+            Metrics:  http://127.0.0.1:{ports["sbg"]}/metrics (sbg operator)   http://127.0.0.1:{ports["rbx"]}/metrics (rbx operator)
+            Probes:   http://127.0.0.1:{ports["sbg"] + 1}/readyz                http://127.0.0.1:{ports["rbx"] + 1}/readyz
+            Logs:     {dir}/operator-sbg.log  {dir}/operator-rbx.log
+            Press Ctrl-C to stop; everything runs in memory and is gone afterwards.
+            """);
+        await Console.Out.FlushAsync(ct);
+        try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
+        var codes = await Task.WhenAll(operators);
+        foreach (var p in loggerProviders) p.Dispose();
+        Console.WriteLine("sandbox stopped");
+        return codes.Any(c => c is not 0) ? 1 : 0;
+    }
+
+    /// <summary>CRDs (ours from the code, the upstream ones when ../shared is there), namespaces, Velero and CSI basics, samples.</summary>
+    private static void Seed(SimCluster cluster, string? repo)
+    {
+        var crdDef = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
+        foreach (var type in OperatorKinds.All) cluster.Create(RequestContext.System, crdDef, null, CrdGenerator.Generate(type));
+        var upstream = repo is null ? null : Path.GetFullPath(Path.Combine(repo, "..", "shared", "crds", "upstream"));
+        if (upstream is not null && Directory.Exists(upstream)) SimCommand.InstallCrds(cluster, upstream);
+        var nsDef = cluster.Registry.Find("", "v1", "namespaces")!;
+        foreach (var ns in Namespaces[cluster.Name])
+            cluster.Create(RequestContext.System, nsDef, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
+        if (cluster.Registry.Find("velero.io", "v1", "backupstoragelocations") is { } bsl)
+            cluster.Create(RequestContext.System, bsl, "openshift-adp", JsonNode.Parse("""
+                {"metadata":{"name":"default"},"spec":{"provider":"aws","default":true,"objectStorage":{"bucket":"demat-pra"}}}
+                """)!.AsObject());
+        if (cluster.Registry.Find("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses") is { } vsc)
+            cluster.Create(RequestContext.System, vsc, null, JsonNode.Parse("""
+                {"metadata":{"name":"csi-ceph-rbd","annotations":{"snapshot.storage.kubernetes.io/is-default-class":"true"}},"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}
+                """)!.AsObject());
+        var samples = repo is null ? null : Path.Combine(repo, "config", "samples");
+        if (samples is null || !Directory.Exists(samples)) return;
+        foreach (var file in Directory.EnumerateFiles(samples, "*.yaml").Order())
+            foreach (var obj in YamlDocuments.ParseObjects(File.ReadAllText(file)))
+            {
+                var ns = ObjectMetaAccess.Namespace(obj);
+                var apiVersion = (string?)obj["apiVersion"] ?? "";
+                var def = cluster.Registry.FindKind(apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "", apiVersion[(apiVersion.IndexOf('/') + 1)..], (string?)obj["kind"] ?? "");
+                if (def is null || ns is null || cluster.TryGet("/namespaces", null, ns) is null) continue;
+                // The drill runs on the recovery site; production's resources on production.
+                if ((string?)obj["kind"] == "PraDrill" != (cluster.Name == "rbx")) continue;
+                cluster.Create(RequestContext.System, def, ns, obj);
+            }
+    }
+
+    private static string? FindRepoRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            var d = new DirectoryInfo(start);
+            while (d is not null && !File.Exists(Path.Combine(d.FullName, "DematOperator.sln"))) d = d.Parent;
+            if (d is not null) return d.FullName;
+        }
+        return null;
+    }
+
+    private static int FreePort(int preferred)
+    {
+        try
+        {
+            using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, preferred);
+            l.Start();
+            return preferred;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            return ((IPEndPoint)l.LocalEndpoint).Port;
+        }
+    }
+}
