@@ -1,0 +1,19 @@
+using BenchmarkDotNet.Running;
+using DematOperator.Bench;
+
+// bench all | emulator | operator | micro
+var what = args.FirstOrDefault() ?? "all";
+var root = Harness.RepoRoot();
+if (what is "micro")
+{
+    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+    return 0;
+}
+var results = new List<string>();
+if (what is "all" or "emulator") results.AddRange(await EmulatorBench.RunAsync());
+if (what is "all" or "operator") results.AddRange(await OperatorBench.RunAsync(root));
+Console.WriteLine();
+Console.WriteLine("| measure | result |");
+Console.WriteLine("|---|---|");
+foreach (var r in results) Console.WriteLine(r);
+return 0;
