@@ -83,6 +83,13 @@ public abstract class MetricFamily(string name, string help, string type, string
     private static string EscapeHelp(string s) => s.Replace("\\", "\\\\").Replace("\n", "\\n");
     private static string EscapeLabel(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 
+    /// <summary>One line per child for families whose children hold a single value (counters, gauges).</summary>
+    protected void WriteValues(StringBuilder sb, IEnumerable<(string[] Labels, double Value)> children)
+    {
+        foreach (var (labels, value) in children.OrderBy(c => string.Join('\u0001', c.Labels), StringComparer.Ordinal))
+            sb.Append(Name).Append(Labels(LabelNames, labels)).Append(' ').Append(Format(value)).Append('\n');
+    }
+
     protected string[] Check(string[] values) =>
         values.Length == LabelNames.Length ? values : throw new ArgumentException($"{Name} takes labels ({string.Join(",", LabelNames)})");
 }
@@ -94,11 +101,7 @@ public sealed class Counter(string name, string help, string[] labels) : MetricF
     public Child WithLabels(params string[] values) => _children.GetOrAdd(string.Join('\u0001', Check(values)), _ => new Child(values));
     public void Inc(double by = 1) => WithLabels().Inc(by);
 
-    protected override void WriteSamples(StringBuilder sb)
-    {
-        foreach (var c in _children.Values.OrderBy(c => string.Join('\u0001', c.Values), StringComparer.Ordinal))
-            sb.Append(Name).Append(Labels(LabelNames, c.Values)).Append(' ').Append(Format(c.Value)).Append('\n');
-    }
+    protected override void WriteSamples(StringBuilder sb) => WriteValues(sb, _children.Values.Select(c => (c.Values, c.Value)));
 
     public sealed class Child(string[] values)
     {
@@ -120,12 +123,7 @@ public sealed class Counter(string name, string help, string[] labels) : MetricF
         public void Inc(double by = 1)
         {
             if (by < 0) throw new ArgumentOutOfRangeException(nameof(by), "counters only go up");
-            while (true)
-            {
-                var old = Interlocked.Read(ref _bits);
-                var next = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(old) + by);
-                if (Interlocked.CompareExchange(ref _bits, next, old) == old) return;
-            }
+            AtomicDouble.Add(ref _bits, by);
         }
     }
 }
@@ -138,11 +136,7 @@ public sealed class Gauge(string name, string help, string[] labels) : MetricFam
     public void Set(double v) => WithLabels().Set(v);
     public bool Remove(params string[] values) => _children.TryRemove(string.Join('\u0001', values), out _);
 
-    protected override void WriteSamples(StringBuilder sb)
-    {
-        foreach (var c in _children.Values.OrderBy(c => string.Join('\u0001', c.Values), StringComparer.Ordinal))
-            sb.Append(Name).Append(Labels(LabelNames, c.Values)).Append(' ').Append(Format(c.Value)).Append('\n');
-    }
+    protected override void WriteSamples(StringBuilder sb) => WriteValues(sb, _children.Values.Select(c => (c.Values, c.Value)));
 
     public sealed class Child(string[] values)
     {
@@ -151,15 +145,7 @@ public sealed class Gauge(string name, string help, string[] labels) : MetricFam
         public double Value => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _bits));
         public void Set(double v) => Interlocked.Exchange(ref _bits, BitConverter.DoubleToInt64Bits(v));
 
-        public void Add(double by)
-        {
-            while (true)
-            {
-                var old = Interlocked.Read(ref _bits);
-                var next = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(old) + by);
-                if (Interlocked.CompareExchange(ref _bits, next, old) == old) return;
-            }
-        }
+        public void Add(double by) => AtomicDouble.Add(ref _bits, by);
     }
 }
 
@@ -206,6 +192,20 @@ public sealed class Histogram(string name, string help, double[] buckets, string
                 Sum += v;
                 Count++;
             }
+        }
+    }
+}
+
+/// <summary>A double kept in a long's bits, added to with compare-and-swap.</summary>
+internal static class AtomicDouble
+{
+    public static void Add(ref long bits, double by)
+    {
+        while (true)
+        {
+            var old = Interlocked.Read(ref bits);
+            var next = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(old) + by);
+            if (Interlocked.CompareExchange(ref bits, next, old) == old) return;
         }
     }
 }

@@ -13,33 +13,24 @@ namespace DematOperator.Kube.Writes;
 public static class ObjectWriter
 {
     /// <summary>
-    /// Applies <paramref name="mutate"/> to the object's status and writes it through /status if the
-    /// serialized object changed; on 409 re-reads and re-applies. Returns the stored object (unchanged if no write).
+    /// Applies <paramref name="mutate"/> to the object's status and writes it through /status if the object
+    /// changed; on 409 re-reads and re-applies. Returns the stored object (unchanged if no write).
     /// </summary>
-    public static async Task<T> UpdateStatusAsync<T>(KubeClient client, ResourceType<T> rt, T current, Action<T> mutate, CancellationToken ct, int attempts = 5) where T : KubeObject
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var working = Copy(rt, current);
-            mutate(working);
-            if (Same(rt, working, current)) return current;
-            try { return await client.UpdateStatusAsync(rt, working, ct); }
-            catch (KubeApiException e) when (e.IsConflict && attempt < attempts)
-            {
-                current = await client.GetAsync(rt, current.Metadata.Namespace, current.Name, ct);
-            }
-        }
-    }
+    public static Task<T> UpdateStatusAsync<T>(KubeClient client, ResourceType<T> rt, T current, Action<T> mutate, CancellationToken ct, int attempts = 5) where T : KubeObject =>
+        MutateAsync(client, rt, current, mutate, working => client.UpdateStatusAsync(rt, working, ct), ct, attempts);
 
     /// <summary>Same discipline for the main resource (spec, metadata).</summary>
-    public static async Task<T> UpdateAsync<T>(KubeClient client, ResourceType<T> rt, T current, Action<T> mutate, CancellationToken ct, int attempts = 5) where T : KubeObject
+    public static Task<T> UpdateAsync<T>(KubeClient client, ResourceType<T> rt, T current, Action<T> mutate, CancellationToken ct, int attempts = 5) where T : KubeObject =>
+        MutateAsync(client, rt, current, mutate, working => client.UpdateAsync(rt, working, ct), ct, attempts);
+
+    private static async Task<T> MutateAsync<T>(KubeClient client, ResourceType<T> rt, T current, Action<T> mutate, Func<T, Task<T>> write, CancellationToken ct, int attempts) where T : KubeObject
     {
         for (var attempt = 1; ; attempt++)
         {
             var working = Copy(rt, current);
             mutate(working);
             if (Same(rt, working, current)) return current;
-            try { return await client.UpdateAsync(rt, working, ct); }
+            try { return await write(working); }
             catch (KubeApiException e) when (e.IsConflict && attempt < attempts)
             {
                 current = await client.GetAsync(rt, current.Metadata.Namespace, current.Name, ct);
