@@ -44,3 +44,42 @@ public sealed class CliTests
         }
     }
 }
+
+public sealed class SlaCliTests
+{
+    private static async Task<CommandResult> Sla(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "sla", "report" }.Concat(args)) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return new CommandResult(p.ExitCode, stdout, stderr);
+    }
+
+    [Fact]
+    public async Task Json_report_has_the_contract_fields_and_bad_input_exits_2_with_the_line()
+    {
+        var dir = Directory.CreateTempSubdirectory("sla-").FullName;
+        var outages = Path.Combine(dir, "outages.csv");
+        await File.WriteAllTextAsync(outages, "start,end,severity\n2026-05-12T17:30:00+02:00,2026-05-12T19:00:00+02:00,blocking\n");
+        var ok = await Sla("--tier", "ARGENT", "--month", "2026-05", "--outages", outages, "--format", "json");
+        ok.ShouldSucceed();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(ok.Stdout)!;
+        ((long)json["serviceSeconds"]!).ShouldBe(170 * 3600);
+        ((long)json["downtimeSeconds"]!).ShouldBe(1800);
+        ((double)json["availability"]!).ShouldBe(1 - 1800.0 / (170 * 3600), 1e-12);
+        ((bool)json["met"]!).ShouldBeTrue();
+        ((string?)json["incidents"]![0]!["deadline"]).ShouldBe("2026-05-13T11:30:00+02:00");
+        ((bool?)json["incidents"]![0]!["withinGtr"]).ShouldBe(true);
+        ((double?)json["withinGtrRatio"]!["blocking"]).ShouldBe(1.0);
+        var text = await Sla("--tier", "OR", "--month", "2026-05");
+        text.Stdout.ShouldContain("Availability:    100.000 % (objective 99.8 %): MET");
+        await File.WriteAllTextAsync(outages, "start,end\n2026-05-12 17:30,2026-05-12T19:00:00+02:00\n");
+        var bad = await Sla("--tier", "ARGENT", "--month", "2026-05", "--outages", outages);
+        bad.ExitCode.ShouldBe(2);
+        bad.Stderr.ShouldContain("outages.csv:2:");
+        (await Sla("--tier", "PLATINE", "--month", "2026-05")).ExitCode.ShouldBe(2);
+    }
+}
