@@ -26,7 +26,7 @@ public sealed class ManifestTests
     [Fact]
     public void Generated_yaml_parses_back_to_the_generated_object()
     {
-        var crd = CrdGenerator.Generate(typeof(Backups.BackupPolicy));
+        var crd = CrdGenerator.Generate(typeof(DematOperator.Backups.BackupPolicy));
         var parsed = YamlDocuments.ParseObjects(YamlWriter.Write(crd)).Single();
         JsonNode.DeepEquals(parsed, crd).ShouldBeTrue();
     }
