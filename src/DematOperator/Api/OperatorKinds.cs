@@ -19,6 +19,7 @@ namespace DematOperator.Api;
 [JsonSerializable(typeof(ObjectList<ServiceLevel>))]
 [JsonSerializable(typeof(CertificateRenewal))]
 [JsonSerializable(typeof(ObjectList<CertificateRenewal>))]
+[JsonSerializable(typeof(LabelSelectorSpec))]
 public sealed partial class OperatorJsonContext : JsonSerializerContext;
 
 /// <summary>Where each of our kinds lives on the API server.</summary>

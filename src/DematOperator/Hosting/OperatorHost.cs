@@ -7,6 +7,7 @@ using DematOperator.Kube.Informers;
 using DematOperator.Kube.LeaderElection;
 using DematOperator.Kube.Manager;
 using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -101,7 +102,9 @@ public static class OperatorHost
                 LeaseNamespace = options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system",
             };
         var manager = new OperatorManager(client, metrics, new ManagerOptions { LeaderElection = election }, loggers);
-        manager.AddInformer(new Informer<Backups.BackupPolicy>(client, OperatorKinds.BackupPolicies, loggers: loggers));
+        var events = new EventRecorder(client, Component, loggers);
+        var backupPolicies = manager.AddInformer(new Informer<Backups.BackupPolicy>(client, OperatorKinds.BackupPolicies, loggers: loggers));
+        manager.AddController(Backups.BackupPolicyController.Create(client, backupPolicies, events, metrics, loggers));
         manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
         manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
         manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));

@@ -1,0 +1,407 @@
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Controllers;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Writes;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+
+namespace DematOperator.Backups;
+
+/// <summary>
+/// Runs a BackupPolicy: validates it, starts the run of each due slot (CSI VolumeSnapshots or a Velero Backup),
+/// follows runs to their end, applies retention, and keeps status, conditions, Events and metrics telling
+/// whether the recovery point objective holds, requeueing for the exact instant it stops holding.
+/// </summary>
+public sealed class BackupPolicyReconciler(
+    KubeClient client,
+    Informer<BackupPolicy> policies,
+    EventRecorder events,
+    BackupPolicyMetrics metrics,
+    ILogger<BackupPolicyReconciler> log) : IReconciler
+{
+    public const string Finalizer = "ops.demat.gouv.fr/delete-backups";
+    private static readonly TimeSpan ActiveRunPoll = TimeSpan.FromSeconds(5);
+    private static readonly ResourceType<DynamicObject> Snapshots = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true);
+    private static readonly ResourceType<DynamicObject> SnapshotClasses = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false);
+    private static readonly ResourceType<DynamicObject> VeleroBackups = Resources.Dynamic("velero.io", "v1", "backups", "Backup", true);
+    private static readonly ResourceType<DynamicObject> DeleteRequests = Resources.Dynamic("velero.io", "v1", "deletebackuprequests", "DeleteBackupRequest", true);
+
+    private sealed record Settings(CronSchedule Schedule, DateTimeZone Zone, Duration Rpo, Duration? StartingDeadline, Duration CsiTimeout, List<string> Namespaces, RetentionLimits? Retention);
+
+    private sealed class InvalidPolicyException(string reason, string message, bool transient = false) : Exception(message)
+    {
+        public string Reason { get; } = reason;
+        public bool Transient { get; } = transient;
+    }
+
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
+    {
+        var policy = policies.Get(request.Namespace, request.Name);
+        if (policy is null)
+        {
+            metrics.Forget(request.Namespace ?? "", request.Name);
+            return ReconcileResult.Done;
+        }
+        var ns = policy.Namespace!;
+        var now = Instant.FromDateTimeOffset(client.Time.GetUtcNow());
+        if (policy.IsDeleting) return await FinalizeAsync(policy, ct);
+        if (policy.Spec.DeletionPolicy == "Delete") policy = await ObjectWriter.AddFinalizerAsync(client, OperatorKinds.BackupPolicies, policy, Finalizer, ct);
+        else if (policy.Metadata.Finalizers?.Contains(Finalizer) == true) policy = await ObjectWriter.RemoveFinalizerAsync(client, OperatorKinds.BackupPolicies, policy, Finalizer, ct);
+
+        Settings settings;
+        try { settings = await ValidateAsync(policy, ct); }
+        catch (InvalidPolicyException e)
+        {
+            await SetInvalidAsync(policy, e.Reason, e.Message, ct);
+            // Missing dependencies (a class, a namespace, Velero) may appear: look again later. A bad spec waits for an edit.
+            return e.Transient ? ReconcileResult.After(TimeSpan.FromMinutes(1)) : ReconcileResult.Done;
+        }
+        metrics.Rpo.WithLabels(ns, policy.Name).Set(settings.Rpo.TotalSeconds);
+        metrics.Suspended.WithLabels(ns, policy.Name).Set(policy.Spec.Suspend == true ? 1 : 0);
+
+        var runs = await ObserveRunsAsync(policy, settings, now, ct);
+        var active = runs.FirstOrDefault(r => r.Phase == RunPhase.Running);
+        var status = policy.Status ?? new BackupPolicyStatus();
+        var lastScheduled = status.LastScheduleTime is { } ls ? Instant.FromDateTimeOffset(ls) : Instant.FromDateTimeOffset(policy.Metadata.CreationTimestamp ?? client.Time.GetUtcNow());
+        // The cache may not show our own last status write yet: never decide twice on the same slots.
+        if (_scheduled.TryGetValue(policy.Metadata.Uid ?? "", out var written) && written > lastScheduled) lastScheduled = written;
+        var decision = BackupDecisions.Decide(settings.Schedule, settings.Zone, lastScheduled, now, settings.StartingDeadline, active is not null, policy.Spec.Suspend == true);
+        string? started = null;
+        if (decision.RunSlot is { } slot)
+        {
+            started = RunLabels.RunName(policy.Name, slot);
+            await StartRunAsync(policy, settings, started, manual: false, ct);
+        }
+        if (decision.Missed > 0)
+        {
+            metrics.Missed.WithLabels(ns, policy.Name).Inc(decision.Missed);
+            await events.WarningAsync(policy, decision.SkippedBecauseBusy ? "SlotSkipped" : "SlotsMissed",
+                decision.SkippedBecauseBusy ? $"slot {Format(decision.LatestSlot!.Value, settings.Zone)} skipped: run {active!.Name} is still going"
+                    : $"{decision.Missed} scheduled slot(s) did not run (last: {Format(decision.LatestSlot!.Value, settings.Zone)}); the next slot runs normally", ct);
+        }
+        var runNow = policy.Metadata.Annotations?.GetValueOrDefault(RunLabels.RunNowAnnotation);
+        var acknowledgeRunNow = false;
+        if (!string.IsNullOrEmpty(runNow) && runNow != status.LastRunNowRequest && started is null && active is null)
+        {
+            started = RunLabels.RunName(policy.Name, now, manual: true);
+            await StartRunAsync(policy, settings, started, manual: true, ct);
+            acknowledgeRunNow = true;
+        }
+        if (started is not null) runs = await ObserveRunsAsync(policy, settings, now, ct);
+
+        var retained = await ApplyRetentionAsync(policy, settings, runs, ct);
+        var succeeded = runs.Where(r => r.Phase == RunPhase.Succeeded).ToList();
+        var recoveryPoint = succeeded.Select(r => r.RecoveryPoint).Max();
+        var last = runs.OrderByDescending(r => r.Started).FirstOrDefault();
+        var next = policy.Spec.Suspend == true ? null : settings.Schedule.Next(now, settings.Zone);
+        var rpoMet = recoveryPoint is { } rp && now - rp <= settings.Rpo;
+        var gap = settings.Schedule.LongestGap(now, settings.Zone);
+        await RecordEndedRunsAsync(policy, runs, ct);
+
+        var before = policy;
+        policy = await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.BackupPolicies, policy, p =>
+        {
+            var s = p.Status ??= new BackupPolicyStatus();
+            s.Conditions ??= [];
+            var t = client.Time.GetUtcNow();
+            s.ObservedGeneration = p.Metadata.Generation;
+            if (decision.LatestSlot is { } latest) s.LastScheduleTime = latest.ToDateTimeOffset();
+            s.NextScheduleTime = next?.ToDateTimeOffset();
+            s.RecoveryPoint = recoveryPoint?.ToDateTimeOffset();
+            s.LastSuccessfulTime = succeeded.Select(r => r.Completed).Max()?.ToDateTimeOffset();
+            s.LastRun = last is null ? null : new BackupRunRef
+            {
+                Name = last.Name, Phase = last.Phase.ToString(), StartTime = last.Started.ToDateTimeOffset(),
+                CompletionTime = last.Completed?.ToDateTimeOffset(), Error = last.Error,
+            };
+            s.RetainedRuns = retained;
+            s.MissedRuns = (s.MissedRuns ?? 0) + decision.Missed;
+            if (acknowledgeRunNow) s.LastRunNowRequest = runNow;
+            var gen = p.Metadata.Generation;
+            Conditions.Set(s.Conditions, Conditions.Make("Ready", true, policy.Spec.Suspend == true ? "Suspended" : "Scheduled",
+                policy.Spec.Suspend == true ? "the policy is suspended: no new runs" : $"next run {(next is { } n ? Format(n, settings.Zone) : "never")}", gen), t);
+            Conditions.Set(s.Conditions, recoveryPoint is null
+                ? Conditions.Make("RecoveryPointObjectiveMet", false, "NoRecoveryPoint", "no successful run yet", gen)
+                : Conditions.Make("RecoveryPointObjectiveMet", rpoMet, rpoMet ? "WithinObjective" : "RecoveryPointTooOld",
+                    $"recovery point {Format(recoveryPoint.Value, settings.Zone)} is {Human(now - recoveryPoint.Value)} old; objective {Human(settings.Rpo)}", gen), t);
+            Conditions.Set(s.Conditions, gap > settings.Rpo
+                ? Conditions.Make("ScheduleMeetsObjective", false, "ScheduleGapExceedsRpo", $"the schedule leaves gaps of up to {Human(gap)}, longer than the {Human(settings.Rpo)} RPO: the objective cannot be met by design", gen)
+                : Conditions.Make("ScheduleMeetsObjective", true, "GapsWithinRpo", $"longest gap between runs is {Human(gap)}", gen), t);
+        }, ct);
+        if (decision.LatestSlot is { } scheduledSlot) _scheduled[policy.Metadata.Uid ?? ""] = scheduledSlot;
+        if (Conditions.IsTrue(before.Status?.Conditions, "RecoveryPointObjectiveMet") && !rpoMet)
+            await events.WarningAsync(policy, "RecoveryPointObjectiveMissed", $"the recovery point is older than the {Human(settings.Rpo)} RPO", ct);
+
+        if (recoveryPoint is { } point) metrics.RecoveryPoint.WithLabels(ns, policy.Name).Set(point.ToUnixTimeMilliseconds() / 1000.0);
+        if (succeeded.Select(r => r.Completed).Max() is { } lastOk) metrics.LastSuccess.WithLabels(ns, policy.Name).Set(lastOk.ToUnixTimeMilliseconds() / 1000.0);
+        metrics.Retained.WithLabels(ns, policy.Name).Set(retained);
+
+        // Wake up for the next slot, for the instant the RPO stops holding, or to follow a running run.
+        var wake = new List<Instant>();
+        if (next is { } nx) wake.Add(nx);
+        if (recoveryPoint is { } r2 && rpoMet) wake.Add(BackupDecisions.RpoDeadline(r2, settings.Rpo) + Duration.FromMilliseconds(1));
+        var delay = wake.Count == 0 ? (TimeSpan?)null : (wake.Min() - now).ToTimeSpan();
+        if (runs.Any(r => r.Phase == RunPhase.Running) && (delay is null || delay > ActiveRunPoll)) delay = ActiveRunPoll;
+        return delay is { } d ? ReconcileResult.After(d < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : d) : ReconcileResult.Done;
+    }
+
+    private async Task<Settings> ValidateAsync(BackupPolicy policy, CancellationToken ct)
+    {
+        var spec = policy.Spec;
+        if (!CronSchedule.TryParse(spec.Schedule, out var schedule, out var cronError)) throw new InvalidPolicyException("InvalidSchedule", $"spec.schedule: {cronError}");
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(spec.TimeZone ?? "UTC") ?? throw new InvalidPolicyException("UnknownTimeZone", $"spec.timeZone: \"{spec.TimeZone}\" is not an IANA time zone (e.g. Europe/Paris)");
+        Duration rpo, csiTimeout;
+        Duration? deadline;
+        try
+        {
+            rpo = BackupDecisions.ParseDuration(spec.Rpo ?? "4h") ?? Duration.FromHours(4);
+            deadline = BackupDecisions.ParseDuration(spec.StartingDeadline);
+            csiTimeout = BackupDecisions.ParseDuration(spec.CsiSnapshot?.Timeout ?? "10m") ?? Duration.FromMinutes(10);
+        }
+        catch (FormatException e) { throw new InvalidPolicyException("InvalidDuration", e.Message); }
+        if (rpo <= Duration.Zero) throw new InvalidPolicyException("InvalidDuration", "spec.rpo must be positive");
+        var namespaces = spec.Target.Namespaces ?? [];
+        if (spec.Target.NamespaceSelector is not null)
+        {
+            var selector = LabelSelectorText(spec.Target.NamespaceSelector);
+            namespaces = [.. namespaces, .. (await client.ListAsync(Resources.Namespaces, null, new ListRequest(selector), ct)).Items.Select(n => n.Name)];
+        }
+        namespaces = namespaces.Distinct().ToList();
+        if (namespaces.Count == 0) throw new InvalidPolicyException("NoTarget", "spec.target selects no namespace");
+        foreach (var n in namespaces)
+            if (await client.TryGetAsync(Resources.Namespaces, null, n, ct) is null)
+                throw new InvalidPolicyException("NamespaceNotFound", $"target namespace \"{n}\" does not exist", transient: true);
+        if (spec.Method == "CSISnapshot")
+        {
+            var className = spec.CsiSnapshot?.VolumeSnapshotClassName;
+            if (string.IsNullOrEmpty(className)) throw new InvalidPolicyException("MissingSnapshotClass", "spec.csiSnapshot.volumeSnapshotClassName is required for method CSISnapshot");
+            try
+            {
+                if (await client.TryGetAsync(SnapshotClasses, null, className, ct) is null)
+                    throw new InvalidPolicyException("MissingSnapshotClass", $"VolumeSnapshotClass \"{className}\" does not exist", transient: true);
+            }
+            catch (KubeApiException e) when (e.IsNotFound || e.Code == 404)
+            {
+                throw new InvalidPolicyException("CsiSnapshotsNotInstalled", "the snapshot.storage.k8s.io API is not installed on this cluster", transient: true);
+            }
+        }
+        else
+        {
+            try { await client.ListAsync(VeleroBackups, VeleroNamespace(policy), new ListRequest(Limit: 1), ct); }
+            catch (KubeApiException e) when (e.Code == 404)
+            {
+                throw new InvalidPolicyException("VeleroNotInstalled", "the velero.io API is not installed on this cluster (install Velero or OADP)", transient: true);
+            }
+        }
+        RetentionLimits? retention = spec.Retention is { } r
+            ? new RetentionLimits(r.KeepLast ?? 0, r.KeepHourly ?? 0, r.KeepDaily ?? 0, r.KeepWeekly ?? 0, r.KeepMonthly ?? 0, r.KeepYearly ?? 0, r.KeepFailed ?? 3)
+            : null;
+        return new Settings(schedule!, zone, rpo, deadline, csiTimeout, namespaces, retention);
+    }
+
+    private async Task<List<ObservedRun>> ObserveRunsAsync(BackupPolicy policy, Settings settings, Instant now, CancellationToken ct)
+    {
+        var selector = RunLabels.Selector(policy.Namespace!, policy.Name);
+        var runs = new List<ObservedRun>();
+        if (policy.Spec.Method == "CSISnapshot")
+        {
+            var snapshots = new List<DynamicObject>();
+            foreach (var n in settings.Namespaces) snapshots.AddRange((await client.ListAsync(Snapshots, n, new ListRequest(selector), ct)).Items);
+            foreach (var group in snapshots.GroupBy(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? s.Name))
+            {
+                var run = RunObservation.FromSnapshots(group.Key, group.ToList());
+                if (run.Phase == RunPhase.Running && now - run.Started > settings.CsiTimeout)
+                {
+                    // The timeout is written on the objects, so the verdict survives restarts (status is not the source of truth).
+                    var reason = $"snapshots not ready after {Human(settings.CsiTimeout)}";
+                    foreach (var s in group)
+                        await client.PatchAsync(Snapshots, s.Namespace, s.Name, PatchType.Merge,
+                            new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RunLabels.FailedAnnotation] = reason } } }.ToJsonString(), ct: ct);
+                    run = run with { Phase = RunPhase.Failed, Error = reason };
+                }
+                runs.Add(run);
+            }
+        }
+        else
+        {
+            foreach (var b in (await client.ListAsync(VeleroBackups, VeleroNamespace(policy), new ListRequest(selector), ct)).Items) runs.Add(RunObservation.FromVelero(b));
+        }
+        return runs.OrderByDescending(r => r.Started).ToList();
+    }
+
+    private async Task StartRunAsync(BackupPolicy policy, Settings settings, string run, bool manual, CancellationToken ct)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            [RunLabels.Policy] = RunLabels.LabelValue(policy.Name), [RunLabels.PolicyNamespace] = policy.Namespace!, [RunLabels.Run] = RunLabels.LabelValue(run),
+            [RunLabels.Trigger] = manual ? "manual" : "schedule", ["app.kubernetes.io/managed-by"] = "dematoperator",
+        };
+        using var because = KubeClient.Because($"BackupPolicy {policy.Namespace}/{policy.Name} {(manual ? "run-now" : "scheduled slot")} {run}");
+        var created = 0;
+        if (policy.Spec.Method == "CSISnapshot")
+        {
+            var pvcSelector = policy.Spec.Target.Selector is { } sel ? LabelSelectorText(sel) : null;
+            foreach (var n in settings.Namespaces)
+                foreach (var pvc in (await client.ListAsync(Resources.PersistentVolumeClaims, n, new ListRequest(pvcSelector), ct)).Items)
+                {
+                    var snapshot = new DynamicObject
+                    {
+                        Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels) },
+                        Fields = new JsonObject
+                        {
+                            ["spec"] = new JsonObject
+                            {
+                                ["volumeSnapshotClassName"] = policy.Spec.CsiSnapshot!.VolumeSnapshotClassName,
+                                ["source"] = new JsonObject { ["persistentVolumeClaimName"] = pvc.Name },
+                            },
+                        },
+                    };
+                    // An existing object of this run is adopted: a restart mid-run never starts the slot twice.
+                    try { await client.CreateAsync(Snapshots, snapshot, ct); created++; }
+                    catch (KubeApiException e) when (e.IsAlreadyExists) { }
+                }
+            if (created == 0 && !(await client.ListAsync(Snapshots, settings.Namespaces[0], new ListRequest($"{RunLabels.Run}={RunLabels.LabelValue(run)}"), ct)).Items.Any())
+            {
+                await events.WarningAsync(policy, "NothingToSnapshot", "no PersistentVolumeClaim matches the target: the run took no snapshot", ct);
+                return;
+            }
+        }
+        else
+        {
+            var velero = policy.Spec.Velero ?? new VeleroOptions();
+            var spec = new JsonObject
+            {
+                ["includedNamespaces"] = new JsonArray([.. settings.Namespaces.Select(n => (JsonNode)JsonValue.Create(n)!)]),
+                ["storageLocation"] = velero.StorageLocation ?? "default",
+                ["snapshotVolumes"] = velero.SnapshotVolumes ?? true,
+            };
+            if (velero.Ttl is { } ttl) spec["ttl"] = ttl;
+            if (velero.SnapshotMoveData is { } move) spec["snapshotMoveData"] = move;
+            if (policy.Spec.Target.Selector is { } selector)
+                spec["labelSelector"] = System.Text.Json.JsonSerializer.SerializeToNode(selector, OperatorJsonContext.Default.LabelSelectorSpec);
+            try
+            {
+                await client.CreateAsync(VeleroBackups, new DynamicObject { Metadata = new ObjectMeta { Name = run, Namespace = VeleroNamespace(policy), Labels = labels }, Fields = new JsonObject { ["spec"] = spec } }, ct);
+                created = 1;
+            }
+            catch (KubeApiException e) when (e.IsAlreadyExists) { }
+        }
+        if (created > 0)
+        {
+            log.LogInformation("started backup run {Run} of {Namespace}/{Policy}", run, policy.Namespace, policy.Name);
+            await events.NormalAsync(policy, "RunStarted", $"run {run} started ({(manual ? "on demand" : "scheduled")}, {policy.Spec.Method})", ct);
+        }
+    }
+
+    /// <summary>Deletes what retention does not keep, only among this policy's own runs, the way each data plane requires.</summary>
+    private async Task<int> ApplyRetentionAsync(BackupPolicy policy, Settings settings, List<ObservedRun> runs, CancellationToken ct)
+    {
+        var ended = runs.Where(r => r.Phase != RunPhase.Running).ToList();
+        if (settings.Retention is not { } limits) return ended.Count;
+        var decision = RetentionPlan.Decide(ended.Select(r => r.AsBackupRun()), limits, settings.Zone);
+        var doomed = decision.Delete.Select(d => d.Name).ToHashSet();
+        using var because = KubeClient.Because($"BackupPolicy {policy.Namespace}/{policy.Name} retention");
+        foreach (var run in ended.Where(r => doomed.Contains(r.Name))) await DeleteRunAsync(policy, settings.Namespaces, run.Name, ct);
+        if (doomed.Count > 0) await events.NormalAsync(policy, "RetentionApplied", $"deleted {doomed.Count} run(s): {string.Join(", ", doomed.Order().Take(5))}{(doomed.Count > 5 ? ", ..." : "")}", ct);
+        return decision.Keep.Count;
+    }
+
+    private async Task DeleteRunAsync(BackupPolicy policy, IReadOnlyList<string> namespaces, string run, CancellationToken ct)
+    {
+        var selector = $"{RunLabels.Selector(policy.Namespace!, policy.Name)},{RunLabels.Run}={RunLabels.LabelValue(run)}";
+        if (policy.Spec.Method == "CSISnapshot")
+        {
+            foreach (var n in namespaces)
+                foreach (var s in (await client.ListAsync(Snapshots, n, new ListRequest(selector), ct)).Items)
+                {
+                    try { await client.DeleteAsync(Snapshots, n, s.Name, new DeleteRequest(PreconditionUid: s.Metadata.Uid), ct); }
+                    catch (KubeApiException e) when (e.IsNotFound) { }
+                }
+            return;
+        }
+        // Velero backups are deleted through a DeleteBackupRequest, which also removes the data from object storage.
+        var veleroNs = VeleroNamespace(policy);
+        foreach (var b in (await client.ListAsync(VeleroBackups, veleroNs, new ListRequest(selector), ct)).Items)
+        {
+            var request = new DynamicObject
+            {
+                Metadata = new ObjectMeta { Name = RunLabels.Fit($"{b.Name}-delete", 253), Namespace = veleroNs, Labels = new() { ["velero.io/backup-name"] = RunLabels.LabelValue(b.Name), [RunLabels.Policy] = RunLabels.LabelValue(policy.Name) } },
+                Fields = new JsonObject { ["spec"] = new JsonObject { ["backupName"] = b.Name } },
+            };
+            try { await client.CreateAsync(DeleteRequests, request, ct); }
+            catch (KubeApiException e) when (e.IsAlreadyExists) { }
+        }
+    }
+
+    private readonly HashSet<string> _recorded = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Instant> _scheduled = new();
+    private readonly Instant _startedAt = Instant.FromDateTimeOffset(client.Time.GetUtcNow());
+
+    /// <summary>
+    /// Counts each run that ends while this process runs, once, in the metrics and with an Event. Runs that ended
+    /// before a restart were counted by the previous process (counters restart at zero, as Prometheus expects).
+    /// </summary>
+    private async Task RecordEndedRunsAsync(BackupPolicy policy, List<ObservedRun> runs, CancellationToken ct)
+    {
+        foreach (var run in runs.Where(r => r.Phase != RunPhase.Running))
+        {
+            if ((run.Completed ?? run.Started) < _startedAt - Duration.FromMinutes(1)) continue;
+            lock (_recorded) if (!_recorded.Add($"{policy.Metadata.Uid}/{run.Name}")) continue;
+            metrics.Runs.WithLabels(policy.Namespace!, policy.Name, run.Phase == RunPhase.Succeeded ? "succeeded" : "failed").Inc();
+            if (run.Phase == RunPhase.Succeeded)
+            {
+                if (run.Completed is { } c) metrics.Duration.WithLabels(policy.Namespace!, policy.Name).Observe((c - run.Started).TotalSeconds);
+                await events.NormalAsync(policy, "RunSucceeded", $"run {run.Name} succeeded", ct);
+            }
+            else await events.WarningAsync(policy, "RunFailed", $"run {run.Name} failed: {run.Error}", ct);
+        }
+    }
+
+    private async Task<ReconcileResult> FinalizeAsync(BackupPolicy policy, CancellationToken ct)
+    {
+        if (policy.Metadata.Finalizers?.Contains(Finalizer) != true) return ReconcileResult.Done;
+        if (policy.Spec.DeletionPolicy == "Delete")
+        {
+            var namespaces = policy.Spec.Target.Namespaces ?? [];
+            var settings = new Settings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, Duration.FromHours(4), null, Duration.FromMinutes(10), namespaces, null);
+            try
+            {
+                foreach (var run in await ObserveRunsAsync(policy, settings, Instant.FromDateTimeOffset(client.Time.GetUtcNow()), ct))
+                    await DeleteRunAsync(policy, namespaces, run.Name, ct);
+            }
+            catch (KubeApiException e) when (e.Code == 404) { }
+            await events.NormalAsync(policy, "BackupsDeleted", "deletionPolicy Delete: the policy's backups were deleted", ct);
+        }
+        await ObjectWriter.RemoveFinalizerAsync(client, OperatorKinds.BackupPolicies, policy, Finalizer, ct);
+        metrics.Forget(policy.Namespace!, policy.Name);
+        return ReconcileResult.Done;
+    }
+
+    private async Task SetInvalidAsync(BackupPolicy policy, string reason, string message, CancellationToken ct)
+    {
+        var already = Conditions.Find(policy.Status?.Conditions, "Ready") is { Status: "False" } c && c.Reason == reason && c.Message == message && c.ObservedGeneration == policy.Metadata.Generation;
+        await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.BackupPolicies, policy, p =>
+        {
+            var s = p.Status ??= new BackupPolicyStatus();
+            s.Conditions ??= [];
+            s.ObservedGeneration = p.Metadata.Generation;
+            s.NextScheduleTime = null;
+            Conditions.Set(s.Conditions, Conditions.Make("Ready", false, reason, message, p.Metadata.Generation), client.Time.GetUtcNow());
+        }, ct);
+        if (!already) await events.WarningAsync(policy, reason, message, ct);
+    }
+
+    private static string VeleroNamespace(BackupPolicy p) => p.Spec.Velero?.Namespace ?? "openshift-adp";
+
+    private static string LabelSelectorText(LabelSelectorSpec s) =>
+        LabelSelector.FromObject(System.Text.Json.JsonSerializer.SerializeToNode(s, OperatorJsonContext.Default.LabelSelectorSpec)).ToString();
+
+    private static string Format(Instant i, DateTimeZone z) => i.InZone(z).ToString("yyyy-MM-dd HH:mm x", System.Globalization.CultureInfo.InvariantCulture);
+
+    internal static string Human(Duration d) => d.TotalHours >= 1
+        ? $"{(int)d.TotalHours}h{(d.Minutes > 0 ? $"{d.Minutes}m" : "")}"
+        : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m" : $"{(int)d.TotalSeconds}s";
+}

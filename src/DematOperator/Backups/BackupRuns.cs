@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using DematOperator.Kube.Api;
+using NodaTime;
+
+namespace DematOperator.Backups;
+
+public enum RunPhase { Running, Succeeded, Failed }
+
+/// <summary>What one run is, as observed on its objects (VolumeSnapshots or a Velero Backup).</summary>
+public sealed record ObservedRun(string Name, RunPhase Phase, Instant Started, Instant? Completed, Instant? RecoveryPoint, string? Error, bool Manual)
+{
+    public BackupRun AsBackupRun() => new(Name, RecoveryPoint ?? Started, Phase == RunPhase.Succeeded);
+}
+
+/// <summary>Labels and names that tie run objects to their policy (across namespaces, where ownerReferences cannot).</summary>
+public static class RunLabels
+{
+    public const string Policy = "ops.demat.gouv.fr/backup-policy";
+    public const string PolicyNamespace = "ops.demat.gouv.fr/policy-namespace";
+    public const string Run = "ops.demat.gouv.fr/backup-run";
+    public const string Trigger = "ops.demat.gouv.fr/trigger";
+    public const string FailedAnnotation = "ops.demat.gouv.fr/run-failed";
+    public const string RunNowAnnotation = "ops.demat.gouv.fr/run-now";
+
+    public static string Selector(string ns, string policy) => $"{Policy}={LabelValue(policy)},{PolicyNamespace}={ns}";
+
+    /// <summary>`policy-yyyyMMddHHmm` from the slot time in UTC: one name per slot, whatever restarts happen.</summary>
+    public static string RunName(string policy, Instant slot, bool manual = false) =>
+        Fit($"{policy}-{(manual ? "now-" : "")}{slot.ToDateTimeUtc().ToString(manual ? "yyyyMMddHHmmss" : "yyyyMMddHHmm", CultureInfo.InvariantCulture)}", 63);
+
+    /// <summary>Names are cut with a hash suffix when too long, so they stay unique and valid.</summary>
+    public static string Fit(string name, int max)
+    {
+        if (name.Length <= max) return name;
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..8].ToLowerInvariant();
+        return name[..(max - 9)].TrimEnd('-', '.') + "-" + hash;
+    }
+
+    public static string LabelValue(string value) => Fit(value, 63);
+}
+
+/// <summary>Reads a run's state from its objects, following CSI and Velero semantics.</summary>
+public static class RunObservation
+{
+    /// <summary>A CSI run: succeeded when every snapshot is readyToUse; failed on any error or when marked failed.</summary>
+    public static ObservedRun FromSnapshots(string run, IReadOnlyList<DynamicObject> snapshots)
+    {
+        var started = snapshots.Min(s => Instant.FromDateTimeOffset(s.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch));
+        var manual = snapshots.Any(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Trigger) == "manual");
+        var marked = snapshots.Select(s => s.Metadata.Annotations?.GetValueOrDefault(RunLabels.FailedAnnotation)).FirstOrDefault(a => a is not null);
+        var errors = snapshots.Select(s => (string?)(s.Status?["error"] as JsonObject)?["message"]).Where(m => m is not null).ToList();
+        if (marked is not null || errors.Count > 0)
+            return new ObservedRun(run, RunPhase.Failed, started, null, null, marked ?? errors[0], manual);
+        var ready = snapshots.All(s => s.Status?["readyToUse"] is JsonValue r && r.TryGetValue<bool>(out var b) && b);
+        if (!ready) return new ObservedRun(run, RunPhase.Running, started, null, null, null, manual);
+        var times = snapshots.Select(s => Time((string?)s.Status?["creationTime"])).ToList();
+        var point = times.All(t => t is not null) ? times.Min() : started;
+        return new ObservedRun(run, RunPhase.Succeeded, started, times.Max() ?? started, point, null, manual);
+    }
+
+    /// <summary>
+    /// A Velero run follows status.phase: Completed is a recovery point (its data is from startTimestamp);
+    /// PartiallyFailed, Failed and FailedValidation fail; any other phase, known or not, is still running.
+    /// </summary>
+    public static ObservedRun FromVelero(DynamicObject backup)
+    {
+        var status = backup.Status;
+        var phase = (string?)status?["phase"];
+        var started = Time((string?)status?["startTimestamp"]) ?? Instant.FromDateTimeOffset(backup.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch);
+        var completed = Time((string?)status?["completionTimestamp"]);
+        var manual = backup.Metadata.Labels?.GetValueOrDefault(RunLabels.Trigger) == "manual";
+        var name = backup.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? backup.Name;
+        return phase switch
+        {
+            "Completed" => new ObservedRun(name, RunPhase.Succeeded, started, completed, started, null, manual),
+            "PartiallyFailed" => new ObservedRun(name, RunPhase.Failed, started, completed, null, "Velero backup PartiallyFailed: not counted as a recovery point", manual),
+            "Failed" or "FailedValidation" => new ObservedRun(name, RunPhase.Failed, started, completed, null,
+                $"Velero backup {phase}: {(string?)status?["failureReason"] ?? string.Join("; ", (status?["validationErrors"] as JsonArray)?.Select(v => (string?)v) ?? [])}", manual),
+            _ => new ObservedRun(name, RunPhase.Running, started, null, null, null, manual),
+        };
+    }
+
+    private static Instant? Time(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? Instant.FromDateTimeOffset(t) : null;
+}

@@ -1,0 +1,218 @@
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Backups;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DematOperator.Tests.Backups;
+
+/// <summary>BackupPolicy against the emulator, with one manual clock for the emulator and the operator.</summary>
+public sealed class BackupPolicyControllerTests : IAsyncLifetime
+{
+    private static readonly ResourceType<DynamicObject> Snapshots = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true);
+    private static readonly ResourceType<DynamicObject> Classes = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false);
+    private static readonly ResourceType<DynamicObject> VeleroBackups = Resources.Dynamic("velero.io", "v1", "backups", "Backup", true);
+    private static readonly ResourceType<DynamicObject> Locations = Resources.Dynamic("velero.io", "v1", "backupstoragelocations", "BackupStorageLocation", true);
+    private static readonly ResourceType<DynamicObject> DeleteRequests = Resources.Dynamic("velero.io", "v1", "deletebackuprequests", "DeleteBackupRequest", true);
+
+    private readonly ManualTimeProvider _clock = new(StartOfThisHour());
+
+    private static DateTimeOffset StartOfThisHour()
+    {
+        var now = DateTime.UtcNow.Ticks;
+        return new DateTimeOffset(now - now % TimeSpan.TicksPerHour, TimeSpan.Zero);
+    }
+    private SimHost _host = null!;
+    private KubeClient _client = null!;
+    private readonly MetricsRegistry _metrics = new();
+
+    public async Task InitializeAsync()
+    {
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
+        SimFixture.InstallCrds(_host["sbg"].Cluster, RepoPaths.UpstreamCrds);
+        SimFixture.InstallCrds(_host["sbg"].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        foreach (var ns in new[] { "platau-prod", "openshift-adp" })
+            await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        foreach (var pvc in new[] { "mongo-0", "mongo-1" })
+            await _client.CreateAsync(Resources.PersistentVolumeClaims, new DynamicObject
+            {
+                Metadata = new ObjectMeta { Name = pvc, Namespace = "platau-prod", Labels = new() { ["app"] = "mongo" } },
+                Fields = JsonNode.Parse("""{"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"10Gi"}}}}""")!.AsObject(),
+            });
+        await _client.CreateAsync(Resources.PersistentVolumeClaims, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = "cache", Namespace = "platau-prod", Labels = new() { ["app"] = "redis" } },
+            Fields = JsonNode.Parse("""{"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}""")!.AsObject(),
+        });
+        await _client.CreateAsync(Classes, new DynamicObject { Metadata = new ObjectMeta { Name = "csi-ceph-rbd" }, Fields = JsonNode.Parse("""{"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}""")!.AsObject() });
+        await _client.CreateAsync(Locations, new DynamicObject { Metadata = new ObjectMeta { Name = "default", Namespace = "openshift-adp" }, Fields = JsonNode.Parse("""{"spec":{"provider":"aws","objectStorage":{"bucket":"pra"}}}""")!.AsObject() });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private sealed class Operator(Task run, CancellationTokenSource stop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            stop.Cancel();
+            try { await run; } catch (OperationCanceledException) { }
+        }
+    }
+
+    private Operator StartOperator()
+    {
+        var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
+        var controller = BackupPolicyController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        return new Operator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
+    }
+
+    private Task<BackupPolicy> Policy(string name) => _client.GetAsync(OperatorKinds.BackupPolicies, "platau-prod", name);
+
+    private async Task Create(string name, string method, string schedule = "30 * * * *", Action<BackupPolicySpec>? tweak = null)
+    {
+        var spec = new BackupPolicySpec
+        {
+            Schedule = schedule, TimeZone = "Europe/Paris", Rpo = "4h", Method = method,
+            Target = new BackupTarget { Namespaces = ["platau-prod"], Selector = new LabelSelectorSpec { MatchLabels = new() { ["app"] = "mongo" } } },
+            CsiSnapshot = method == "CSISnapshot" ? new CsiSnapshotOptions { VolumeSnapshotClassName = "csi-ceph-rbd" } : null,
+        };
+        tweak?.Invoke(spec);
+        await _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy { Metadata = new ObjectMeta { Name = name, Namespace = "platau-prod" }, Spec = spec });
+    }
+
+    /// <summary>Moves the shared clock forward in steps until the condition holds (timers and simulated controllers fire on the way).</summary>
+    private async Task AdvanceUntil(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan max)
+    {
+        var moved = TimeSpan.Zero;
+        while (!await condition())
+        {
+            if (moved > max) throw new Xunit.Sdk.XunitException($"not reached after advancing {moved}: {what}");
+            _clock.Advance(step);
+            moved += step;
+            await Task.Delay(40);
+        }
+    }
+
+    private static Condition? Cond(BackupPolicy p, string type) => Conditions.Find(p.Status?.Conditions, type);
+
+    [Fact]
+    public async Task Csi_policy_snapshots_selected_pvcs_on_schedule_and_flags_the_rpo_at_the_exact_instant()
+    {
+        await Create("mongo", "CSISnapshot");
+        await using var op = StartOperator();
+        await Eventually.HoldsAsync(async () => (await Policy("mongo")).Status?.NextScheduleTime is not null, "next run computed");
+        var p = await Policy("mongo");
+        Cond(p, "Ready")!.Status.ShouldBe("True");
+        Cond(p, "RecoveryPointObjectiveMet")!.Reason.ShouldBe("NoRecoveryPoint");
+        Cond(p, "ScheduleMeetsObjective")!.Status.ShouldBe("True");
+        p.Status!.NextScheduleTime!.Value.Minute.ShouldBe(30);
+
+        await AdvanceUntil(async () => Cond(await Policy("mongo"), "RecoveryPointObjectiveMet")?.Status == "True", "first run succeeds", TimeSpan.FromSeconds(30), TimeSpan.FromHours(2));
+        var snaps = (await _client.ListAsync(Snapshots, "platau-prod")).Items;
+        snaps.Select(s => (string?)s.Spec!["source"]!["persistentVolumeClaimName"]).Order().ShouldBe(["mongo-0", "mongo-1"]);
+        snaps.ShouldAllBe(s => s.Metadata.Labels![RunLabels.Policy] == "mongo");
+        p = await Policy("mongo");
+        p.Status!.LastRun!.Phase.ShouldBe("Succeeded");
+        p.Status.LastRun.Name.ShouldMatch(@"^mongo-\d{12}$");
+        var recoveryPoint = p.Status.RecoveryPoint!.Value;
+
+        await _client.PatchAsync(OperatorKinds.BackupPolicies, "platau-prod", "mongo", PatchType.Merge, """{"spec":{"suspend":true}}""");
+        await Eventually.HoldsAsync(async () => Cond(await Policy("mongo"), "Ready")?.Reason == "Suspended", "suspended");
+        var flip = recoveryPoint + TimeSpan.FromHours(4);
+        _clock.Advance(flip - _clock.GetUtcNow() - TimeSpan.FromSeconds(1));
+        await Task.Delay(300);
+        Cond(await Policy("mongo"), "RecoveryPointObjectiveMet")!.Status.ShouldBe("True");
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        await Eventually.HoldsAsync(async () => Cond(await Policy("mongo"), "RecoveryPointObjectiveMet")?.Reason == "RecoveryPointTooOld", "RPO flips at its instant");
+        (await _client.ListAsync(Resources.Events, "platau-prod")).Items.ShouldContain(e => e.Reason == "RecoveryPointObjectiveMissed");
+        var scrape = _metrics.Scrape();
+        scrape.ShouldContain("demat_backup_rpo_seconds{namespace=\"platau-prod\",policy=\"mongo\"} 14400");
+        scrape.ShouldContain("demat_backup_suspended{namespace=\"platau-prod\",policy=\"mongo\"} 1");
+        scrape.ShouldContain("demat_backup_runs_total{namespace=\"platau-prod\",policy=\"mongo\",result=\"succeeded\"} 1");
+        (await DematOperator.Kube.Tests.Promtool.CheckMetricsAsync(scrape)).ShouldBe("");
+    }
+
+    [Fact]
+    public async Task Velero_policy_backs_up_prunes_with_delete_backup_requests_and_runs_on_demand_once()
+    {
+        await Create("velero", "Velero", "*/20 * * * *", s => s.Retention = new RetentionSpec { KeepLast = 1, KeepFailed = 1 });
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await _client.ListAsync(DeleteRequests, "openshift-adp")).Items.Count >= 2, "two older backups pruned", TimeSpan.FromMinutes(2), TimeSpan.FromHours(3));
+        await AdvanceUntil(async () => (await _client.ListAsync(VeleroBackups, "openshift-adp", new ListRequest($"{RunLabels.Policy}=velero"))).Items.Count == 1, "one backup kept", TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10));
+        var p = await Policy("velero");
+        Cond(p, "RecoveryPointObjectiveMet")!.Status.ShouldBe("True");
+        p.Status!.RetainedRuns.ShouldBe(1);
+        var kept = (await _client.ListAsync(VeleroBackups, "openshift-adp")).Items.Single();
+        ((string?)kept.Spec!["includedNamespaces"]![0]).ShouldBe("platau-prod");
+        ((string?)kept.Spec["labelSelector"]!["matchLabels"]!["app"]).ShouldBe("mongo");
+
+        var before = (await _client.ListAsync(VeleroBackups, "openshift-adp")).Items.Count(b => b.Metadata.Labels![RunLabels.Trigger] == "manual");
+        await _client.PatchAsync(OperatorKinds.BackupPolicies, "platau-prod", "velero", PatchType.Merge, """{"metadata":{"annotations":{"ops.demat.gouv.fr/run-now":"ticket-1234"}}}""");
+        await Eventually.HoldsAsync(async () => (await Policy("velero")).Status?.LastRunNowRequest == "ticket-1234", "run-now acknowledged");
+        var manual = (await _client.ListAsync(VeleroBackups, "openshift-adp")).Items.Count(b => b.Metadata.Labels![RunLabels.Trigger] == "manual");
+        manual.ShouldBe(before + 1);
+        // Re-applying the same YAML (same annotation value) does not run again.
+        await _client.PatchAsync(OperatorKinds.BackupPolicies, "platau-prod", "velero", PatchType.Merge, """{"spec":{"rpo":"5h"}}""");
+        await Eventually.HoldsAsync(async () => (await Policy("velero")).Status?.ObservedGeneration == 2, "spec change reconciled");
+        (await _client.ListAsync(VeleroBackups, "openshift-adp")).Items.Count(b => b.Metadata.Labels![RunLabels.Trigger] == "manual").ShouldBeLessThanOrEqualTo(manual);
+    }
+
+    [Fact]
+    public async Task After_downtime_the_latest_slot_runs_once_and_older_ones_count_as_missed()
+    {
+        await Create("downtime", "CSISnapshot", "0 * * * *");
+        await using (var op = StartOperator())
+            await Eventually.HoldsAsync(async () => (await Policy("downtime")).Status?.NextScheduleTime is not null, "scheduled");
+        _clock.Advance(TimeSpan.FromHours(5) + TimeSpan.FromMinutes(10));
+        await using (var op = StartOperator())
+        {
+            await Eventually.HoldsAsync(async () => (await Policy("downtime")).Status?.MissedRuns == 4, "4 missed slots");
+            await Task.Delay(300);
+            // A restart in the middle of the run adopts it: still one run.
+        }
+        await using (var op = StartOperator())
+        {
+            await Task.Delay(500);
+            var runs = (await _client.ListAsync(Snapshots, "platau-prod", new ListRequest($"{RunLabels.Policy}=downtime"))).Items
+                .Select(s => s.Metadata.Labels![RunLabels.Run]).Distinct().ToList();
+            runs.Count.ShouldBe(1);
+        }
+        _metrics.Scrape().ShouldContain("demat_backup_missed_runs_total{namespace=\"platau-prod\",policy=\"downtime\"} 4");
+    }
+
+    [Fact]
+    public async Task Bad_input_gives_ready_false_with_a_reason_and_an_event_and_other_policies_go_on()
+    {
+        await Create("bad-cron", "CSISnapshot", "every hour");
+        await Create("bad-zone", "CSISnapshot", tweak: s => s.TimeZone = "Mars/Olympus_Mons");
+        await Create("no-class", "CSISnapshot", tweak: s => s.CsiSnapshot!.VolumeSnapshotClassName = "gold");
+        await Create("no-ns", "Velero", tweak: s => s.Target.Namespaces = ["ghost"]);
+        await Create("tight", "Velero", "0 2 * * *");
+        await Create("fine", "Velero");
+        await using var op = StartOperator();
+        async Task Expect(string name, string reason, string message) =>
+            await Eventually.HoldsAsync(async () => Cond(await Policy(name), "Ready") is { Status: "False" } c && c.Reason == reason && c.Message.Contains(message), $"{name}: {reason}");
+        await Expect("bad-cron", "InvalidSchedule", "\"every hour\" has 2 fields");
+        await Expect("bad-zone", "UnknownTimeZone", "Mars/Olympus_Mons");
+        await Expect("no-class", "MissingSnapshotClass", "VolumeSnapshotClass \"gold\" does not exist");
+        await Expect("no-ns", "NamespaceNotFound", "\"ghost\"");
+        await Eventually.HoldsAsync(async () => Cond(await Policy("tight"), "ScheduleMeetsObjective")?.Reason == "ScheduleGapExceedsRpo", "daily schedule cannot meet 4h");
+        await Eventually.HoldsAsync(async () => Cond(await Policy("fine"), "Ready")?.Status == "True", "the good one is ready");
+        var events = (await _client.ListAsync(Resources.Events, "platau-prod")).Items;
+        foreach (var reason in new[] { "InvalidSchedule", "UnknownTimeZone", "MissingSnapshotClass", "NamespaceNotFound" })
+            events.ShouldContain(e => e.Reason == reason && e.Type == "Warning");
+    }
+}
