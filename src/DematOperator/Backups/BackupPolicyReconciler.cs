@@ -98,7 +98,7 @@ public sealed class BackupPolicyReconciler(
         var last = runs.OrderByDescending(r => r.Started).FirstOrDefault();
         var next = policy.Spec.Suspend == true ? null : settings.Schedule.Next(now, settings.Zone);
         var rpoMet = recoveryPoint is { } rp && now - rp <= settings.Rpo;
-        var gap = settings.Schedule.LongestGap(now, settings.Zone);
+        var gap = LongestGap(settings, now);
         await RecordEndedRunsAsync(policy, runs, ct);
 
         var before = policy;
@@ -178,15 +178,14 @@ public sealed class BackupPolicyReconciler(
         {
             var className = spec.CsiSnapshot?.VolumeSnapshotClassName;
             if (string.IsNullOrEmpty(className)) throw new InvalidPolicyException("MissingSnapshotClass", "spec.csiSnapshot.volumeSnapshotClassName is required for method CSISnapshot");
-            try
-            {
-                if (await client.TryGetAsync(SnapshotClasses, null, className, ct) is null)
-                    throw new InvalidPolicyException("MissingSnapshotClass", $"VolumeSnapshotClass \"{className}\" does not exist", transient: true);
-            }
-            catch (KubeApiException e) when (e.IsNotFound || e.Code == 404)
+            // A missing object and a missing API both answer 404: ask the collection first.
+            try { await client.ListAsync(SnapshotClasses, null, new ListRequest(Limit: 1), ct); }
+            catch (KubeApiException e) when (e.Code == 404)
             {
                 throw new InvalidPolicyException("CsiSnapshotsNotInstalled", "the snapshot.storage.k8s.io API is not installed on this cluster", transient: true);
             }
+            if (await client.TryGetAsync(SnapshotClasses, null, className, ct) is null)
+                throw new InvalidPolicyException("MissingSnapshotClass", $"VolumeSnapshotClass \"{className}\" does not exist", transient: true);
         }
         else
         {
@@ -392,6 +391,17 @@ public sealed class BackupPolicyReconciler(
             Conditions.Set(s.Conditions, Conditions.Make("Ready", false, reason, message, p.Metadata.Generation), client.Time.GetUtcNow());
         }, ct);
         if (!already) await events.WarningAsync(policy, reason, message, ct);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Expression, string Zone, LocalDate Day), Duration> Gaps = new();
+
+    /// <summary>A year of slots is walked once per schedule, zone and day, not on every reconcile.</summary>
+    private static Duration LongestGap(Settings settings, Instant now)
+    {
+        var key = (settings.Schedule.Expression, settings.Zone.Id, now.InZone(settings.Zone).Date);
+        if (Gaps.TryGetValue(key, out var gap)) return gap;
+        if (Gaps.Count > 10_000) Gaps.Clear();
+        return Gaps[key] = settings.Schedule.LongestGap(now, settings.Zone);
     }
 
     private static string VeleroNamespace(BackupPolicy p) => p.Spec.Velero?.Namespace ?? "openshift-adp";

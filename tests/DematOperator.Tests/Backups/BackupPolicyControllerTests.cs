@@ -216,3 +216,150 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
             events.ShouldContain(e => e.Reason == reason && e.Type == "Warning");
     }
 }
+
+/// <summary>More BackupPolicy behaviour: resume, CSI retention, deletionPolicy Delete, Velero missing.</summary>
+public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
+{
+    private static readonly ResourceType<DynamicObject> Snapshots = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true);
+    private readonly ManualTimeProvider _clock = new(StartOfThisHour());
+    private SimHost _host = null!;
+    private KubeClient _client = null!;
+
+    private static DateTimeOffset StartOfThisHour()
+    {
+        var now = DateTime.UtcNow.Ticks;
+        return new DateTimeOffset(now - now % TimeSpan.TicksPerHour, TimeSpan.Zero);
+    }
+
+    public async Task InitializeAsync()
+    {
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "bare"], Time = _clock });
+        SimFixture.InstallCrds(_host["sbg"].Cluster, RepoPaths.UpstreamCrds);
+        foreach (var s in _host.Servers) SimFixture.InstallCrds(s.Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        _client = Client("sbg");
+        await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "app" } });
+        await _client.CreateAsync(Resources.PersistentVolumeClaims, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = "data", Namespace = "app" },
+            Fields = JsonNode.Parse("""{"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}""")!.AsObject(),
+        });
+        await _client.CreateAsync(Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false),
+            new DynamicObject { Metadata = new ObjectMeta { Name = "std" }, Fields = JsonNode.Parse("""{"driver":"x","deletionPolicy":"Delete"}""")!.AsObject() });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private KubeClient Client(string cluster) =>
+        new(KubeConfigLoader.FromText(_host.Kubeconfig(), cluster), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
+
+    private static (Task Run, CancellationTokenSource Stop) Start(KubeClient client)
+    {
+        var informer = new Informer<BackupPolicy>(client, OperatorKinds.BackupPolicies);
+        var controller = BackupPolicyController.Create(client, informer, new EventRecorder(client, "dematoperator"), new MetricsRegistry(), NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        return (Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
+    }
+
+    private static BackupPolicy Policy(string ns, string name, string method, Action<BackupPolicySpec>? tweak = null)
+    {
+        var spec = new BackupPolicySpec
+        {
+            Schedule = "*/10 * * * *", Method = method, Target = new BackupTarget { Namespaces = [ns] },
+            CsiSnapshot = method == "CSISnapshot" ? new CsiSnapshotOptions { VolumeSnapshotClassName = "std" } : null,
+        };
+        tweak?.Invoke(spec);
+        return new BackupPolicy { Metadata = new ObjectMeta { Name = name, Namespace = ns }, Spec = spec };
+    }
+
+    private async Task<int> RunsOf(string policy) =>
+        (await _client.ListAsync(Snapshots, "app", new ListRequest($"{RunLabels.Policy}={policy}"))).Items.Select(s => s.Metadata.Labels![RunLabels.Run]).Distinct().Count();
+
+    private async Task AdvanceUntil(Func<Task<bool>> condition, string what)
+    {
+        for (var i = 0; !await condition(); i++)
+        {
+            if (i > 400) throw new Xunit.Sdk.XunitException("not reached: " + what);
+            _clock.Advance(TimeSpan.FromSeconds(30));
+            await Task.Delay(40);
+        }
+    }
+
+    [Fact]
+    public async Task Csi_retention_prunes_snapshots_suspend_stops_runs_resume_restarts_them_and_delete_policy_cleans_up()
+    {
+        await _client.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "csi", "CSISnapshot", s =>
+        {
+            s.Retention = new RetentionSpec { KeepLast = 2 };
+            s.DeletionPolicy = "Delete";
+        }));
+        var (run, stop) = Start(_client);
+        try
+        {
+            await Eventually.HoldsAsync(async () => (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Metadata.Finalizers?.Contains(BackupPolicyReconciler.Finalizer) == true, "finalizer added for deletionPolicy Delete");
+            await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status?.LastRun?.Name is { } n && n.EndsWith("40") || (await RunsOf("csi")) >= 4, "several runs");
+            await AdvanceUntil(async () => await RunsOf("csi") == 2 && (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status?.RetainedRuns == 2, "retention keeps 2");
+
+            await _client.PatchAsync(OperatorKinds.BackupPolicies, "app", "csi", PatchType.Merge, """{"spec":{"suspend":true}}""");
+            await Eventually.HoldsAsync(async () => Conditions.Find((await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status?.Conditions, "Ready")?.Reason == "Suspended", "suspended");
+            var lastBefore = (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status!.LastRun!.Name;
+            _clock.Advance(TimeSpan.FromHours(1));
+            await Task.Delay(500);
+            (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status!.LastRun!.Name.ShouldBe(lastBefore);
+
+            await _client.PatchAsync(OperatorKinds.BackupPolicies, "app", "csi", PatchType.Merge, """{"spec":{"suspend":false}}""");
+            await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status!.LastRun!.Name != lastBefore, "a run after resuming");
+
+            await _client.DeleteAsync(OperatorKinds.BackupPolicies, "app", "csi");
+            await Eventually.HoldsAsync(async () => await _client.TryGetAsync(OperatorKinds.BackupPolicies, "app", "csi") is null, "policy gone after its finalizer");
+            (await RunsOf("csi")).ShouldBe(0);
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    [Fact]
+    public async Task Retain_policy_keeps_its_backups_when_deleted()
+    {
+        await _client.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "keep", "CSISnapshot"));
+        var (run, stop) = Start(_client);
+        try
+        {
+            await AdvanceUntil(async () => await RunsOf("keep") >= 1, "a run");
+            await _client.DeleteAsync(OperatorKinds.BackupPolicies, "app", "keep");
+            await Eventually.HoldsAsync(async () => await _client.TryGetAsync(OperatorKinds.BackupPolicies, "app", "keep") is null, "policy gone");
+            (await RunsOf("keep")).ShouldBeGreaterThanOrEqualTo(1);
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    [Fact]
+    public async Task Without_velero_or_csi_apis_the_policy_says_so()
+    {
+        using var bare = Client("bare");
+        await bare.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "app" } });
+        await bare.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "velero", "Velero"));
+        await bare.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "csi", "CSISnapshot"));
+        var (run, stop) = Start(bare);
+        try
+        {
+            await Eventually.HoldsAsync(async () => Conditions.Find((await bare.GetAsync(OperatorKinds.BackupPolicies, "app", "velero")).Status?.Conditions, "Ready")?.Reason == "VeleroNotInstalled", "Velero missing");
+            await Eventually.HoldsAsync(async () => Conditions.Find((await bare.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status?.Conditions, "Ready")?.Reason == "CsiSnapshotsNotInstalled", "CSI missing");
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+}
