@@ -291,6 +291,12 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task Csi_retention_prunes_snapshots_suspend_stops_runs_resume_restarts_them_and_delete_policy_cleans_up()
     {
+        // A snapshot someone else made in the same namespace: retention must never touch it.
+        await _client.CreateAsync(Snapshots, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = "manual-before-upgrade", Namespace = "app" },
+            Fields = JsonNode.Parse("""{"spec":{"volumeSnapshotClassName":"std","source":{"persistentVolumeClaimName":"data"}}}""")!.AsObject(),
+        });
         await _client.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "csi", "CSISnapshot", s =>
         {
             s.Retention = new RetentionSpec { KeepLast = 2 };
@@ -316,6 +322,7 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
             await _client.DeleteAsync(OperatorKinds.BackupPolicies, "app", "csi");
             await Eventually.HoldsAsync(async () => await _client.TryGetAsync(OperatorKinds.BackupPolicies, "app", "csi") is null, "policy gone after its finalizer");
             (await RunsOf("csi")).ShouldBe(0);
+            (await _client.TryGetAsync(Snapshots, "app", "manual-before-upgrade")).ShouldNotBeNull();
         }
         finally
         {
