@@ -35,7 +35,7 @@ internal static class BackupBench
         rows.Add(Harness.Row("longest gap over a year, 5 distinct schedules (cached per schedule and day)", $"{sw.Elapsed.TotalMilliseconds:F0} ms"));
 
         var start = DateTimeOffset.UtcNow;
-        var clock = new ManualClock(new DateTimeOffset(start.Ticks - start.Ticks % TimeSpan.TicksPerHour, TimeSpan.Zero).AddMinutes(50));
+        var clock = new ManualTimeProvider(new DateTimeOffset(start.Ticks - start.Ticks % TimeSpan.TicksPerHour, TimeSpan.Zero).AddMinutes(50));
         await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["bench"], Time = clock, Configure = o => o.HistoryLimit = 200_000 });
         var sim = host["bench"].Cluster;
         host["bench"].Controllers.Snapshots.Delay = TimeSpan.Zero;
@@ -100,57 +100,6 @@ internal static class BackupBench
             if (controller.Reconciles != last) { last = controller.Reconciles; quietSince = DateTime.UtcNow; continue; }
             if (DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(2) && controller.Queue.Length == 0 && done()) return;
             if (DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(60)) return;
-        }
-    }
-
-    /// <summary>A clock the benchmark moves by hand (the emulator and the operator share it).</summary>
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private readonly object _gate = new();
-        private readonly List<(DateTimeOffset Due, TimerCallback Callback, object? State, Timer Owner)> _timers = [];
-        private DateTimeOffset _now = start;
-        public override DateTimeOffset GetUtcNow() { lock (_gate) return _now; }
-
-        public void Advance(TimeSpan by)
-        {
-            List<(DateTimeOffset, TimerCallback, object?, Timer)> due;
-            lock (_gate)
-            {
-                _now += by;
-                due = _timers.Where(t => t.Due <= _now).ToList();
-                _timers.RemoveAll(t => t.Due <= _now);
-            }
-            foreach (var (_, cb, state, _) in due) cb(state);
-        }
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Timer(this, callback, state, dueTime);
-
-        private sealed class Timer : ITimer
-        {
-            private readonly ManualClock _clock;
-            private readonly TimerCallback _callback;
-            private readonly object? _state;
-
-            public Timer(ManualClock clock, TimerCallback callback, object? state, TimeSpan due)
-            {
-                (_clock, _callback, _state) = (clock, callback, state);
-                Change(due, Timeout.InfiniteTimeSpan);
-            }
-
-            public bool Change(TimeSpan dueTime, TimeSpan period)
-            {
-                lock (_clock._gate)
-                {
-                    _clock._timers.RemoveAll(t => ReferenceEquals(t.Owner, this));
-                    if (dueTime == Timeout.InfiniteTimeSpan) return true;
-                    if (dueTime <= TimeSpan.Zero) { ThreadPool.QueueUserWorkItem(_ => _callback(_state)); return true; }
-                    _clock._timers.Add((_clock._now + dueTime, _callback, _state, this));
-                }
-                return true;
-            }
-
-            public void Dispose() { lock (_clock._gate) _clock._timers.RemoveAll(t => ReferenceEquals(t.Owner, this)); }
-            public ValueTask DisposeAsync() { Dispose(); return ValueTask.CompletedTask; }
         }
     }
 }

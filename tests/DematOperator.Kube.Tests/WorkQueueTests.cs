@@ -1,6 +1,7 @@
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Controllers;
 using DematOperator.Kube.Writes;
+using DematOperator.KubeSim.Hosting;
 using DematOperator.TestSupport;
 
 namespace DematOperator.Kube.Tests;

@@ -1,6 +1,9 @@
-namespace DematOperator.TestSupport;
+namespace DematOperator.KubeSim.Hosting;
 
-/// <summary>A clock that moves only when told to, firing due timers (Task.Delay on it included) as it goes.</summary>
+/// <summary>
+/// A clock that moves only when told to, firing due timers (Task.Delay on it included) as it goes. Give the same
+/// instance to <see cref="SimHostOptions.Time"/> and to the operator to run schedules, deadlines and RPOs in tests.
+/// </summary>
 public sealed class ManualTimeProvider(DateTimeOffset? start = null) : TimeProvider
 {
     private readonly object _gate = new();
