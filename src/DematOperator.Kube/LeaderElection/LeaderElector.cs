@@ -71,6 +71,10 @@ public sealed class LeaderElector
         {
             await RenewLoopAsync(ct);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down in the middle of a renewal is a normal end, not an error.
+        }
         finally
         {
             SetLeader(false);
@@ -85,7 +89,10 @@ public sealed class LeaderElector
         _log.LogInformation("attempting to acquire leader lease {Namespace}/{Name} as {Identity}", _options.LeaseNamespace, _options.LeaseName, Identity);
         while (!ct.IsCancellationRequested)
         {
-            if (await TryAcquireOrRenewAsync(ct))
+            bool acquired;
+            try { acquired = await TryAcquireOrRenewAsync(ct); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return false; }
+            if (acquired)
             {
                 SetLeader(true);
                 _log.LogInformation("successfully acquired lease {Namespace}/{Name}", _options.LeaseNamespace, _options.LeaseName);

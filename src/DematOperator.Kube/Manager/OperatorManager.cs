@@ -80,6 +80,9 @@ public sealed class OperatorManager
                 if (!ct.IsCancellationRequested) throw new LeaderElectionLostException();
             }
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
         finally
         {
             stop.Cancel();
