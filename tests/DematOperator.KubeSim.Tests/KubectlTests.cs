@@ -105,8 +105,10 @@ public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
     public async Task Get_watch_streams_changes()
     {
         await Kubectl.RunAsync("create", "namespace", "watch-test");
-        var watch = Kubectl.RunAsync(null, TimeSpan.FromSeconds(6), "-n", "watch-test", "get", "cm", "-w", "--request-timeout=4s");
-        await Task.Delay(1500);
+        var watchesBefore = sim.Cluster.OpenWatchCount;
+        var watch = Kubectl.RunAsync(null, TimeSpan.FromSeconds(20), "-n", "watch-test", "get", "cm", "-w", "--request-timeout=8s");
+        // Act only once kubectl's watch is open on the server, however slow the machine.
+        await Eventually.HoldsAsync(() => sim.Cluster.OpenWatchCount > watchesBefore, "kubectl's watch is open");
         (await Kubectl.RunAsync("-n", "watch-test", "create", "configmap", "watched", "--from-literal=a=1")).ShouldSucceed();
         (await Kubectl.RunAsync("-n", "watch-test", "patch", "cm", "watched", "--type", "merge", "-p", "{\"data\":{\"b\":\"2\"}}")).ShouldSucceed();
         var output = (await watch).Stdout;
