@@ -151,18 +151,14 @@ public sealed class BackupPolicyReconciler(
     private async Task<Settings> ValidateAsync(BackupPolicy policy, CancellationToken ct)
     {
         var spec = policy.Spec;
-        if (!CronSchedule.TryParse(spec.Schedule, out var schedule, out var cronError)) throw new InvalidPolicyException("InvalidSchedule", $"spec.schedule: {cronError}");
-        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(spec.TimeZone ?? "UTC") ?? throw new InvalidPolicyException("UnknownTimeZone", $"spec.timeZone: \"{spec.TimeZone}\" is not an IANA time zone (e.g. Europe/Paris)");
-        Duration rpo, csiTimeout;
-        Duration? deadline;
-        try
-        {
-            rpo = BackupDecisions.ParseDuration(spec.Rpo ?? "4h") ?? Duration.FromHours(4);
-            deadline = BackupDecisions.ParseDuration(spec.StartingDeadline);
-            csiTimeout = BackupDecisions.ParseDuration(spec.CsiSnapshot?.Timeout ?? "10m") ?? Duration.FromMinutes(10);
-        }
-        catch (FormatException e) { throw new InvalidPolicyException("InvalidDuration", e.Message); }
-        if (rpo <= Duration.Zero) throw new InvalidPolicyException("InvalidDuration", "spec.rpo must be positive");
+        // The checks `validate` runs offline come first; the schedule-gap warning is a condition, not a failure.
+        var problem = BackupPolicyChecks.Check(spec, Instant.FromDateTimeOffset(client.Time.GetUtcNow()), checkScheduleGaps: false).FirstOrDefault(p => !p.Warning);
+        if (problem is not null) throw new InvalidPolicyException(problem.Reason, $"{problem.Field}: {problem.Message}");
+        var schedule = CronSchedule.Parse(spec.Schedule);
+        var zone = DateTimeZoneProviders.Tzdb[spec.TimeZone ?? "UTC"];
+        var rpo = BackupDecisions.ParseDuration(spec.Rpo ?? "4h") ?? Duration.FromHours(4);
+        var deadline = BackupDecisions.ParseDuration(spec.StartingDeadline);
+        var csiTimeout = BackupDecisions.ParseDuration(spec.CsiSnapshot?.Timeout ?? "10m") ?? Duration.FromMinutes(10);
         var namespaces = spec.Target.Namespaces ?? [];
         if (spec.Target.NamespaceSelector is not null)
         {
@@ -170,14 +166,13 @@ public sealed class BackupPolicyReconciler(
             namespaces = [.. namespaces, .. (await client.ListAsync(Resources.Namespaces, null, new ListRequest(selector), ct)).Items.Select(n => n.Name)];
         }
         namespaces = namespaces.Distinct().ToList();
-        if (namespaces.Count == 0) throw new InvalidPolicyException("NoTarget", "spec.target selects no namespace");
+        if (namespaces.Count == 0) throw new InvalidPolicyException("NoTarget", "spec.target: the namespace selector matches no namespace", transient: true);
         foreach (var n in namespaces)
             if (await client.TryGetAsync(Resources.Namespaces, null, n, ct) is null)
                 throw new InvalidPolicyException("NamespaceNotFound", $"target namespace \"{n}\" does not exist", transient: true);
         if (spec.Method == "CSISnapshot")
         {
-            var className = spec.CsiSnapshot?.VolumeSnapshotClassName;
-            if (string.IsNullOrEmpty(className)) throw new InvalidPolicyException("MissingSnapshotClass", "spec.csiSnapshot.volumeSnapshotClassName is required for method CSISnapshot");
+            var className = spec.CsiSnapshot!.VolumeSnapshotClassName;
             // A missing object and a missing API both answer 404: ask the collection first.
             try { await client.ListAsync(SnapshotClasses, null, new ListRequest(Limit: 1), ct); }
             catch (KubeApiException e) when (e.Code == 404)
@@ -198,7 +193,7 @@ public sealed class BackupPolicyReconciler(
         RetentionLimits? retention = spec.Retention is { } r
             ? new RetentionLimits(r.KeepLast ?? 0, r.KeepHourly ?? 0, r.KeepDaily ?? 0, r.KeepWeekly ?? 0, r.KeepMonthly ?? 0, r.KeepYearly ?? 0, r.KeepFailed ?? 3)
             : null;
-        return new Settings(schedule!, zone, rpo, deadline, csiTimeout, namespaces, retention);
+        return new Settings(schedule, zone, rpo, deadline, csiTimeout, namespaces, retention);
     }
 
     private async Task<List<ObservedRun>> ObserveRunsAsync(BackupPolicy policy, Settings settings, Instant now, CancellationToken ct)

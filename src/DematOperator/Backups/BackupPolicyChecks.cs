@@ -1,0 +1,42 @@
+using DematOperator.Api;
+using NodaTime;
+
+namespace DematOperator.Backups;
+
+/// <summary>The checks of a BackupPolicy that need no cluster: used by the controller and by `validate`.</summary>
+public static class BackupPolicyChecks
+{
+    public static IEnumerable<SpecProblem> Check(BackupPolicySpec spec, Instant now, bool checkScheduleGaps = true)
+    {
+        CronSchedule? schedule = null;
+        if (!CronSchedule.TryParse(spec.Schedule, out schedule, out var cronError))
+            yield return new SpecProblem("spec.schedule", "InvalidSchedule", cronError!);
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(spec.TimeZone ?? "UTC");
+        if (zone is null)
+            yield return new SpecProblem("spec.timeZone", "UnknownTimeZone", $"\"{spec.TimeZone}\" is not an IANA time zone (e.g. Europe/Paris)");
+        Duration? rpo = null;
+        foreach (var (field, value) in new[] { ("spec.rpo", spec.Rpo), ("spec.startingDeadline", spec.StartingDeadline), ("spec.csiSnapshot.timeout", spec.CsiSnapshot?.Timeout), ("spec.velero.ttl", spec.Velero?.Ttl) })
+        {
+            Duration? parsed = null;
+            string? error = null;
+            try { parsed = BackupDecisions.ParseDuration(value); }
+            catch (FormatException e) { error = e.Message; }
+            if (error is not null) yield return new SpecProblem(field, "InvalidDuration", error);
+            else if (field == "spec.rpo") rpo = parsed ?? Duration.FromHours(4);
+        }
+        if (rpo is { } r && r <= Duration.Zero) yield return new SpecProblem("spec.rpo", "InvalidDuration", "must be positive");
+        if ((spec.Target.Namespaces?.Count ?? 0) == 0 && spec.Target.NamespaceSelector is null)
+            yield return new SpecProblem("spec.target", "NoTarget", "set target.namespaces or target.namespaceSelector");
+        if (spec.Method == "CSISnapshot" && string.IsNullOrEmpty(spec.CsiSnapshot?.VolumeSnapshotClassName))
+            yield return new SpecProblem("spec.csiSnapshot.volumeSnapshotClassName", "MissingSnapshotClass", "required for method CSISnapshot");
+        if (spec.Method == "Velero" && spec.CsiSnapshot is not null)
+            yield return new SpecProblem("spec.csiSnapshot", "UnusedSettings", "csiSnapshot settings are ignored with method Velero", Warning: true);
+        if (checkScheduleGaps && schedule is not null && zone is not null && rpo is { } objective && objective > Duration.Zero)
+        {
+            var gap = schedule.LongestGap(now, zone);
+            if (gap > objective)
+                yield return new SpecProblem("spec.schedule", "ScheduleGapExceedsRpo",
+                    $"the schedule leaves gaps of up to {BackupPolicyReconciler.Human(gap)} in {zone.Id}, longer than the {BackupPolicyReconciler.Human(objective)} RPO", Warning: true);
+        }
+    }
+}
