@@ -74,13 +74,15 @@ internal static class SandboxCommand
               kubectl config get-contexts                        # sbg (production) and rbx (acceptance + PRA site)
               kubectl --context sbg get bp,sl,pradrill,certrenewal -A
               kubectl --context rbx get pradrill -A
-              kubectl --context rbx annotate pradrill pra-yearly -n dematoperator-system {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
+              kubectl --context sbg annotate bp platau-mongo-snapshots -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
+              kubectl --context sbg get volumesnapshots,backups.velero.io -A
               kubectl --context sbg describe bp platau-velero -n platau-prod
 
             Metrics:  http://127.0.0.1:{ports["sbg"]}/metrics (sbg operator)   http://127.0.0.1:{ports["rbx"]}/metrics (rbx operator)
             Probes:   http://127.0.0.1:{ports["sbg"] + 1}/readyz                http://127.0.0.1:{ports["rbx"] + 1}/readyz
             Logs:     {dir}/operator-sbg.log  {dir}/operator-rbx.log
             Press Ctrl-C to stop; everything runs in memory and is gone afterwards.
+            ready
             """);
         await Console.Out.FlushAsync(ct);
         try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
@@ -108,6 +110,7 @@ internal static class SandboxCommand
             cluster.Create(RequestContext.System, vsc, null, JsonNode.Parse("""
                 {"metadata":{"name":"csi-ceph-rbd","annotations":{"snapshot.storage.kubernetes.io/is-default-class":"true"}},"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}
                 """)!.AsObject());
+        PopulateWorkloads(cluster);
         var samples = repo is null ? null : Path.Combine(repo, "config", "samples");
         if (samples is null || !Directory.Exists(samples)) return;
         foreach (var file in Directory.EnumerateFiles(samples, "*.yaml").Order())
@@ -121,6 +124,68 @@ internal static class SandboxCommand
                 if ((string?)obj["kind"] == "PraDrill" != (cluster.Name == "rbx")) continue;
                 cluster.Create(RequestContext.System, def, ns, obj);
             }
+    }
+
+    /// <summary>
+    /// DEMAT'ADS-like workloads: on sbg the Plat'AU production (API, front, MongoDB StatefulSet with its PVCs,
+    /// RabbitMQ); on rbx the test environments that a PRA stops to make room.
+    /// </summary>
+    private static void PopulateWorkloads(SimCluster cluster)
+    {
+        var deployments = cluster.Registry.Find("apps", "v1", "deployments")!;
+        var statefulSets = cluster.Registry.Find("apps", "v1", "statefulsets")!;
+        var pvcs = cluster.Registry.Find("", "v1", "persistentvolumeclaims")!;
+        static JsonObject Labels(string name) => new() { ["app.kubernetes.io/name"] = name };
+        static JsonObject Template(string name, string image) => new()
+        {
+            ["metadata"] = new JsonObject { ["labels"] = Labels(name) },
+            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = image }) },
+        };
+        void Deployment(string ns, string name, int replicas) => cluster.Create(RequestContext.System, deployments, ns, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = Labels(name) },
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = replicas, ["selector"] = new JsonObject { ["matchLabels"] = Labels(name) },
+                ["template"] = Template(name, $"registry.demat.local/{name}:1.0"),
+            },
+        });
+        void Database(string ns, string name, int replicas, string size)
+        {
+            cluster.Create(RequestContext.System, statefulSets, ns, new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = Labels(name) },
+                ["spec"] = new JsonObject
+                {
+                    ["replicas"] = replicas, ["serviceName"] = name, ["selector"] = new JsonObject { ["matchLabels"] = Labels(name) },
+                    ["template"] = Template(name, $"{name}:6"),
+                },
+            });
+            for (var i = 0; i < replicas; i++)
+                cluster.Create(RequestContext.System, pvcs, ns, new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["name"] = $"data-{name}-{i}", ["labels"] = Labels(name) },
+                    ["spec"] = new JsonObject
+                    {
+                        ["accessModes"] = new JsonArray("ReadWriteOnce"), ["storageClassName"] = "ceph-rbd",
+                        ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["storage"] = size } },
+                    },
+                });
+        }
+        if (cluster.Name == "sbg")
+        {
+            Deployment("platau-prod", "platau-api", 3);
+            Deployment("platau-prod", "platau-front", 2);
+            Database("platau-prod", "mongodb", 3, "50Gi");
+            Database("platau-prod", "rabbitmq", 1, "10Gi");
+            return;
+        }
+        foreach (var env in new[] { "preprod", "validation", "demo", "perf" })
+        {
+            Deployment(env, "platau-api", env == "perf" ? 0 : 1);
+            Deployment(env, "platau-front", env == "perf" ? 0 : 1);
+            Database(env, "mongodb", 1, "20Gi");
+        }
     }
 
     private static string? FindRepoRoot()
