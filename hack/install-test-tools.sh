@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The real clients the tests check the emulator and the metrics with: kubectl and promtool.
+# The real tools the tests check with: kubectl (the emulator), promtool (metrics and rules), shellcheck (scripts).
 set -euo pipefail
 missing=()
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
@@ -11,3 +12,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 kubectl version --client 2>/dev/null | head -1
 promtool --version 2>/dev/null | head -1
+shellcheck --version 2>/dev/null | sed -n 2p

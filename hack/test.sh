@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test project and ends with one summary line "N passed, N failed" over all of them.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 log=$(mktemp)
 dotnet test DematOperator.sln -c Release --nologo -p:TreatWarningsAsErrors=false "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

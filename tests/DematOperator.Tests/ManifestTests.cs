@@ -90,6 +90,21 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public async Task Shell_scripts_pass_shellcheck()
+    {
+        var scripts = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "hack"), "*.sh", SearchOption.AllDirectories)
+            .Append(Path.Combine(RepoPaths.Root, ".ci", "run")).ToList();
+        scripts.Count.ShouldBeGreaterThan(2);
+        var psi = new ProcessStartInfo("shellcheck") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var s in scripts) psi.ArgumentList.Add(s);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("shellcheck is required (apt-get install shellcheck)");
+        var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        output.ShouldBeEmpty();
+        p.ExitCode.ShouldBe(0);
+    }
+
+    [Fact]
     public void Grafana_dashboard_is_valid_json_with_panels()
     {
         var cm = Docs("grafana/dashboard-configmap.yaml").Single();
