@@ -3,7 +3,7 @@ IMG ?= dematoperator:latest
 DOTNET ?= dotnet
 KUBECTL ?= kubectl
 
-.PHONY: build test run sandbox sim manifests publish docker-build deploy undeploy bench clean
+.PHONY: build test run sandbox sim manifests publish docker-build docker-push deploy undeploy bench clean
 
 build:
 	$(DOTNET) build DematOperator.sln -c Release
@@ -31,6 +31,9 @@ publish:
 
 docker-build:
 	docker build -t $(IMG) .
+
+docker-push:
+	docker push $(IMG)
 
 deploy:
 	cd config/manager && $(KUBECTL) kustomize . >/dev/null
