@@ -3,7 +3,7 @@ IMG ?= dematoperator:latest
 DOTNET ?= dotnet
 KUBECTL ?= kubectl
 
-.PHONY: build test run sandbox sim manifests publish docker-build docker-push deploy undeploy bench clean
+.PHONY: build test run sandbox sim manifests publish docker-build docker-push deploy undeploy e2e-k3d bench clean
 
 build:
 	$(DOTNET) build DematOperator.sln -c Release
@@ -41,6 +41,11 @@ deploy:
 
 undeploy:
 	$(KUBECTL) delete -k config/default --ignore-not-found
+
+## Two real k3d clusters with Velero, MinIO and CSI snapshots (needs Docker and internet: hack/k3d/README.md).
+e2e-k3d: publish
+	hack/k3d/up.sh
+	hack/k3d/e2e.sh
 
 bench: publish
 	$(DOTNET) run --project bench/DematOperator.Bench -c Release -- all

@@ -95,8 +95,10 @@ public sealed class ManifestTests
         var scripts = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "hack"), "*.sh", SearchOption.AllDirectories)
             .Append(Path.Combine(RepoPaths.Root, ".ci", "run")).ToList();
         scripts.Count.ShouldBeGreaterThan(2);
-        var psi = new ProcessStartInfo("shellcheck") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var s in scripts) psi.ArgumentList.Add(s);
+        // -x follows the `. env.sh` sources; run from the root so their paths resolve.
+        var psi = new ProcessStartInfo("shellcheck") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        psi.ArgumentList.Add("-x");
+        foreach (var s in scripts) psi.ArgumentList.Add(Path.GetRelativePath(RepoPaths.Root, s));
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("shellcheck is required (apt-get install shellcheck)");
         var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
