@@ -82,6 +82,64 @@ public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
+    public async Task Client_certificates_signed_by_the_cluster_ca_authenticate_and_others_are_refused()
+    {
+        var server = sim.Host.Servers[0];
+        var ca = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(sim.Host.Certificates!.CaPem));
+        string Config(string certPem, string keyPem) => $$$"""
+            apiVersion: v1
+            kind: Config
+            current-context: cert
+            clusters: [{name: sim, cluster: {server: "{{{server.Url}}}", certificate-authority-data: {{{ca}}}}}]
+            users: [{name: u, user: {client-certificate-data: {{{B64(certPem)}}}, client-key-data: {{{B64(keyPem)}}}}}]
+            contexts: [{name: cert, context: {cluster: sim, user: u}}]
+            """;
+        var (cert, key) = sim.Host.Certificates.IssueClientCertificate("ops-admin", "ops-team");
+        using (var c = new KubeClient(KubeConfigLoader.FromText(Config(cert, key))))
+            (await c.ListAsync(Resources.ConfigMaps, "default")).ShouldNotBeNull();
+        var (foreignCert, foreignKey) = DematOperator.KubeSim.Hosting.SimCertificates.Generate().IssueClientCertificate("intruder", "system:masters");
+        using var foreign = new KubeClient(KubeConfigLoader.FromText(Config(foreignCert, foreignKey)), new KubeClientOptions { MaxRetries = 0 });
+        await Should.ThrowAsync<KubeConnectionException>(() => foreign.ListAsync(Resources.ConfigMaps, "default"));
+    }
+
+    private static string B64(string text) => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(text));
+
+    [Fact]
+    public async Task Exec_plugin_tokens_are_refreshed_when_they_expire()
+    {
+        var counter = Path.Combine(sim.Directory, "exec-count");
+        File.WriteAllText(counter, "");
+        var plugin = Write("refreshing-plugin.sh", $$$"""
+            #!/bin/sh
+            echo run >> "{{{counter}}}"
+            expiry=$(date -u -d '+60 seconds' +%Y-%m-%dT%H:%M:%SZ)
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{{sim.Cluster.Auth.AdminToken}}}","expirationTimestamp":"%s"}}' "$expiry"
+            """);
+        File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var ca = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(sim.Host.Certificates!.CaPem));
+        var config = $$$"""
+            apiVersion: v1
+            kind: Config
+            current-context: exec
+            clusters: [{name: sim, cluster: {server: "{{{sim.Host.Servers[0].Url}}}", certificate-authority-data: {{{ca}}}}}]
+            users:
+            - name: exec
+              user:
+                exec: {apiVersion: client.authentication.k8s.io/v1, command: "{{{plugin}}}"}
+            contexts: [{name: exec, context: {cluster: sim, user: exec}}]
+            """;
+        var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var c = new KubeClient(KubeConfigLoader.FromText(config), time: clock);
+        int Runs() => File.ReadAllLines(counter).Length;
+        await c.ListAsync(Resources.ConfigMaps, "default");
+        await c.ListAsync(Resources.ConfigMaps, "default");
+        Runs().ShouldBe(1);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await c.ListAsync(Resources.ConfigMaps, "default");
+        Runs().ShouldBe(2);
+    }
+
+    [Fact]
     public async Task A_bad_token_is_401_unauthorized()
     {
         using var c = SimClients.For(sim.Host, "sim", token: "not-a-token");

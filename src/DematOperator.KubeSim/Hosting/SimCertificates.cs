@@ -7,9 +7,12 @@ namespace DematOperator.KubeSim.Hosting;
 /// <summary>A throw-away CA and a serving certificate for 127.0.0.1/localhost, so clients exercise real TLS.</summary>
 public sealed class SimCertificates
 {
-    private SimCertificates(X509Certificate2 ca, X509Certificate2 server)
+    private readonly ECDsa _caKey;
+
+    private SimCertificates(X509Certificate2 ca, ECDsa caKey, X509Certificate2 server)
     {
         Ca = ca;
+        _caKey = caKey;
         Server = server;
     }
 
@@ -20,7 +23,7 @@ public sealed class SimCertificates
     public static SimCertificates Generate(TimeProvider? time = null)
     {
         var now = (time ?? TimeProvider.System).GetUtcNow();
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=kube-sim-ca", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
@@ -44,6 +47,38 @@ public sealed class SimCertificates
         // Kestrel needs a key it can use on every platform: round-trip through PKCS#12.
         var server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
         var caPublic = X509CertificateLoader.LoadCertificate(ca.Export(X509ContentType.Cert));
-        return new SimCertificates(caPublic, server);
+        return new SimCertificates(caPublic, caKey, server);
+    }
+
+    /// <summary>
+    /// A client certificate signed by the cluster CA, as kube-apiserver's x509 authenticator reads them:
+    /// the user is the subject's CN, the groups its O values. Returns PEM certificate and key.
+    /// </summary>
+    public (string CertificatePem, string KeyPem) IssueClientCertificate(string user, params string[] groups)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var subject = new X500DistinguishedNameBuilder();
+        foreach (var g in groups) subject.AddOrganizationName(g);
+        subject.AddCommonName(user);
+        var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var now = DateTimeOffset.UtcNow;
+        var serial = RandomNumberGenerator.GetBytes(12);
+        serial[0] &= 0x7f;
+        var generator = X509SignatureGenerator.CreateForECDsa(_caKey);
+        using var cert = request.Create(Ca.SubjectName, generator, now.AddMinutes(-5), now.AddDays(30), serial);
+        return (cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    /// <summary>True when the certificate was issued by this CA and is valid now.</summary>
+    public bool Trusts(X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
     }
 }

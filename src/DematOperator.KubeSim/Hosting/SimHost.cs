@@ -36,7 +36,7 @@ public sealed class SimHost : IAsyncDisposable
             options.Configure?.Invoke(clusterOptions);
             var cluster = new SimCluster(name, clusterOptions, options.Time);
             cluster.Auth.Required = !options.InsecureHttp || options.RbacEnabled;
-            var server = new SimServer(cluster, host.Certificates?.Server);
+            var server = new SimServer(cluster, host.Certificates);
             server.Controllers.Velero.ObjectStore = host.ObjectStore;
             host._servers.Add(server);
             await server.StartAsync();

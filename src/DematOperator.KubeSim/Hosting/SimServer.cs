@@ -21,10 +21,13 @@ public sealed class SimServer : IAsyncDisposable
     private IHost? _host;
     private int _port;
 
-    public SimServer(SimCluster cluster, X509Certificate2? certificate, int port = 0)
+    private readonly SimCertificates? _certificates;
+
+    public SimServer(SimCluster cluster, SimCertificates? certificates, int port = 0)
     {
         _cluster = cluster;
-        _certificate = certificate;
+        _certificates = certificates;
+        _certificate = certificates?.Server;
         _port = port;
         cluster.Faults.ReachabilityChanged += unreachable => _ = unreachable ? StopListenerAsync() : StartAsync();
         Controllers = new Controllers.SimControllers(cluster);
@@ -52,7 +55,14 @@ public sealed class SimServer : IAsyncDisposable
                     k.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
                     k.Listen(IPAddress.Loopback, _port, listen =>
                     {
-                        if (_certificate is not null) listen.UseHttps(_certificate);
+                        if (_certificate is null) return;
+                        listen.UseHttps(https =>
+                        {
+                            https.ServerCertificate = _certificate;
+                            // Client certificates are optional (tokens work too) and judged against the cluster CA.
+                            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                            https.ClientCertificateValidation = (cert, _, _) => _certificates!.Trusts(cert);
+                        });
                     });
                 });
                 web.ConfigureLogging(l => l.ClearProviders());

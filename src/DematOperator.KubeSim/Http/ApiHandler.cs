@@ -57,6 +57,11 @@ public sealed partial class ApiHandler(SimCluster cluster)
         var header = http.Request.Headers.Authorization.ToString();
         var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
         var user = cluster.Auth.Authenticate(token);
+        // kube-apiserver's x509 authenticator: a client certificate the TLS layer accepted (signed by the
+        // cluster CA) names the user in its CN and the groups in its O values.
+        if (user is null && token is null && http.Connection.ClientCertificate is { } cert)
+            user = new UserInfo(cert.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false),
+                [.. cert.SubjectName.EnumerateRelativeDistinguishedNames().Where(r => r.GetSingleElementType().Value == "2.5.4.10").Select(r => r.GetSingleElementValue() ?? ""), "system:authenticated"]);
         if (user is null && !cluster.Auth.Required && string.IsNullOrEmpty(token))
             return new UserInfo("system:anonymous", ["system:masters", "system:unauthenticated"]);
         return user;
