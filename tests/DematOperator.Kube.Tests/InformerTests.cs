@@ -132,6 +132,24 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resync_replays_the_cache_as_updates()
+    {
+        Put("resynced", "1");
+        using var client = SimClients.For(_sim.Host, "sim");
+        var informer = new Informer<ConfigMap>(client, Resources.ConfigMaps, new InformerOptions
+        {
+            Namespace = "default", ResyncPeriod = TimeSpan.FromMilliseconds(500), MinWatchTimeout = TimeSpan.FromSeconds(1),
+        });
+        var replays = 0;
+        informer.AddHandler(e => { if (e.Type == InformerEventType.Updated && ReferenceEquals(e.Old, e.New) && e.New.Name == "resynced") Interlocked.Increment(ref replays); });
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => informer.RunAsync(stop.Token));
+        await Eventually.HoldsAsync(() => Volatile.Read(ref replays) >= 1, "a resync replayed the cached object", TimeSpan.FromSeconds(20));
+        stop.Cancel();
+        await run;
+    }
+
+    [Fact]
     public async Task Owner_index_and_late_handlers_see_the_cache()
     {
         var def = Cluster.Registry.Find("", "v1", "configmaps")!;

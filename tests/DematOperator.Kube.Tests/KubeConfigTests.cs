@@ -140,6 +140,28 @@ public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
+    public async Task A_rotated_token_file_is_picked_up_within_a_minute()
+    {
+        var tokenFile = Write("rotating-token", "stale-token");
+        var ca = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(sim.Host.Certificates!.CaPem));
+        var config = $$$"""
+            apiVersion: v1
+            kind: Config
+            current-context: sa
+            clusters: [{name: sim, cluster: {server: "{{{sim.Host.Servers[0].Url}}}", certificate-authority-data: {{{ca}}}}}]
+            users: [{name: sa, user: {tokenFile: "{{{tokenFile}}}"}}]
+            contexts: [{name: sa, context: {cluster: sim, user: sa}}]
+            """;
+        var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var c = new KubeClient(KubeConfigLoader.FromText(config), new KubeClientOptions { MaxRetries = 0 }, time: clock);
+        (await Should.ThrowAsync<KubeApiException>(() => c.ListAsync(Resources.ConfigMaps, "default"))).Code.ShouldBe(401);
+        // The kubelet rotates the projected token: the client reads the file again within a minute.
+        File.WriteAllText(tokenFile, sim.Cluster.Auth.AdminToken);
+        clock.Advance(TimeSpan.FromSeconds(61));
+        (await c.ListAsync(Resources.ConfigMaps, "default")).ShouldNotBeNull();
+    }
+
+    [Fact]
     public async Task A_bad_token_is_401_unauthorized()
     {
         using var c = SimClients.For(sim.Host, "sim", token: "not-a-token");

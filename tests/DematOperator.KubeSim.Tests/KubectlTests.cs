@@ -154,6 +154,42 @@ public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
+    public async Task Scale_subresource_of_a_custom_resource()
+    {
+        (await Kubectl.ApplyAsync("""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: workers.example.com}
+            spec:
+              group: example.com
+              scope: Namespaced
+              names: {plural: workers, singular: worker, kind: Worker}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                subresources:
+                  status: {}
+                  scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    properties:
+                      spec: {type: object, properties: {replicas: {type: integer}}}
+                      status: {type: object, properties: {replicas: {type: integer}}}
+            """)).ShouldSucceed();
+        (await Kubectl.ApplyAsync("""
+            apiVersion: example.com/v1
+            kind: Worker
+            metadata: {name: w, namespace: default}
+            spec: {replicas: 1}
+            """)).ShouldSucceed();
+        (await Kubectl.RunAsync("scale", "worker/w", "--replicas=4")).ShouldSucceed().Stdout.ShouldContain("scaled");
+        (await Kubectl.RunAsync("get", "worker", "w", "-o", "jsonpath={.spec.replicas}")).Stdout.ShouldBe("4");
+        (await Kubectl.RunAsync("get", "--raw", "/apis/example.com/v1/namespaces/default/workers/w/scale")).Stdout.ShouldContain("\"kind\":\"Scale\"");
+    }
+
+    [Fact]
     public async Task Delete_with_and_without_finalizers()
     {
         await Kubectl.RunAsync("create", "namespace", "delete-test");

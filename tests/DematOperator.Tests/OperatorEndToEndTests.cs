@@ -37,7 +37,7 @@ public sealed class OperatorEndToEndTests(RbacSim sim) : IClassFixture<RbacSim>
         }
     }
 
-    private async Task<RunningOperator> StartOperator(string token, ILoggerFactory? loggers = null)
+    private async Task<RunningOperator> StartOperator(string token, ILoggerFactory? loggers = null, Uri? otlp = null)
     {
         var endpoint = KubeConfigLoader.FromText(sim.Host.Kubeconfig([("rbx", token)]), "rbx");
         var (metrics, probes) = (FreePort(), FreePort());
@@ -49,6 +49,8 @@ public sealed class OperatorEndToEndTests(RbacSim sim) : IClassFixture<RbacSim>
             ProbeEndpoint = new IPEndPoint(IPAddress.Loopback, probes),
             LeaseNamespace = "dematoperator-system",
             Loggers = loggers ?? NullLoggerFactory.Instance,
+            OtlpEndpoint = otlp,
+            OtlpProtocol = otlp is null ? null : "http/protobuf",
             LeaderElectionOverride = new LeaderElectionOptions
             {
                 LeaseName = "dematoperator.ops.demat.gouv.fr", LeaseNamespace = "dematoperator-system",
@@ -84,6 +86,32 @@ public sealed class OperatorEndToEndTests(RbacSim sim) : IClassFixture<RbacSim>
         scrape.ShouldNotContain("code=\"403\"");
         (await Kube.Tests.Promtool.CheckMetricsAsync(scrape)).ShouldBe("");
         (await op.Get(true, "/healthz")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Traces_are_exported_over_otlp_when_an_endpoint_is_configured()
+    {
+        await InstallRbac();
+        var port = FreePort();
+        using var receiver = new HttpListener();
+        receiver.Prefixes.Add($"http://127.0.0.1:{port}/");
+        receiver.Start();
+        var received = new TaskCompletionSource<(string Path, string ContentType, long Length)>();
+        _ = Task.Run(async () =>
+        {
+            var ctx = await receiver.GetContextAsync();
+            using var body = new MemoryStream();
+            await ctx.Request.InputStream.CopyToAsync(body);
+            received.TrySetResult((ctx.Request.Url!.AbsolutePath, ctx.Request.ContentType ?? "", body.Length));
+            ctx.Response.StatusCode = 200;
+            ctx.Response.Close();
+        });
+        var token = sim.Cluster.Auth.IssueServiceAccountToken("dematoperator-system", "dematoperator");
+        await using var op = await StartOperator(token, otlp: new Uri($"http://127.0.0.1:{port}"));
+        var (path, contentType, length) = await received.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        path.ShouldBe("/v1/traces");
+        contentType.ShouldBe("application/x-protobuf");
+        length.ShouldBeGreaterThan(0);
     }
 
     [Fact]

@@ -29,6 +29,8 @@ internal static class RunCommand
                 LeaderElect = parse.GetValue(leaderElect),
                 LeaseNamespace = parse.GetValue(leaseNs),
                 LeaseName = parse.GetValue(leaseName)!,
+                OtlpEndpoint = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } otlp ? new Uri(otlp) : null,
+                OtlpProtocol = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL"),
             };
             return await OperatorHost.RunAsync(options, ct);
         });

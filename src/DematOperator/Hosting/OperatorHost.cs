@@ -30,6 +30,10 @@ public sealed class OperatorOptions
     public string? Identity { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public LeaderElectionOptions? LeaderElectionOverride { get; init; }
+    /// <summary>Where to export traces (OTLP), from OTEL_EXPORTER_OTLP_ENDPOINT; none when null.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+    /// <summary>`grpc` (the OpenTelemetry default) or `http/protobuf`, from OTEL_EXPORTER_OTLP_PROTOCOL.</summary>
+    public string? OtlpProtocol { get; init; }
     /// <summary>JSON logs on stdout (the default); tests pass their own factory.</summary>
     public ILoggerFactory? Loggers { get; init; }
 }
@@ -47,9 +51,7 @@ public static class OperatorHost
         using var loggers = options.Loggers is null ? CreateJsonLoggers() : null;
         var loggerFactory = options.Loggers ?? loggers!;
         var log = loggerFactory.CreateLogger("DematOperator");
-        using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 }
-            ? Sdk.CreateTracerProviderBuilder().AddSource("DematOperator.Kube", "DematOperator").AddOtlpExporter().Build()
-            : null;
+        using var tracing = options.OtlpEndpoint is { } otlp ? Tracing(otlp, options.OtlpProtocol) : null;
         ClusterEndpoint endpoint;
         try { endpoint = options.Endpoint ?? KubeConfigLoader.Load(options.Kubeconfig, options.Context); }
         catch (Exception e) when (e is InvalidOperationException or IOException or FormatException or YamlDotNet.Core.YamlException)
@@ -109,6 +111,21 @@ public static class OperatorHost
         manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
         manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
         return manager;
+    }
+
+    /// <summary>A span per reconcile and per API call, exported over OTLP (gRPC, or HTTP with protobuf bodies).</summary>
+    private static TracerProvider Tracing(Uri endpoint, string? protocol)
+    {
+        var http = protocol is "http/protobuf";
+        return Sdk.CreateTracerProviderBuilder()
+            .AddSource("DematOperator.Kube", "DematOperator")
+            .AddOtlpExporter(o =>
+            {
+                o.Protocol = http ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+                // Set in code, the endpoint of HTTP export is the full URL of the traces signal.
+                o.Endpoint = http && !endpoint.AbsolutePath.EndsWith("/v1/traces", StringComparison.Ordinal) ? new Uri(endpoint, "v1/traces") : endpoint;
+            })
+            .Build();
     }
 
     private static ILoggerFactory CreateJsonLoggers() => LoggerFactory.Create(b => b
