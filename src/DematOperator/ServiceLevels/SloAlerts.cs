@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using NodaTime;
+
+namespace DematOperator.ServiceLevels;
+
+/// <summary>One multi-window burn-rate alert: fire when both windows burn the monthly budget this fast.</summary>
+public sealed record BurnRateAlert(string Severity, string LongWindow, string ShortWindow, double BudgetFraction, double LongWindowServiceHours, double Factor);
+
+/// <summary>
+/// Multi-window burn-rate alerting (Google SRE workbook) for a budget that only exists in service hours.
+/// The error ratio is measured in service time only (`demat_sla_downtime_seconds_total` and
+/// `demat_sla_service_seconds_total` advance only inside service windows), so the burn-rate factor that
+/// consumes a given share of the monthly budget in a window is share × (service hours of the month /
+/// service hours of the window), not share × 720 h / window as for a round-the-clock SLO. An OR month has
+/// about 364 service hours, an ARGENT or BRONZE month about 210: their factors are 4-7 rather than 14.4.
+/// </summary>
+public static class SloAlerts
+{
+    /// <summary>Mean service hours of a month for a tier over a year (holidays included), which fixes the factors.</summary>
+    public static double MonthlyServiceHours(ServiceTier tier, int year, DateTimeZone zone, HolidayCalendar holidays)
+    {
+        var calendar = new ServiceCalendar(tier, zone, holidays);
+        var total = Enumerable.Range(1, 12).Sum(m =>
+        {
+            var month = calendar.Month(new YearMonth(year, m));
+            return Intervals.Total(calendar.Windows(month.Start, month.End)).TotalHours;
+        });
+        return total / 12;
+    }
+
+    /// <summary>Page on 2 % of the budget in 1 h or 5 % in 6 h of service time; ticket on 10 % in 3 service days.</summary>
+    public static IReadOnlyList<BurnRateAlert> For(ServiceTier tier, double monthServiceHours)
+    {
+        var day = tier.ServiceDay.TotalHours;
+        BurnRateAlert Alert(string severity, string longWindow, string shortWindow, double share, double windowServiceHours) =>
+            new(severity, longWindow, shortWindow, share, windowServiceHours, share * monthServiceHours / windowServiceHours);
+        return
+        [
+            Alert("critical", "1h", "5m", 0.02, 1),
+            Alert("critical", "6h", "30m", 0.05, 6),
+            // Three service days span more wall-clock time (nights, weekends): the window is taken in wall-clock
+            // time large enough to hold them, and the factor from their service hours.
+            Alert("warning", "5d", "6h", 0.10, 3 * day),
+        ];
+    }
+
+    /// <summary>The Prometheus rule group for one ServiceLevel (labels namespace and servicelevel).</summary>
+    public static JsonObject RuleGroup(string ns, string name, ServiceTier tier, double objective, double monthServiceHours)
+    {
+        var selector = $"namespace=\"{ns}\",servicelevel=\"{name}\"";
+        string Ratio(string window) =>
+            $"(sum(rate(demat_sla_downtime_seconds_total{{{selector}}}[{window}])) / sum(rate(demat_sla_service_seconds_total{{{selector}}}[{window}])))";
+        var budget = 1 - objective;
+        var rules = new JsonArray();
+        rules.Add(new JsonObject
+        {
+            ["alert"] = "DematServiceDown",
+            ["expr"] = $"max(demat_sla_up{{{selector}}}) == 0 and max(demat_sla_in_service_hours{{{selector}}}) == 1",
+            ["for"] = "2m",
+            ["labels"] = new JsonObject { ["severity"] = "critical", ["tier"] = tier.Name },
+            ["annotations"] = new JsonObject
+            {
+                ["summary"] = $"{ns}/{name} ({tier.Name}) is down during service hours",
+                ["description"] = $"A critical probe of {ns}/{name} fails: a blocking incident is open and its GTR clock is running ({tier.Blocking}).",
+            },
+        });
+        foreach (var a in For(tier, monthServiceHours))
+        {
+            var threshold = (a.Factor * budget).ToString("0.######", CultureInfo.InvariantCulture);
+            rules.Add(new JsonObject
+            {
+                ["alert"] = "DematErrorBudgetBurn",
+                ["expr"] = $"{Ratio(a.LongWindow)} > {threshold} and {Ratio(a.ShortWindow)} > {threshold}",
+                ["labels"] = new JsonObject { ["severity"] = a.Severity, ["tier"] = tier.Name, ["window"] = a.LongWindow },
+                ["annotations"] = new JsonObject
+                {
+                    ["summary"] = $"{ns}/{name} is burning its {tier.Name} error budget",
+                    ["description"] = $"At this rate {a.BudgetFraction:P0} of the month's error budget ({budget:P1} of ~{monthServiceHours:0} service hours) goes in {a.LongWindowServiceHours:0.#} service hours (burn rate {a.Factor:0.##}).",
+                },
+            });
+        }
+        rules.Add(new JsonObject
+        {
+            ["alert"] = "DematMonthlyObjectiveAtRisk",
+            ["expr"] = $"max(demat_sla_error_budget_remaining_ratio{{{selector}}}) < 0.25",
+            ["labels"] = new JsonObject { ["severity"] = "warning", ["tier"] = tier.Name },
+            ["annotations"] = new JsonObject
+            {
+                ["summary"] = $"{ns}/{name}: less than a quarter of this month's error budget is left",
+                ["description"] = $"The {tier.Name} objective ({objective:P1}) of this month is at risk.",
+            },
+        });
+        return new JsonObject { ["name"] = $"demat-sla-{ns}-{name}", ["rules"] = rules };
+    }
+}
