@@ -22,7 +22,7 @@ sim:
 
 ## Regenerate config/crd from the C# types (a test fails when they drift).
 manifests:
-	$(DOTNET) run --project src/DematOperator -c Release -- manifests --crd-dir config/crd/bases
+	$(DOTNET) run --project src/DematOperator -c Release -- manifests --crd-dir config/crd/bases --rules-file config/prometheus/servicelevels.yaml
 
 ## The shipped form: self-contained, trimmed (measured idle RSS: docs/performance.md).
 publish:

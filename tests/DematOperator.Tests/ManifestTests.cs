@@ -24,6 +24,10 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public void Committed_servicelevel_rules_are_what_the_code_generates() =>
+        File.ReadAllText(Path.Combine(RepoPaths.Config, "prometheus", "servicelevels.yaml")).ShouldBe(ManifestsCommand.RenderServiceLevelRules(), "run `make manifests`");
+
+    [Fact]
     public void Generated_yaml_parses_back_to_the_generated_object()
     {
         var crd = CrdGenerator.Generate(typeof(DematOperator.Backups.BackupPolicy));
@@ -77,6 +81,7 @@ public sealed class ManifestTests
     [Theory]
     [InlineData("rules.yaml", "rules.generated.yaml")]
     [InlineData("backups.yaml", "backups.generated.yaml")]
+    [InlineData("servicelevels.yaml", "servicelevels.generated.yaml")]
     public async Task Prometheus_rules_pass_promtool_check_and_unit_tests(string file, string generated)
     {
         var dir = Directory.CreateTempSubdirectory("rules-").FullName;

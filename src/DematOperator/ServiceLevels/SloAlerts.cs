@@ -45,6 +45,81 @@ public static class SloAlerts
         ];
     }
 
+    /// <summary>
+    /// The static twin of the per-ServiceLevel rules, for clusters where the operator does not manage
+    /// PrometheusRules: one group per tier, thresholds from the tier's mean monthly service hours, alerts per
+    /// (namespace, servicelevel, environment) through the `tier` label of the metrics.
+    /// </summary>
+    public static JsonObject StaticPrometheusRule(int year, DateTimeZone zone, HolidayCalendar holidays)
+    {
+        var groups = new JsonArray();
+        foreach (var tier in new[] { ServiceTier.Or, ServiceTier.Argent, ServiceTier.Bronze })
+        {
+            var hours = MonthlyServiceHours(tier, year, zone, holidays);
+            var budget = 1 - tier.Objective;
+            const string by = "namespace, servicelevel, environment";
+            string Ratio(string window) =>
+                $"(sum by ({by}) (rate(demat_sla_downtime_seconds_total{{tier=\"{tier.Name}\"}}[{window}])) / sum by ({by}) (rate(demat_sla_service_seconds_total{{tier=\"{tier.Name}\"}}[{window}])))";
+            var rules = new JsonArray();
+            foreach (var a in For(tier, hours))
+            {
+                var threshold = (a.Factor * budget).ToString("0.######", CultureInfo.InvariantCulture);
+                rules.Add(new JsonObject
+                {
+                    ["alert"] = "DematErrorBudgetBurn",
+                    ["expr"] = $"{Ratio(a.LongWindow)} > {threshold} and {Ratio(a.ShortWindow)} > {threshold}",
+                    ["labels"] = new JsonObject { ["severity"] = a.Severity, ["tier"] = tier.Name, ["window"] = a.LongWindow },
+                    ["annotations"] = new JsonObject
+                    {
+                        ["summary"] = "{{ $labels.namespace }}/{{ $labels.servicelevel }} is burning its " + tier.Name + " error budget",
+                        ["description"] = $"At this rate {a.BudgetFraction:P0} of the month's error budget ({budget:P1} of ~{hours:0} service hours) goes in {a.LongWindowServiceHours:0.#} service hours (burn rate {a.Factor:0.##}).",
+                    },
+                });
+            }
+            groups.Add(new JsonObject { ["name"] = $"demat-sla-{tier.Name.ToLowerInvariant()}", ["rules"] = rules });
+        }
+        groups.Add(new JsonObject
+        {
+            ["name"] = "demat-sla",
+            ["rules"] = new JsonArray(
+                new JsonObject
+                {
+                    ["alert"] = "DematServiceDown",
+                    ["expr"] = "max by (namespace, servicelevel, tier, environment) (demat_sla_up) == 0 and max by (namespace, servicelevel, tier, environment) (demat_sla_in_service_hours) == 1",
+                    ["for"] = "2m",
+                    ["labels"] = new JsonObject { ["severity"] = "critical" },
+                    ["annotations"] = new JsonObject
+                    {
+                        ["summary"] = "{{ $labels.namespace }}/{{ $labels.servicelevel }} ({{ $labels.tier }}) is down during service hours",
+                        ["description"] = "A critical probe fails: a blocking incident is open and its GTR clock is running.",
+                    },
+                },
+                new JsonObject
+                {
+                    ["alert"] = "DematMonthlyObjectiveAtRisk",
+                    ["expr"] = "max by (namespace, servicelevel, tier, environment) (demat_sla_error_budget_remaining_ratio) < 0.25",
+                    ["labels"] = new JsonObject { ["severity"] = "warning" },
+                    ["annotations"] = new JsonObject
+                    {
+                        ["summary"] = "{{ $labels.namespace }}/{{ $labels.servicelevel }}: less than a quarter of this month's error budget is left",
+                        ["description"] = "The {{ $labels.tier }} objective of this month is at risk.",
+                    },
+                }),
+        });
+        return new JsonObject
+        {
+            ["apiVersion"] = "monitoring.coreos.com/v1",
+            ["kind"] = "PrometheusRule",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = "dematoperator-servicelevels",
+                ["namespace"] = "dematoperator-system",
+                ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = "dematoperator" },
+            },
+            ["spec"] = new JsonObject { ["groups"] = groups },
+        };
+    }
+
     /// <summary>The Prometheus rule group for one ServiceLevel (labels namespace and servicelevel).</summary>
     public static JsonObject RuleGroup(string ns, string name, ServiceTier tier, double objective, double monthServiceHours)
     {
