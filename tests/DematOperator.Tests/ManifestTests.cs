@@ -111,12 +111,34 @@ public sealed class ManifestTests
         p.ExitCode.ShouldBe(0);
     }
 
-    [Fact]
-    public void Grafana_dashboard_is_valid_json_with_panels()
+    [Theory]
+    [InlineData("grafana/dashboard-configmap.yaml")]
+    [InlineData("grafana/servicelevels-configmap.yaml")]
+    public void Grafana_dashboards_follow_the_dashboard_model(string file)
     {
-        var cm = Docs("grafana/dashboard-configmap.yaml").Single();
-        var dashboard = JsonNode.Parse((string)cm["data"]!["dematoperator.json"]!)!;
-        dashboard["panels"]!.AsArray().Count.ShouldBeGreaterThan(3);
+        var cm = Docs(file).Single();
+        var json = (string)((JsonObject)cm["data"]!).Single().Value!;
+        var dashboard = JsonNode.Parse(json)!.AsObject();
+        foreach (var field in new[] { "title", "uid", "schemaVersion", "panels" }) dashboard.ContainsKey(field).ShouldBeTrue($"{file} lacks {field}");
+        var panels = dashboard["panels"]!.AsArray().Select(p => p!.AsObject()).ToList();
+        panels.Count.ShouldBeGreaterThan(3);
+        foreach (var p in panels)
+        {
+            ((string?)p["type"]).ShouldNotBeNullOrEmpty();
+            var grid = p["gridPos"]!.AsObject();
+            ((int)grid["w"]!).ShouldBeInRange(1, 24);
+            ((int)grid["x"]! + (int)grid["w"]!).ShouldBeLessThanOrEqualTo(24);
+            p["targets"]!.AsArray().ShouldAllBe(t => !string.IsNullOrEmpty((string?)t!["expr"]));
+        }
+        // Panels must not overlap on Grafana's 24-column grid.
+        for (var i = 0; i < panels.Count; i++)
+            for (var j = i + 1; j < panels.Count; j++)
+            {
+                var (a, b) = (panels[i]["gridPos"]!, panels[j]["gridPos"]!);
+                var overlap = (int)a["x"]! < (int)b["x"]! + (int)b["w"]! && (int)b["x"]! < (int)a["x"]! + (int)a["w"]!
+                              && (int)a["y"]! < (int)b["y"]! + (int)b["h"]! && (int)b["y"]! < (int)a["y"]! + (int)a["h"]!;
+                overlap.ShouldBeFalse($"{file}: panels {i} and {j} overlap");
+            }
     }
 
     internal static async Task<string> Promtool(string dir, params string[] args)
