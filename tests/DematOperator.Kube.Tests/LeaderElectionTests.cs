@@ -7,10 +7,10 @@ namespace DematOperator.Kube.Tests;
 
 public sealed class LeaderElectionTests(SimFixture sim) : IClassFixture<SimFixture>
 {
-    private LeaderElectionOptions Options(string lease, string id, bool release = true) => new()
+    private LeaderElectionOptions Options(string lease, string id, bool release = true, int leaseSeconds = 3) => new()
     {
         LeaseName = lease, LeaseNamespace = "default", Identity = id, ReleaseOnCancel = release,
-        LeaseDuration = TimeSpan.FromSeconds(3), RenewDeadline = TimeSpan.FromSeconds(2), RetryPeriod = TimeSpan.FromMilliseconds(300),
+        LeaseDuration = TimeSpan.FromSeconds(leaseSeconds), RenewDeadline = TimeSpan.FromSeconds(leaseSeconds * 2 / 3.0), RetryPeriod = TimeSpan.FromMilliseconds(300),
     };
 
     private sealed class Candidate : IAsyncDisposable
@@ -29,11 +29,11 @@ public sealed class LeaderElectionTests(SimFixture sim) : IClassFixture<SimFixtu
         }
     }
 
-    private Candidate Start(string lease, string id, bool release = true)
+    private Candidate Start(string lease, string id, bool release = true, int leaseSeconds = 3)
     {
         var c = new Candidate();
         var client = SimClients.For(sim.Host, "sim");
-        c.Elector = new LeaderElector(client, Options(lease, id, release), c.Metrics);
+        c.Elector = new LeaderElector(client, Options(lease, id, release, leaseSeconds), c.Metrics);
         c.Run = Task.Run(() => c.Elector.RunAsync(async leading =>
         {
             c.Working = true;
@@ -79,16 +79,17 @@ public sealed class LeaderElectionTests(SimFixture sim) : IClassFixture<SimFixtu
     [Fact]
     public async Task A_released_lease_is_taken_at_once()
     {
-        await using var a = Start("release", "a");
+        // A 15 s lease: taking it "at once" after a release is then clearly not waiting for it to expire.
+        await using var a = Start("release", "a", leaseSeconds: 15);
         await Eventually.HoldsAsync(() => a.Working, "a leads");
-        await using var b = Start("release", "b");
+        await using var b = Start("release", "b", leaseSeconds: 15);
         await Task.Delay(500);
         b.Working.ShouldBeFalse();
         var stopped = DateTimeOffset.UtcNow;
         a.Stop.Cancel();
         await a.Run;
         await Eventually.HoldsAsync(() => b.Working, "b takes the released lease");
-        (b.StartedAt!.Value - stopped).ShouldBeLessThan(TimeSpan.FromSeconds(2.5));
+        (b.StartedAt!.Value - stopped).ShouldBeLessThan(TimeSpan.FromSeconds(6));
     }
 
     [Fact]
