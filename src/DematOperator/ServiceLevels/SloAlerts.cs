@@ -45,6 +45,27 @@ public static class SloAlerts
         ];
     }
 
+    /// <summary>The burn-rate rules of a tier, over the error ratio that <paramref name="ratio"/> writes for a window.</summary>
+    private static IEnumerable<JsonObject> BurnRules(ServiceTier tier, double objective, double monthServiceHours, Func<string, string> ratio, string summary)
+    {
+        var budget = 1 - objective;
+        foreach (var a in For(tier, monthServiceHours))
+        {
+            var threshold = (a.Factor * budget).ToString("0.######", CultureInfo.InvariantCulture);
+            yield return new JsonObject
+            {
+                ["alert"] = "DematErrorBudgetBurn",
+                ["expr"] = $"{ratio(a.LongWindow)} > {threshold} and {ratio(a.ShortWindow)} > {threshold}",
+                ["labels"] = new JsonObject { ["severity"] = a.Severity, ["tier"] = tier.Name, ["window"] = a.LongWindow },
+                ["annotations"] = new JsonObject
+                {
+                    ["summary"] = summary,
+                    ["description"] = $"At this rate {a.BudgetFraction:P0} of the month's error budget ({budget:P1} of ~{monthServiceHours:0} service hours) goes in {a.LongWindowServiceHours:0.#} service hours (burn rate {a.Factor:0.##}).",
+                },
+            };
+        }
+    }
+
     /// <summary>
     /// The static twin of the per-ServiceLevel rules, for clusters where the operator does not manage
     /// PrometheusRules: one group per tier, thresholds from the tier's mean monthly service hours, alerts per
@@ -56,26 +77,11 @@ public static class SloAlerts
         foreach (var tier in new[] { ServiceTier.Or, ServiceTier.Argent, ServiceTier.Bronze })
         {
             var hours = MonthlyServiceHours(tier, year, zone, holidays);
-            var budget = 1 - tier.Objective;
             const string by = "namespace, servicelevel, environment";
             string Ratio(string window) =>
                 $"(sum by ({by}) (rate(demat_sla_downtime_seconds_total{{tier=\"{tier.Name}\"}}[{window}])) / sum by ({by}) (rate(demat_sla_service_seconds_total{{tier=\"{tier.Name}\"}}[{window}])))";
-            var rules = new JsonArray();
-            foreach (var a in For(tier, hours))
-            {
-                var threshold = (a.Factor * budget).ToString("0.######", CultureInfo.InvariantCulture);
-                rules.Add(new JsonObject
-                {
-                    ["alert"] = "DematErrorBudgetBurn",
-                    ["expr"] = $"{Ratio(a.LongWindow)} > {threshold} and {Ratio(a.ShortWindow)} > {threshold}",
-                    ["labels"] = new JsonObject { ["severity"] = a.Severity, ["tier"] = tier.Name, ["window"] = a.LongWindow },
-                    ["annotations"] = new JsonObject
-                    {
-                        ["summary"] = "{{ $labels.namespace }}/{{ $labels.servicelevel }} is burning its " + tier.Name + " error budget",
-                        ["description"] = $"At this rate {a.BudgetFraction:P0} of the month's error budget ({budget:P1} of ~{hours:0} service hours) goes in {a.LongWindowServiceHours:0.#} service hours (burn rate {a.Factor:0.##}).",
-                    },
-                });
-            }
+            var rules = new JsonArray([.. BurnRules(tier, tier.Objective, hours, Ratio,
+                "{{ $labels.namespace }}/{{ $labels.servicelevel }} is burning its " + tier.Name + " error budget")]);
             groups.Add(new JsonObject { ["name"] = $"demat-sla-{tier.Name.ToLowerInvariant()}", ["rules"] = rules });
         }
         groups.Add(new JsonObject
@@ -126,7 +132,6 @@ public static class SloAlerts
         var selector = $"namespace=\"{ns}\",servicelevel=\"{name}\"";
         string Ratio(string window) =>
             $"(sum(rate(demat_sla_downtime_seconds_total{{{selector}}}[{window}])) / sum(rate(demat_sla_service_seconds_total{{{selector}}}[{window}])))";
-        var budget = 1 - objective;
         var rules = new JsonArray();
         rules.Add(new JsonObject
         {
@@ -140,21 +145,7 @@ public static class SloAlerts
                 ["description"] = $"A critical probe of {ns}/{name} fails: a blocking incident is open and its GTR clock is running ({tier.Blocking}).",
             },
         });
-        foreach (var a in For(tier, monthServiceHours))
-        {
-            var threshold = (a.Factor * budget).ToString("0.######", CultureInfo.InvariantCulture);
-            rules.Add(new JsonObject
-            {
-                ["alert"] = "DematErrorBudgetBurn",
-                ["expr"] = $"{Ratio(a.LongWindow)} > {threshold} and {Ratio(a.ShortWindow)} > {threshold}",
-                ["labels"] = new JsonObject { ["severity"] = a.Severity, ["tier"] = tier.Name, ["window"] = a.LongWindow },
-                ["annotations"] = new JsonObject
-                {
-                    ["summary"] = $"{ns}/{name} is burning its {tier.Name} error budget",
-                    ["description"] = $"At this rate {a.BudgetFraction:P0} of the month's error budget ({budget:P1} of ~{monthServiceHours:0} service hours) goes in {a.LongWindowServiceHours:0.#} service hours (burn rate {a.Factor:0.##}).",
-                },
-            });
-        }
+        foreach (var rule in BurnRules(tier, objective, monthServiceHours, Ratio, $"{ns}/{name} is burning its {tier.Name} error budget")) rules.Add(rule);
         rules.Add(new JsonObject
         {
             ["alert"] = "DematMonthlyObjectiveAtRisk",
