@@ -84,23 +84,32 @@ public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
     [Fact]
     public async Task Client_certificates_signed_by_the_cluster_ca_authenticate_and_others_are_refused()
     {
-        var server = sim.Host.Servers[0];
-        var ca = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(sim.Host.Certificates!.CaPem));
-        string Config(string certPem, string keyPem) => $$$"""
-            apiVersion: v1
-            kind: Config
-            current-context: cert
-            clusters: [{name: sim, cluster: {server: "{{{server.Url}}}", certificate-authority-data: {{{ca}}}}}]
-            users: [{name: u, user: {client-certificate-data: {{{B64(certPem)}}}, client-key-data: {{{B64(keyPem)}}}}}]
-            contexts: [{name: cert, context: {cluster: sim, user: u}}]
-            """;
-        var (cert, key) = sim.Host.Certificates.IssueClientCertificate("ops-admin", "ops-team");
+        string Config(string certPem, string keyPem) => KubeconfigWithUser($"client-certificate-data: {B64(certPem)}, client-key-data: {B64(keyPem)}");
+        var (cert, key) = sim.Host.Certificates!.IssueClientCertificate("ops-admin", "ops-team");
         using (var c = new KubeClient(KubeConfigLoader.FromText(Config(cert, key))))
             (await c.ListAsync(Resources.ConfigMaps, "default")).ShouldNotBeNull();
         var (foreignCert, foreignKey) = DematOperator.KubeSim.Hosting.SimCertificates.Generate().IssueClientCertificate("intruder", "system:masters");
         using var foreign = new KubeClient(KubeConfigLoader.FromText(Config(foreignCert, foreignKey)), new KubeClientOptions { MaxRetries = 0 });
         await Should.ThrowAsync<KubeConnectionException>(() => foreign.ListAsync(Resources.ConfigMaps, "default"));
     }
+
+    /// <summary>A kubeconfig for the emulated cluster (its CA trusted) whose user entry is <paramref name="userFields"/> (flow YAML).</summary>
+    private string KubeconfigWithUser(string userFields) => $$"""
+        apiVersion: v1
+        kind: Config
+        current-context: sim
+        clusters:
+        - name: sim
+          cluster:
+            server: "{{sim.Host.Servers[0].Url}}"
+            certificate-authority-data: {{B64(sim.Host.Certificates!.CaPem)}}
+        users:
+        - name: u
+          user: { {{userFields}} }
+        contexts:
+        - name: sim
+          context: {cluster: sim, user: u}
+        """;
 
     private static string B64(string text) => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(text));
 
@@ -116,18 +125,7 @@ public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
             printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{{sim.Cluster.Auth.AdminToken}}}","expirationTimestamp":"%s"}}' "$expiry"
             """);
         File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var ca = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(sim.Host.Certificates!.CaPem));
-        var config = $$$"""
-            apiVersion: v1
-            kind: Config
-            current-context: exec
-            clusters: [{name: sim, cluster: {server: "{{{sim.Host.Servers[0].Url}}}", certificate-authority-data: {{{ca}}}}}]
-            users:
-            - name: exec
-              user:
-                exec: {apiVersion: client.authentication.k8s.io/v1, command: "{{{plugin}}}"}
-            contexts: [{name: exec, context: {cluster: sim, user: exec}}]
-            """;
+        var config = KubeconfigWithUser($"exec: {{apiVersion: client.authentication.k8s.io/v1, command: \"{plugin}\"}}");
         var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(DateTimeOffset.UtcNow);
         using var c = new KubeClient(KubeConfigLoader.FromText(config), time: clock);
         int Runs() => File.ReadAllLines(counter).Length;
@@ -143,15 +141,7 @@ public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
     public async Task A_rotated_token_file_is_picked_up_within_a_minute()
     {
         var tokenFile = Write("rotating-token", "stale-token");
-        var ca = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(sim.Host.Certificates!.CaPem));
-        var config = $$$"""
-            apiVersion: v1
-            kind: Config
-            current-context: sa
-            clusters: [{name: sim, cluster: {server: "{{{sim.Host.Servers[0].Url}}}", certificate-authority-data: {{{ca}}}}}]
-            users: [{name: sa, user: {tokenFile: "{{{tokenFile}}}"}}]
-            contexts: [{name: sa, context: {cluster: sim, user: sa}}]
-            """;
+        var config = KubeconfigWithUser($"tokenFile: \"{tokenFile}\"");
         var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(DateTimeOffset.UtcNow);
         using var c = new KubeClient(KubeConfigLoader.FromText(config), new KubeClientOptions { MaxRetries = 0 }, time: clock);
         (await Should.ThrowAsync<KubeApiException>(() => c.ListAsync(Resources.ConfigMaps, "default"))).Code.ShouldBe(401);
