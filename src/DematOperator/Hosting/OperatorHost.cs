@@ -108,7 +108,8 @@ public static class OperatorHost
         var backupPolicies = manager.AddInformer(new Informer<Backups.BackupPolicy>(client, OperatorKinds.BackupPolicies, loggers: loggers));
         manager.AddController(Backups.BackupPolicyController.Create(client, backupPolicies, events, metrics, loggers));
         manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
-        manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
+        var serviceLevels = manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
+        manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, new ServiceLevels.ProbeRunner(client), events, metrics, loggers));
         manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
         return manager;
     }

@@ -14,6 +14,7 @@ public sealed record MonthlyReport(
     Duration ServiceTime,
     Duration MaintenanceTime,
     Duration Downtime,
+    Duration UnknownTime,
     double Availability,
     bool Met,
     IReadOnlyList<IncidentOutcome> Incidents)
@@ -25,7 +26,14 @@ public sealed record MonthlyReport(
         return resolved.Count == 0 ? null : resolved.Count(i => i.WithinGtr == true) / (double)resolved.Count;
     }
 
-    public Duration ErrorBudget => Duration.FromSeconds(ServiceTime.TotalSeconds * (1 - Objective));
+    /// <summary>The month's error budget: (1 − objective) × the service time of the whole month.</summary>
+    public Duration ErrorBudget => Duration.FromSeconds(MonthServiceTime.TotalSeconds * (1 - Objective));
+
+    /// <summary>Service time of the whole month (equal to ServiceTime once the month has ended).</summary>
+    public Duration MonthServiceTime { get; init; } = ServiceTime;
+
+    /// <summary>Share of the month's budget not yet spent (negative when overspent; 1 when there is no budget).</summary>
+    public double ErrorBudgetRemaining => ErrorBudget == Duration.Zero ? 1 : 1 - Downtime.TotalTicks / ErrorBudget.TotalTicks;
 }
 
 /// <summary>
@@ -36,20 +44,28 @@ public sealed record MonthlyReport(
 /// </summary>
 public static class MonthlyAvailability
 {
+    /// <param name="now">When set inside the month, figures are "so far": service time stops at now and open outages run until now.</param>
+    /// <param name="unknown">Periods without data: their service time counts neither as up nor as down.</param>
     public static MonthlyReport Compute(ServiceCalendar calendar, YearMonth month, IEnumerable<Outage> outages,
-        IEnumerable<TimeSpanInterval> maintenance, Instant? now = null)
+        IEnumerable<TimeSpanInterval> maintenance, Instant? now = null, IEnumerable<TimeSpanInterval>? unknown = null)
     {
         var range = calendar.Month(month);
-        var windows = calendar.Windows(range.Start, range.End);
-        var maintenanceInMonth = Intervals.Intersect(windows, Intervals.Normalize(maintenance));
+        var until = now is { } n0 && n0 < range.End ? Instant.Max(n0, range.Start) : range.End;
+        var monthWindows = calendar.Windows(range.Start, range.End);
+        var maintenanceSpans = Intervals.Normalize(maintenance);
+        var monthService = Intervals.Subtract(monthWindows, Intervals.Intersect(monthWindows, maintenanceSpans));
+        var windows = calendar.Windows(range.Start, until);
+        var maintenanceInMonth = Intervals.Intersect(windows, maintenanceSpans);
         var service = Intervals.Subtract(windows, maintenanceInMonth);
+        var unknownInService = Intervals.Intersect(service, Intervals.Normalize(unknown ?? []));
+        var known = Intervals.Subtract(service, unknownInService);
         var all = outages.ToList();
-        var end = now ?? range.End;
         var blocking = all.Where(o => o.Severity == Severity.Blocking)
-            .Select(o => new TimeSpanInterval(o.Start, o.End ?? Instant.Min(end, range.End))).ToList();
-        var downtime = Intervals.Total(Intervals.Intersect(service, Intervals.Normalize(blocking)));
+            .Select(o => new TimeSpanInterval(o.Start, o.End ?? until)).ToList();
+        var downtime = Intervals.Total(Intervals.Intersect(known, Intervals.Normalize(blocking)));
         var serviceTime = Intervals.Total(service);
-        var availability = serviceTime == Duration.Zero ? 1.0 : 1.0 - downtime.TotalTicks / serviceTime.TotalTicks;
+        var knownTime = Intervals.Total(known);
+        var availability = knownTime == Duration.Zero ? 1.0 : 1.0 - downtime.TotalTicks / knownTime.TotalTicks;
         var incidents = all.Where(o => o.Start >= range.Start && o.Start < range.End).OrderBy(o => o.Start)
             .Select(o =>
             {
@@ -58,6 +74,7 @@ public static class MonthlyAvailability
                 return new IncidentOutcome(o, deadline, within);
             }).ToList();
         return new MonthlyReport(calendar.Tier.Name, month, calendar.Tier.Objective, serviceTime, Intervals.Total(maintenanceInMonth),
-            downtime, availability, availability >= calendar.Tier.Objective, incidents);
+            downtime, Intervals.Total(unknownInService), availability, availability >= calendar.Tier.Objective, incidents)
+        { MonthServiceTime = Intervals.Total(monthService) };
     }
 }

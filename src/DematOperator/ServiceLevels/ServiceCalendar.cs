@@ -11,6 +11,7 @@ public sealed class ServiceCalendar(ServiceTier tier, DateTimeZone zone, Holiday
 {
     public ServiceTier Tier => tier;
     public DateTimeZone Zone => zone;
+    public HolidayCalendar Holidays => holidays;
 
     public bool IsServiceDay(LocalDate date) =>
         tier.Days.Contains(date.DayOfWeek) && (tier.HolidaysAreServiceDays || !holidays.IsHoliday(date));
@@ -21,7 +22,8 @@ public sealed class ServiceCalendar(ServiceTier tier, DateTimeZone zone, Holiday
         if (!IsServiceDay(date)) return null;
         // Lenient: a wall-clock time inside a DST gap moves to the first instant after it; an ambiguous one takes the earlier.
         var start = zone.ResolveLocal(date.At(tier.Opens), Resolvers.LenientResolver).ToInstant();
-        var end = zone.ResolveLocal(date.At(tier.Closes), Resolvers.LenientResolver).ToInstant();
+        var closes = tier.Closes == LocalTime.Midnight ? date.PlusDays(1).AtMidnight() : date.At(tier.Closes);
+        var end = zone.ResolveLocal(closes, Resolvers.LenientResolver).ToInstant();
         return end > start ? new TimeSpanInterval(start, end) : null;
     }
 

@@ -8,8 +8,10 @@ namespace DematOperator.ServiceLevels;
     Description = "ServiceLevel measures an environment's availability in its tier's service hours (OR, ARGENT, BRONZE) and incidents against the GTR.")]
 [PrinterColumn("Tier", "string", ".spec.tier", Order = 1)]
 [PrinterColumn("Environment", "string", ".spec.environment", Order = 2)]
-[PrinterColumn("State", "string", ".status.state", Order = 3)]
-[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 4)]
+[PrinterColumn("Availability", "string", ".status.currentMonth.availabilityPercent", Order = 3)]
+[PrinterColumn("Budget Left", "string", ".status.currentMonth.errorBudgetRemainingPercent", Order = 4)]
+[PrinterColumn("State", "string", ".status.state", Order = 5)]
+[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 6)]
 public sealed class ServiceLevel : KubeObject
 {
     [RequiredField] public ServiceLevelSpec Spec { get; set; } = new();
@@ -18,13 +20,136 @@ public sealed class ServiceLevel : KubeObject
 
 public sealed class ServiceLevelSpec
 {
-    [RequiredField, EnumValues("OR", "ARGENT", "BRONZE")] public string Tier { get; set; } = "";
+    [RequiredField, Doc("Contract tier: OR, ARGENT or BRONZE (presets of objective, service hours and GTR)."), EnumValues("OR", "ARGENT", "BRONZE")]
+    public string Tier { get; set; } = "";
     [RequiredField, Doc("Environment measured, e.g. production, preprod."), Length(1, 63)] public string Environment { get; set; } = "";
-    [Default("\"Europe/Paris\"")] public string? TimeZone { get; set; }
+    [Doc("IANA time zone of the service hours."), Default("\"Europe/Paris\"")] public string? TimeZone { get; set; }
     [Doc("Public holiday calendar."), EnumValues("FR", "FR-ALSACE-MOSELLE", "none"), Default("\"FR\"")] public string? Holidays { get; set; }
+    [Doc("Extra holidays (YYYY-MM-DD), e.g. days the contract adds.")] public List<string>? ExtraHolidays { get; set; }
+    [Doc("Overrides the tier's objective, as a percentage, e.g. \"99.9\"."), Pattern(@"^[0-9]{1,2}(\.[0-9]+)?$")] public string? Objective { get; set; }
+    [Doc("Overrides the tier's service hours.")] public ServiceHoursSpec? ServiceHours { get; set; }
+    [Doc("Overrides the tier's guaranteed resolution times.")] public GtrSpec? Gtr { get; set; }
+    [Doc("Declared maintenance: excluded from service time.")] public List<MaintenanceWindowSpec>? MaintenanceWindows { get; set; }
+    [Doc("Probes run by the operator; a critical probe down opens a blocking incident, another one a major incident.")] public List<ProbeSpec>? Probes { get; set; }
+    [Doc("Time between probe rounds (Go duration)."), Default("\"30s\""), Pattern(Group.DurationPattern)] public string? Interval { get; set; }
+    [Doc("Consecutive failures before a probe counts as down."), Default("2"), Range(1, 100)] public int? FailureThreshold { get; set; }
+    [Doc("How long the service must be down in service hours before the DematServiceDown alert fires (Go duration)."), Default("\"2m\""), Pattern(Group.DurationPattern)]
+    public string? AlertAfter { get; set; }
+}
+
+public sealed class ServiceHoursSpec
+{
+    [Doc("Service days."), Items(1, 7)] public List<string>? Days { get; set; }
+    [Doc("Opening time, HH:mm local."), Pattern(@"^([01][0-9]|2[0-3]):[0-5][0-9]$")] public string? Opens { get; set; }
+    [Doc("Closing time, HH:mm local (24:00 for midnight)."), Pattern(@"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")] public string? Closes { get; set; }
+    [Doc("Whether public holidays that fall on service days are service days.")] public bool? HolidaysAreServiceDays { get; set; }
+}
+
+public sealed class GtrSpec
+{
+    [Doc("Blocking incidents: \"4h\" (service hours) or \"2d\" (service days)."), Pattern(@"^[1-9][0-9]{0,3}(h|d)$")] public string? Blocking { get; set; }
+    [Pattern(@"^[1-9][0-9]{0,3}(h|d)$")] public string? Major { get; set; }
+    [Pattern(@"^[1-9][0-9]{0,3}(h|d)$")] public string? Minor { get; set; }
+}
+
+public sealed class MaintenanceWindowSpec
+{
+    [RequiredField, Doc("Start (RFC 3339 with offset).")] public string Start { get; set; } = "";
+    [RequiredField, Doc("End (RFC 3339 with offset).")] public string End { get; set; } = "";
+    [Doc("What the maintenance is for.")] public string? Description { get; set; }
+}
+
+public sealed class ProbeSpec
+{
+    [RequiredField, Doc("Probe name, unique in the ServiceLevel."), Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] public string Name { get; set; } = "";
+    [Doc("Down ⇒ blocking incident (true) or major incident (false)."), Default("true")] public bool? Critical { get; set; }
+    [Doc("Per-attempt timeout (Go duration)."), Default("\"5s\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
+    public HttpProbeSpec? Http { get; set; }
+    public TcpProbeSpec? Tcp { get; set; }
+    public WorkloadProbeSpec? Workload { get; set; }
+}
+
+public sealed class HttpProbeSpec
+{
+    [RequiredField, Doc("http:// or https:// URL.")] public string Url { get; set; } = "";
+    [EnumValues("GET", "HEAD", "POST"), Default("\"GET\"")] public string? Method { get; set; }
+    [Doc("Status codes that mean up; 200-399 when empty.")] public List<int>? ExpectedStatus { get; set; }
+    [Doc("A .NET regular expression the body must match.")] public string? BodyMatch { get; set; }
+    [Doc("A Secret key with the PEM CA bundle to trust instead of the system's.")] public SecretKeyRef? CaBundle { get; set; }
+    [Doc("Skips TLS verification (not recommended)."), Default("false")] public bool? InsecureSkipVerify { get; set; }
+}
+
+public sealed class SecretKeyRef
+{
+    [RequiredField] public string Name { get; set; } = "";
+    [Default("\"ca.crt\"")] public string? Key { get; set; }
+}
+
+public sealed class TcpProbeSpec
+{
+    [RequiredField] public string Host { get; set; } = "";
+    [RequiredField, Range(1, 65535)] public int Port { get; set; }
+}
+
+public sealed class WorkloadProbeSpec
+{
+    [RequiredField, EnumValues("Deployment", "StatefulSet")] public string Kind { get; set; } = "";
+    [RequiredField] public string Name { get; set; } = "";
+    [Doc("Namespace of the workload; the ServiceLevel's when empty.")] public string? Namespace { get; set; }
+    [Doc("Ready replicas needed to be up."), Default("1"), Range(0, 10000)] public int? MinReady { get; set; }
 }
 
 public sealed class ServiceLevelStatus : CommonStatus
 {
     [EnumValues("Up", "Down", "Degraded", "OutsideServiceHours", "Unknown")] public string? State { get; set; }
+    [Doc("Until when the figures below are accounted: the operator's checkpoint.")] public DateTimeOffset? CheckpointTime { get; set; }
+    public MonthFigures? CurrentMonth { get; set; }
+    [Doc("The last 13 closed months, newest first.")] public List<MonthFigures>? History { get; set; }
+    [Doc("Open incidents, those of this month and the last closed ones, newest first.")] public List<IncidentStatus>? Incidents { get; set; }
+    public List<ProbeStatus>? Probes { get; set; }
+}
+
+public sealed class MonthFigures
+{
+    [Doc("YYYY-MM in the ServiceLevel's time zone.")] public string Month { get; set; } = "";
+    public double? Objective { get; set; }
+    [Doc("1 − downtime / (service − unknown).")] public double? Availability { get; set; }
+    public string? AvailabilityPercent { get; set; }
+    public long? ServiceSeconds { get; set; }
+    public long? DowntimeSeconds { get; set; }
+    [Doc("Service time without data (operator down, resource created mid-month): neither up nor down.")] public long? UnknownSeconds { get; set; }
+    public long? MaintenanceSeconds { get; set; }
+    public double? ErrorBudgetRemaining { get; set; }
+    public string? ErrorBudgetRemainingPercent { get; set; }
+    [Doc("Objective met (for the current month: so far).")] public bool? Met { get; set; }
+    public int? Incidents { get; set; }
+    [Doc("Service time without data, as periods (the current month only).")] public List<PeriodStatus>? UnknownPeriods { get; set; }
+}
+
+public sealed class PeriodStatus
+{
+    public DateTimeOffset Start { get; set; }
+    public DateTimeOffset End { get; set; }
+}
+
+public sealed class IncidentStatus
+{
+    [Doc("Stable id: the start time and severity.")] public string Id { get; set; } = "";
+    [EnumValues("blocking", "major", "minor")] public string Severity { get; set; } = "";
+    public DateTimeOffset Start { get; set; }
+    public DateTimeOffset? End { get; set; }
+    [Doc("GTR deadline (the clock runs only in service hours).")] public DateTimeOffset Deadline { get; set; }
+    public bool? WithinGtr { get; set; }
+    [Doc("Probes down when the incident opened.")] public List<string>? Probes { get; set; }
+    public string? Message { get; set; }
+}
+
+public sealed class ProbeStatus
+{
+    public string Name { get; set; } = "";
+    public bool? Up { get; set; }
+    public int? ConsecutiveFailures { get; set; }
+    [Doc("Time of the first failure of the current streak.")] public DateTimeOffset? FailingSince { get; set; }
+    public DateTimeOffset? LastTransitionTime { get; set; }
+    public string? Message { get; set; }
 }

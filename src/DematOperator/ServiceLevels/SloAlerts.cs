@@ -110,7 +110,8 @@ public static class SloAlerts
                         ["summary"] = "{{ $labels.namespace }}/{{ $labels.servicelevel }}: less than a quarter of this month's error budget is left",
                         ["description"] = "The {{ $labels.tier }} objective of this month is at risk.",
                     },
-                }),
+                },
+                GtrRule("demat_sla_incident_gtr_deadline_timestamp_seconds", "min by (namespace, servicelevel, tier, environment, severity)", "{{ $labels.namespace }}/{{ $labels.servicelevel }}")),
         });
         return new JsonObject
         {
@@ -126,9 +127,27 @@ public static class SloAlerts
         };
     }
 
-    /// <summary>The Prometheus rule group for one ServiceLevel (labels namespace and servicelevel).</summary>
-    public static JsonObject RuleGroup(string ns, string name, ServiceTier tier, double objective, double monthServiceHours)
+    /// <summary>An open incident whose GTR deadline is less than 30 minutes away (or already passed).</summary>
+    private static JsonObject GtrRule(string series, string aggregate, string who) => new()
     {
+        ["alert"] = "DematIncidentGtrAtRisk",
+        ["expr"] = $"{aggregate} ({series}) - time() < 1800",
+        ["labels"] = new JsonObject { ["severity"] = "warning" },
+        ["annotations"] = new JsonObject
+        {
+            ["summary"] = who + ": an open {{ $labels.severity }} incident reaches its GTR deadline in less than 30 minutes",
+            ["description"] = "Resolve the incident or escalate: past the deadline it counts against the GTR indicator.",
+        },
+    };
+
+    /// <summary>A duration as Prometheus writes it (`2m`, `90s`, `1h`).</summary>
+    private static string Go(Duration d) => d.TotalSeconds % 3600 == 0 && d > Duration.Zero ? $"{d.TotalHours:0}h"
+        : d.TotalSeconds % 60 == 0 && d > Duration.Zero ? $"{d.TotalMinutes:0}m" : $"{Math.Max(0, Math.Round(d.TotalSeconds)):0}s";
+
+    /// <summary>The Prometheus rule group for one ServiceLevel (labels namespace and servicelevel).</summary>
+    public static JsonObject RuleGroup(string ns, string name, ServiceTier tier, double objective, double monthServiceHours, Duration? alertAfter = null)
+    {
+        var downFor = Go(alertAfter ?? Duration.FromMinutes(2));
         var selector = $"namespace=\"{ns}\",servicelevel=\"{name}\"";
         string Ratio(string window) =>
             $"(sum(rate(demat_sla_downtime_seconds_total{{{selector}}}[{window}])) / sum(rate(demat_sla_service_seconds_total{{{selector}}}[{window}])))";
@@ -137,7 +156,7 @@ public static class SloAlerts
         {
             ["alert"] = "DematServiceDown",
             ["expr"] = $"max(demat_sla_up{{{selector}}}) == 0 and max(demat_sla_in_service_hours{{{selector}}}) == 1",
-            ["for"] = "2m",
+            ["for"] = downFor,
             ["labels"] = new JsonObject { ["severity"] = "critical", ["tier"] = tier.Name },
             ["annotations"] = new JsonObject
             {
@@ -157,6 +176,7 @@ public static class SloAlerts
                 ["description"] = $"The {tier.Name} objective ({objective:P1}) of this month is at risk.",
             },
         });
+        rules.Add(GtrRule($"demat_sla_incident_gtr_deadline_timestamp_seconds{{{selector}}}", "min by (severity)", $"{ns}/{name}"));
         return new JsonObject { ["name"] = $"demat-sla-{ns}-{name}", ["rules"] = rules };
     }
 }

@@ -28,7 +28,9 @@ public sealed record ServiceTier(
     Gtr Minor)
 {
     /// <summary>The length of one service day: a "day" of GTR is this much service time.</summary>
-    public Duration ServiceDay => Period.Between(Opens, Closes).ToDuration();
+    public Duration ServiceDay => Closes == LocalTime.Midnight
+        ? Duration.FromDays(1) - Period.Between(LocalTime.Midnight, Opens).ToDuration()
+        : Period.Between(Opens, Closes).ToDuration();
 
     public Gtr For(Severity s) => s switch { Severity.Blocking => Blocking, Severity.Major => Major, _ => Minor };
 

@@ -1,0 +1,22 @@
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Controllers;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
+using Microsoft.Extensions.Logging;
+
+namespace DematOperator.ServiceLevels;
+
+public static class ServiceLevelController
+{
+    public const string Name = "servicelevel";
+
+    /// <summary>
+    /// Each ServiceLevel requeues itself every interval. Probe rounds of different ServiceLevels run on separate
+    /// workers, so one slow endpoint (bounded by its timeout) never delays the others' rounds.
+    /// </summary>
+    public static Controller Create(KubeClient client, Informer<ServiceLevel> serviceLevels, IProbeRunner probes, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers) =>
+        new Controller(Name, new ServiceLevelReconciler(client, serviceLevels, probes, events, new ServiceLevelMetrics(metrics), loggers.CreateLogger<ServiceLevelReconciler>()),
+                new ControllerOptions { MaxConcurrentReconciles = 16 }, metrics, loggers, client.Time)
+            .For(serviceLevels, Predicates.GenerationOrAnnotationsChanged);
+}

@@ -1,0 +1,197 @@
+using System.Globalization;
+using NodaTime;
+
+namespace DematOperator.ServiceLevels;
+
+/// <summary>The result of one probe attempt.</summary>
+public sealed record ProbeOutcome(string Name, bool Success, string Message, TimeSpan Duration);
+
+/// <summary>What one round changed, for Events, logs and metrics.</summary>
+public sealed record LedgerChanges(
+    IReadOnlyList<IncidentStatus> Opened,
+    IReadOnlyList<IncidentStatus> Closed,
+    IReadOnlyList<MonthFigures> ClosedMonths,
+    IReadOnlyList<TimeSpanInterval> NewUnknown);
+
+/// <summary>
+/// The bookkeeping of a ServiceLevel, without I/O: probe streaks against the failure threshold, incidents
+/// opened, re-graded and closed from them, periods without data, month rollover into a 13-month history,
+/// and the figures of the month so far. The status is its memory, so a restarted operator carries on from
+/// the last checkpoint; a gap of more than two intervals since then is unknown time, never up or down.
+/// </summary>
+public static class ServiceLevelLedger
+{
+    public const int HistoryMonths = 13;
+    /// <summary>Closed incidents kept in status beyond those of the current month.</summary>
+    public const int RecentClosedIncidents = 10;
+
+    /// <param name="observedUntil">Until when this process is known to have measured (its previous round), if later than the checkpoint.</param>
+    public static LedgerChanges Advance(ServiceLevelStatus status, ServiceLevelSettings settings, Instant created, Instant now, IReadOnlyList<ProbeOutcome>? outcomes, Instant? observedUntil = null)
+    {
+        var calendar = settings.Calendar;
+        var zone = calendar.Zone;
+        var incidents = status.Incidents ??= [];
+        var newUnknown = new List<TimeSpanInterval>();
+        var unknown = (status.CurrentMonth?.UnknownPeriods ?? []).Select(p => new TimeSpanInterval(Instant.FromDateTimeOffset(p.Start), Instant.FromDateTimeOffset(p.End))).ToList();
+        var thisMonth = YearMonthOf(now, zone);
+        var since = status.CheckpointTime is { } cp ? Instant.FromDateTimeOffset(cp) : (Instant?)null;
+        if (observedUntil is { } seen && (since is null || seen > since)) since = seen;
+        // No data since the last checkpoint (operator down, no leader), or since the month began for a new resource.
+        var gapStart = since ?? calendar.Month(YearMonthOf(created, zone)).Start;
+        if (now - gapStart > settings.Interval * 2 || since is null)
+        {
+            var gap = new TimeSpanInterval(gapStart, now);
+            if (Intervals.Total(Intervals.Intersect(calendar.Windows(gap.Start, gap.End), [gap])) > Duration.Zero)
+            {
+                newUnknown.Add(gap);
+                unknown.Add(gap);
+                // Incidents open across the gap stay open: their end is the first observation of recovery, so a
+                // GTR is never judged met on time the operator did not see; the gap's time is unknown, not downtime.
+            }
+        }
+
+        var closedMonths = new List<MonthFigures>();
+        var month = status.CurrentMonth?.Month is { } m && TryMonth(m) is { } parsed ? parsed : thisMonth;
+        for (var guard = 0; month < thisMonth && guard < 240; guard++, month = month.PlusMonths(1))
+        {
+            var figures = Figures(settings, month, incidents, unknown, now);
+            closedMonths.Add(figures);
+            status.History = [figures, .. (status.History ?? []).Where(h => h.Month != figures.Month)];
+            if (status.History.Count > HistoryMonths) status.History.RemoveRange(HistoryMonths, status.History.Count - HistoryMonths);
+        }
+
+        var opened = new List<IncidentStatus>();
+        var closed = new List<IncidentStatus>();
+        if (outcomes is not null)
+        {
+            status.Probes = Track(status.Probes ?? [], settings, outcomes, now);
+            var down = status.Probes.Where(p => p.Up == false).ToList();
+            var critical = settings.Probes.Where(p => p.Critical != false).Select(p => p.Name).ToHashSet();
+            var blockingDown = down.Where(p => critical.Contains(p.Name)).ToList();
+            var wanted = blockingDown.Count > 0 ? Severity.Blocking : down.Count > 0 ? Severity.Major : (Severity?)null;
+            var current = incidents.FirstOrDefault(i => i.End is null);
+            var currentSeverity = current is null ? (Severity?)null : ParseSeverity(current.Severity);
+            if (currentSeverity != wanted)
+            {
+                var cause = wanted == Severity.Blocking ? blockingDown : down;
+                // The outage began with the first failure of the streak, not when the threshold was reached. An
+                // escalation to blocking is dated the same way (never before the incident it replaces); any other
+                // change of grade starts now.
+                var start = wanted is null ? now : current is null || wanted == Severity.Blocking
+                    ? Instant.Max(Instant.FromDateTimeOffset(cause.Min(p => p.FailingSince!.Value)), current is null ? Instant.MinValue : Instant.FromDateTimeOffset(current.Start))
+                    : now;
+                if (current is not null)
+                {
+                    current.End = start.ToDateTimeOffset();
+                    current.WithinGtr = current.End <= current.Deadline;
+                    closed.Add(current);
+                }
+                if (wanted is { } severity)
+                {
+                    var incident = new IncidentStatus
+                    {
+                        Id = $"{start.InZone(zone):yyyyMMdd'T'HHmmss}-{SeverityName(severity)}",
+                        Severity = SeverityName(severity),
+                        Start = start.ToDateTimeOffset(),
+                        Deadline = calendar.Deadline(start, severity).ToDateTimeOffset(),
+                        Probes = cause.Select(p => p.Name).ToList(),
+                        Message = string.Join("; ", cause.Select(p => $"{p.Name}: {p.Message}")),
+                    };
+                    incidents.Insert(0, incident);
+                    opened.Add(incident);
+                }
+            }
+            status.State = !InService(calendar, now)
+                ? "OutsideServiceHours"
+                : wanted switch { Severity.Blocking => "Down", Severity.Major => "Degraded", _ => settings.Probes.Count == 0 ? "Unknown" : "Up" };
+        }
+
+        status.CurrentMonth = Figures(settings, thisMonth, incidents, unknown, now);
+        status.CurrentMonth.UnknownPeriods = Intervals.Normalize(unknown.Select(u => Clip(u, calendar.Month(thisMonth))).Where(u => !u.IsEmpty))
+            .Select(u => new PeriodStatus { Start = u.Start.ToDateTimeOffset(), End = u.End.ToDateTimeOffset() }).ToList();
+        status.Incidents = Prune(incidents, calendar.Month(thisMonth).Start);
+        status.CheckpointTime = now.ToDateTimeOffset();
+        return new LedgerChanges(opened, closed, closedMonths, newUnknown);
+    }
+
+    /// <summary>Updates each probe's streak: down after <c>FailureThreshold</c> consecutive failures, up at the first success.</summary>
+    private static List<ProbeStatus> Track(List<ProbeStatus> previous, ServiceLevelSettings settings, IReadOnlyList<ProbeOutcome> outcomes, Instant now)
+    {
+        var result = new List<ProbeStatus>();
+        foreach (var spec in settings.Probes)
+        {
+            var p = previous.FirstOrDefault(x => x.Name == spec.Name) ?? new ProbeStatus { Name = spec.Name };
+            if (outcomes.FirstOrDefault(o => o.Name == spec.Name) is not { } o) { result.Add(p); continue; }
+            var wasUp = p.Up;
+            if (o.Success)
+            {
+                p.ConsecutiveFailures = 0;
+                p.FailingSince = null;
+                p.Up = true;
+            }
+            else
+            {
+                p.ConsecutiveFailures = (p.ConsecutiveFailures ?? 0) + 1;
+                p.FailingSince ??= now.ToDateTimeOffset();
+                if (p.ConsecutiveFailures >= settings.FailureThreshold) p.Up = false;
+                else p.Up ??= true;
+            }
+            if (p.Up != wasUp) p.LastTransitionTime = now.ToDateTimeOffset();
+            p.Message = o.Message;
+            result.Add(p);
+        }
+        return result;
+    }
+
+    public static MonthFigures Figures(ServiceLevelSettings settings, YearMonth month, IEnumerable<IncidentStatus> incidents, IEnumerable<TimeSpanInterval> unknown, Instant now)
+    {
+        var report = MonthlyAvailability.Compute(settings.Calendar, month, incidents.Select(ToOutage), settings.Maintenance, now, unknown);
+        var ended = now >= settings.Calendar.Month(month).End;
+        return new MonthFigures
+        {
+            Month = month.ToString("yyyy-MM", CultureInfo.InvariantCulture),
+            Objective = settings.Tier.Objective,
+            Availability = report.Availability,
+            AvailabilityPercent = Percent(report.Availability),
+            ServiceSeconds = (long)report.ServiceTime.TotalSeconds,
+            DowntimeSeconds = (long)report.Downtime.TotalSeconds,
+            UnknownSeconds = (long)report.UnknownTime.TotalSeconds,
+            MaintenanceSeconds = (long)report.MaintenanceTime.TotalSeconds,
+            ErrorBudgetRemaining = report.ErrorBudgetRemaining,
+            ErrorBudgetRemainingPercent = Percent(report.ErrorBudgetRemaining),
+            // "So far" for the current month: met while the downtime stays within the whole month's budget.
+            Met = ended ? report.Met : report.Downtime <= report.ErrorBudget,
+            Incidents = report.Incidents.Count,
+        };
+    }
+
+    public static Outage ToOutage(IncidentStatus i) =>
+        new(Instant.FromDateTimeOffset(i.Start), i.End is { } e ? Instant.FromDateTimeOffset(e) : null, ParseSeverity(i.Severity) ?? Severity.Blocking);
+
+    private static List<IncidentStatus> Prune(List<IncidentStatus> incidents, Instant monthStart)
+    {
+        var keep = new List<IncidentStatus>();
+        var olderClosed = 0;
+        foreach (var i in incidents.OrderByDescending(i => i.Start))
+        {
+            var relevant = i.End is null || Instant.FromDateTimeOffset(i.End.Value) > monthStart;
+            if (relevant || olderClosed++ < RecentClosedIncidents) keep.Add(i);
+        }
+        return keep;
+    }
+
+    public static bool InService(ServiceCalendar calendar, Instant now) => calendar.Windows(now, now + Duration.FromTicks(1)).Count > 0;
+
+    private static TimeSpanInterval Clip(TimeSpanInterval s, TimeSpanInterval range) => new(Instant.Max(s.Start, range.Start), Instant.Min(s.End, range.End));
+
+    public static YearMonth YearMonthOf(Instant i, DateTimeZone zone) { var d = i.InZone(zone).Date; return new YearMonth(d.Year, d.Month); }
+
+    private static YearMonth? TryMonth(string text) =>
+        text.Length == 7 && int.TryParse(text[..4], out var y) && int.TryParse(text[5..], out var mo) && mo is >= 1 and <= 12 ? new YearMonth(y, mo) : null;
+
+    public static string SeverityName(Severity s) => s.ToString().ToLowerInvariant();
+
+    public static Severity? ParseSeverity(string s) => s switch { "blocking" => Severity.Blocking, "major" => Severity.Major, "minor" => Severity.Minor, _ => null };
+
+    private static string Percent(double ratio) => (ratio * 100).ToString("0.000", CultureInfo.InvariantCulture) + "%";
+}

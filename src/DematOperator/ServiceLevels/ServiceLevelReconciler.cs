@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Controllers;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Writes;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+
+namespace DematOperator.ServiceLevels;
+
+/// <summary>
+/// Measures a ServiceLevel: each interval runs its probes (concurrently, each with its own timeout), feeds the
+/// ledger (incidents, unknown time, month rollover), checkpoints the status, exports the demat_sla_* metrics
+/// and keeps its PrometheusRule in line with the spec when the prometheus-operator API exists.
+/// </summary>
+public sealed class ServiceLevelReconciler(
+    KubeClient client,
+    Informer<ServiceLevel> serviceLevels,
+    IProbeRunner probes,
+    EventRecorder events,
+    ServiceLevelMetrics metrics,
+    ILogger<ServiceLevelReconciler> log) : IReconciler
+{
+    public static readonly ResourceType<DynamicObject> PrometheusRules = Resources.Dynamic("monitoring.coreos.com", "v1", "prometheusrules", "PrometheusRule", true);
+    private static readonly TimeSpan RuleRecheck = TimeSpan.FromMinutes(10);
+
+    private sealed record Memory(ServiceLevel Written, Instant Tick, string[] Labels, List<string> Probes);
+    private readonly ConcurrentDictionary<string, Memory> _memory = new();
+    private readonly ConcurrentDictionary<string, (string Hash, DateTimeOffset At)> _rules = new();
+    private (bool Installed, DateTimeOffset At)? _rulesApi;
+
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
+    {
+        var cached = serviceLevels.Get(request.Namespace, request.Name);
+        var key = $"{request.Namespace}/{request.Name}";
+        if (cached is null || cached.IsDeleting)
+        {
+            if (_memory.TryRemove(key, out var gone)) metrics.Forget(gone.Labels, gone.Probes);
+            return ReconcileResult.Done;
+        }
+        // Our own last write may not be in the cache yet: carry on from it unless the object changed since.
+        var sl = _memory.TryGetValue(key, out var memory) && memory.Written.Metadata.Uid == cached.Metadata.Uid
+                 && memory.Written.Metadata.Generation == cached.Metadata.Generation && (cached.Status?.CheckpointTime ?? default) < (memory.Written.Status?.CheckpointTime ?? default)
+            ? memory.Written : cached;
+        var labels = new[] { sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment };
+        var problems = ServiceLevelChecks.Resolve(sl.Spec, out var settings);
+        if (settings is null)
+        {
+            var problem = problems.First(p => !p.Warning);
+            await SetInvalidAsync(sl, problem.Reason, $"{problem.Field}: {problem.Message}", ct);
+            return ReconcileResult.Done;
+        }
+
+        var now = Instant.FromDateTimeOffset(client.Time.GetUtcNow());
+        var outcomes = await Task.WhenAll(settings.Probes.Select(p => probes.RunAsync(sl.Namespace!, p, ct)));
+        var created = Instant.FromDateTimeOffset(sl.Metadata.CreationTimestamp ?? client.Time.GetUtcNow());
+        var inService = ServiceLevelLedger.InService(settings.Calendar, now);
+        Instant? observedUntil = memory is not null && memory.Written.Metadata.Uid == sl.Metadata.Uid ? memory.Tick : null;
+        LedgerChanges changes = null!;
+        var written = await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.ServiceLevels, sl, s =>
+        {
+            var status = s.Status ??= new ServiceLevelStatus();
+            var before = Snapshot(status);
+            var previousCheckpoint = status.CheckpointTime;
+            changes = ServiceLevelLedger.Advance(status, settings, created, now, outcomes, observedUntil);
+            status.ObservedGeneration = s.Metadata.Generation;
+            status.Conditions ??= [];
+            Conditions.Set(status.Conditions, Conditions.Make("Ready", true, "Measuring",
+                problems.FirstOrDefault(p => p.Warning) is { } w ? $"{w.Field}: {w.Message}" : $"{settings.Probes.Count} probe(s) every {settings.Interval.TotalSeconds:0}s", s.Metadata.Generation), client.Time.GetUtcNow());
+            var budgetOk = status.CurrentMonth!.ErrorBudgetRemaining >= 0;
+            Conditions.Set(status.Conditions, Conditions.Make("ObjectiveMet", budgetOk, budgetOk ? "WithinBudget" : "BudgetExhausted",
+                $"{status.CurrentMonth.Month}: availability {status.CurrentMonth.AvailabilityPercent} so far, objective {settings.Tier.Objective * 100:0.###}%, {status.CurrentMonth.ErrorBudgetRemainingPercent} of the error budget left", s.Metadata.Generation), client.Time.GetUtcNow());
+            // Outside service hours nothing accrues: skip the write when only the checkpoint moved.
+            if (!inService && previousCheckpoint is not null && Snapshot(status) == before) status.CheckpointTime = previousCheckpoint;
+        }, ct);
+        var previousTick = memory?.Tick;
+        _memory[key] = new Memory(written, now, labels, settings.Probes.Select(p => p.Name).ToList());
+
+        await ReportAsync(written, settings, changes, ct);
+        Export(written, settings, changes, labels, outcomes, previousTick, now, inService);
+        await EnsureRuleAsync(written, settings, ct);
+        return ReconcileResult.After(settings.Interval.ToTimeSpan());
+    }
+
+    /// <summary>The status without the checkpoint, to tell a real change from the clock moving.</summary>
+    private static string Snapshot(ServiceLevelStatus status)
+    {
+        var checkpoint = status.CheckpointTime;
+        status.CheckpointTime = null;
+        var conditions = status.Conditions;
+        status.Conditions = null;
+        var json = JsonSerializer.Serialize(new ServiceLevel { Status = status }, OperatorJsonContext.Default.ServiceLevel);
+        status.CheckpointTime = checkpoint;
+        status.Conditions = conditions;
+        return json;
+    }
+
+    private async Task ReportAsync(ServiceLevel sl, ServiceLevelSettings settings, LedgerChanges changes, CancellationToken ct)
+    {
+        var zone = settings.Calendar.Zone;
+        string Local(DateTimeOffset t) => Instant.FromDateTimeOffset(t).InZone(zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+        foreach (var gap in changes.NewUnknown)
+            await events.WarningAsync(sl, "NoData", $"no measurement from {Local(gap.Start.ToDateTimeOffset())} to {Local(gap.End.ToDateTimeOffset())}: that service time is reported as unknown", ct);
+        foreach (var month in changes.ClosedMonths)
+            await events.NormalAsync(sl, "MonthClosed", $"{month.Month}: availability {month.AvailabilityPercent} (objective {month.Objective * 100:0.###}%), {(month.Met == true ? "met" : "NOT met")}, {month.Incidents} incident(s), {month.UnknownSeconds}s unknown", ct);
+        foreach (var i in changes.Closed)
+        {
+            log.LogInformation("incident {Id} of {Namespace}/{Name} closed, within GTR: {WithinGtr}", i.Id, sl.Namespace, sl.Name, i.WithinGtr);
+            await events.NormalAsync(sl, "IncidentClosed", $"{i.Severity} incident {i.Id} closed at {Local(i.End!.Value)}: {(i.WithinGtr == true ? "within" : "beyond")} its GTR (deadline {Local(i.Deadline)})", ct);
+        }
+        foreach (var i in changes.Opened)
+        {
+            log.LogWarning("incident {Id} of {Namespace}/{Name} opened: {Message}", i.Id, sl.Namespace, sl.Name, i.Message);
+            await events.WarningAsync(sl, "IncidentOpened", $"{i.Severity} incident since {Local(i.Start)} ({i.Message}); GTR deadline {Local(i.Deadline)}", ct);
+        }
+    }
+
+    private void Export(ServiceLevel sl, ServiceLevelSettings settings, LedgerChanges changes, string[] labels, ProbeOutcome[] outcomes, Instant? previousTick, Instant now, bool inService)
+    {
+        var status = sl.Status!;
+        var month = status.CurrentMonth!;
+        metrics.Availability.WithLabels([.. labels, "current"]).Set(month.Availability ?? 1);
+        if (status.History is [var previous, ..]) metrics.Availability.WithLabels([.. labels, "previous"]).Set(previous.Availability ?? 1);
+        metrics.Objective.WithLabels(labels).Set(settings.Tier.Objective);
+        metrics.BudgetRemaining.WithLabels(labels).Set(month.ErrorBudgetRemaining ?? 1);
+        metrics.UnknownSeconds.WithLabels(labels).Set(month.UnknownSeconds ?? 0);
+        metrics.InServiceHours.WithLabels(labels).Set(inService ? 1 : 0);
+        metrics.Up.WithLabels(labels).Set(status.State == "Down" || status.Incidents?.Any(i => i.End is null && i.Severity == "blocking") == true ? 0 : 1);
+        foreach (var o in outcomes)
+        {
+            metrics.ProbeSuccess.WithLabels([.. labels, o.Name]).Set(o.Success ? 1 : 0);
+            metrics.ProbeDuration.WithLabels([.. labels, o.Name]).Set(o.Duration.TotalSeconds);
+        }
+        var incidents = status.Incidents ?? [];
+        var monthStart = settings.Calendar.Month(ServiceLevelLedger.YearMonthOf(now, settings.Calendar.Zone)).Start.ToDateTimeOffset();
+        foreach (var severity in new[] { "blocking", "major", "minor" })
+        {
+            var open = incidents.Where(i => i.End is null && i.Severity == severity).ToList();
+            metrics.IncidentsOpen.WithLabels([.. labels, severity]).Set(open.Count);
+            if (open.Count > 0) metrics.GtrDeadline.WithLabels([.. labels, severity]).Set(open.Min(i => i.Deadline).ToUnixTimeMilliseconds() / 1000.0);
+            else metrics.GtrDeadline.Remove([.. labels, severity]);
+            var resolved = incidents.Where(i => i.Severity == severity && i.End is not null && i.Start >= monthStart).ToList();
+            if (resolved.Count > 0) metrics.WithinGtr.WithLabels([.. labels, severity]).Set(resolved.Count(i => i.WithinGtr == true) / (double)resolved.Count);
+            else metrics.WithinGtr.Remove([.. labels, severity]);
+            var counter = metrics.Incidents.WithLabels([.. labels, severity]);
+            counter.Inc(0);
+        }
+        foreach (var opened in changes.Opened) metrics.Incidents.WithLabels([.. labels, opened.Severity]).Inc();
+
+        // The counters advance by the service time (and downtime) between this process's consecutive rounds.
+        if (previousTick is { } from && from < now && now - from <= settings.Interval * 2)
+        {
+            var windows = settings.Calendar.Windows(from, now);
+            var service = Intervals.Subtract(windows, settings.Maintenance.ToList());
+            var blocking = incidents.Where(i => i.Severity == "blocking").Select(i => ServiceLevelLedger.ToOutage(i))
+                .Select(o => new TimeSpanInterval(o.Start, o.End ?? now)).ToList();
+            metrics.ServiceSeconds.WithLabels(labels).Inc(Intervals.Total(service).TotalSeconds);
+            metrics.DowntimeSeconds.WithLabels(labels).Inc(Intervals.Total(Intervals.Intersect(service, Intervals.Normalize(blocking))).TotalSeconds);
+        }
+        else
+        {
+            metrics.ServiceSeconds.WithLabels(labels).Inc(0);
+            metrics.DowntimeSeconds.WithLabels(labels).Inc(0);
+        }
+    }
+
+    /// <summary>One PrometheusRule per ServiceLevel, owned by it, rewritten when the spec changes or the rule drifts.</summary>
+    private async Task EnsureRuleAsync(ServiceLevel sl, ServiceLevelSettings settings, CancellationToken ct)
+    {
+        var now = client.Time.GetUtcNow();
+        if (_rulesApi is not { } api || now - api.At > RuleRecheck)
+        {
+            try { await client.ListAsync(PrometheusRules, sl.Namespace, new ListRequest(Limit: 1), ct); _rulesApi = (true, now); }
+            catch (KubeApiException e) when (e.Code == 404) { _rulesApi = (false, now); }
+        }
+        if (_rulesApi is not { Installed: true }) return;
+        var year = ServiceLevelLedger.YearMonthOf(Instant.FromDateTimeOffset(now), settings.Calendar.Zone).Year;
+        var group = SloAlerts.RuleGroup(sl.Namespace!, sl.Name, settings.Tier, settings.Tier.Objective,
+            SloAlerts.MonthlyServiceHours(settings.Tier, year, settings.Calendar.Zone, settings.Calendar.Holidays), settings.AlertAfter);
+        var spec = new JsonObject { ["groups"] = new JsonArray(group) };
+        var hash = spec.ToJsonString();
+        var key = $"{sl.Metadata.Uid}";
+        if (_rules.TryGetValue(key, out var last) && last.Hash == hash && now - last.At < RuleRecheck) return;
+        var name = $"{sl.Name}-sla";
+        using var because = KubeClient.Because($"ServiceLevel {sl.Namespace}/{sl.Name} alert rules");
+        var existing = await client.TryGetAsync(PrometheusRules, sl.Namespace, name, ct);
+        if (existing is null)
+        {
+            await client.CreateAsync(PrometheusRules, new DynamicObject
+            {
+                Metadata = new ObjectMeta
+                {
+                    Name = name, Namespace = sl.Namespace,
+                    Labels = new() { ["app.kubernetes.io/managed-by"] = "dematoperator", ["ops.demat.gouv.fr/servicelevel"] = sl.Name },
+                    OwnerReferences = [new OwnerReference { ApiVersion = Group.ApiVersion, Kind = "ServiceLevel", Name = sl.Name, Uid = sl.Metadata.Uid!, Controller = true, BlockOwnerDeletion = true }],
+                },
+                Fields = new JsonObject { ["spec"] = spec },
+            }, ct);
+            await events.NormalAsync(sl, "AlertRulesCreated", $"PrometheusRule {name} created", ct);
+        }
+        else if (!JsonNode.DeepEquals(existing.Spec, spec))
+        {
+            existing.Fields!["spec"] = spec;
+            await client.UpdateAsync(PrometheusRules, existing, ct);
+        }
+        _rules[key] = (hash, now);
+    }
+
+    private async Task SetInvalidAsync(ServiceLevel sl, string reason, string message, CancellationToken ct)
+    {
+        var already = Conditions.Find(sl.Status?.Conditions, "Ready") is { Status: "False" } c && c.Reason == reason && c.Message == message && c.ObservedGeneration == sl.Metadata.Generation;
+        await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.ServiceLevels, sl, s =>
+        {
+            var status = s.Status ??= new ServiceLevelStatus();
+            status.Conditions ??= [];
+            status.ObservedGeneration = s.Metadata.Generation;
+            Conditions.Set(status.Conditions, Conditions.Make("Ready", false, reason, message, s.Metadata.Generation), client.Time.GetUtcNow());
+        }, ct);
+        if (!already) await events.WarningAsync(sl, reason, message, ct);
+    }
+}

@@ -1,0 +1,206 @@
+using DematOperator.ServiceLevels;
+using FsCheck;
+using FsCheck.Fluent;
+using NodaTime;
+using NodaTime.Text;
+
+namespace DematOperator.Tests.ServiceLevels;
+
+/// <summary>The ServiceLevel bookkeeping driven round by round, on hand-computed ARGENT days of May 2026 (Europe/Paris, UTC+2).</summary>
+public sealed class ServiceLevelLedgerTests
+{
+    private static readonly DateTimeZone Paris = DateTimeZoneProviders.Tzdb["Europe/Paris"];
+    private static Instant At(string local) => LocalDateTimePattern.GeneralIso.Parse(local).Value.InZoneLeniently(Paris).ToInstant();
+
+    private static ServiceLevelSettings Settings(string tier = "ARGENT", Action<ServiceLevelSpec>? tweak = null)
+    {
+        var spec = new ServiceLevelSpec
+        {
+            Tier = tier, Environment = "production",
+            Probes = [new ProbeSpec { Name = "api", Http = new HttpProbeSpec { Url = "https://platau.example/health" } },
+                      new ProbeSpec { Name = "search", Critical = false, Tcp = new TcpProbeSpec { Host = "search.example", Port = 9200 } }],
+        };
+        tweak?.Invoke(spec);
+        ServiceLevelChecks.Resolve(spec, out var settings).Where(p => !p.Warning).ShouldBeEmpty();
+        return settings!;
+    }
+
+    /// <summary>Rounds every 30 s from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive).</summary>
+    private static LedgerChanges[] Rounds(ServiceLevelStatus status, ServiceLevelSettings settings, string from, string to, bool api = true, bool search = true)
+    {
+        var changes = new List<LedgerChanges>();
+        for (var t = At(from); t < At(to); t += Duration.FromSeconds(30))
+            changes.Add(ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), t,
+                [new ProbeOutcome("api", api, api ? "HTTP 200" : "HTTP 503", TimeSpan.FromMilliseconds(20)), new ProbeOutcome("search", search, "", TimeSpan.Zero)]));
+        return [.. changes];
+    }
+
+    [Fact]
+    public void A_new_resource_reports_the_service_time_before_its_first_round_as_unknown()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings();
+        var first = Rounds(status, settings, "2026-05-04T10:00:00", "2026-05-04T10:00:01").Single();
+        // 1 May is a holiday and 2-3 May a weekend: only Monday 4 May 08:00-10:00 is service time before the first round.
+        first.NewUnknown.ShouldHaveSingleItem();
+        status.CurrentMonth!.UnknownSeconds.ShouldBe(7200);
+        status.CurrentMonth.ServiceSeconds.ShouldBe(7200);
+        status.CurrentMonth.Availability.ShouldBe(1);
+        status.State.ShouldBe("Up");
+        status.CheckpointTime.ShouldBe(At("2026-05-04T10:00:00").ToDateTimeOffset());
+    }
+
+    [Fact]
+    public void A_critical_probe_down_past_the_threshold_opens_a_blocking_incident_from_its_first_failure()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings();
+        Rounds(status, settings, "2026-05-04T10:00:00", "2026-05-04T10:00:30");
+        var failing = Rounds(status, settings, "2026-05-04T10:00:30", "2026-05-04T10:31:00", api: false);
+        failing[0].Opened.ShouldBeEmpty("one failure is below the threshold of 2");
+        var incident = failing[1].Opened.ShouldHaveSingleItem();
+        incident.Severity.ShouldBe("blocking");
+        incident.Start.ShouldBe(At("2026-05-04T10:00:30").ToDateTimeOffset());
+        incident.Deadline.ShouldBe(At("2026-05-04T14:00:30").ToDateTimeOffset(), "ARGENT blocking GTR is 4 service hours");
+        incident.Probes.ShouldBe(["api"]);
+        status.State.ShouldBe("Down");
+        var recovered = Rounds(status, settings, "2026-05-04T10:31:00", "2026-05-04T10:31:30").Single();
+        var closed = recovered.Closed.ShouldHaveSingleItem();
+        closed.End.ShouldBe(At("2026-05-04T10:31:00").ToDateTimeOffset());
+        closed.WithinGtr.ShouldBe(true);
+        status.State.ShouldBe("Up");
+        // Known service time 08:00 is unknown until 10:00; 10:00-10:31 known, 30.5 min of it down.
+        status.CurrentMonth!.DowntimeSeconds.ShouldBe(1830);
+        status.CurrentMonth.ServiceSeconds.ShouldBe(2 * 3600 + 31 * 60);
+        status.CurrentMonth.Availability!.Value.ShouldBe(1 - 1830.0 / (31 * 60), 1e-12);
+    }
+
+    [Fact]
+    public void A_non_critical_probe_degrades_and_a_critical_one_then_regrades_the_incident_to_blocking()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings();
+        Rounds(status, settings, "2026-05-05T09:00:00", "2026-05-05T09:10:00", search: false);
+        status.State.ShouldBe("Degraded");
+        var major = status.Incidents!.ShouldHaveSingleItem();
+        major.Severity.ShouldBe("major");
+        major.Deadline.ShouldBe(At("2026-05-05T17:00:00").ToDateTimeOffset(), "ARGENT major GTR is 8 service hours");
+        var both = Rounds(status, settings, "2026-05-05T09:10:00", "2026-05-05T09:11:00", api: false, search: false);
+        var blocking = both.SelectMany(c => c.Opened).ShouldHaveSingleItem();
+        blocking.Severity.ShouldBe("blocking");
+        blocking.Start.ShouldBe(At("2026-05-05T09:10:00").ToDateTimeOffset(), "dated from the critical probe's first failure");
+        status.Incidents!.Single(i => i.Severity == "major").End.ShouldBe(blocking.Start);
+        status.CurrentMonth!.DowntimeSeconds.ShouldBe(30, "only the blocking part counts as downtime");
+    }
+
+    [Fact]
+    public void An_incident_outside_service_hours_starts_its_gtr_clock_at_the_next_opening()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings();
+        // Friday 22 May 2026, 19:00: the next ARGENT window opens Tuesday 26 May (Whit Monday 25 May is a holiday).
+        Rounds(status, settings, "2026-05-22T19:00:00", "2026-05-22T19:05:00", api: false);
+        var incident = status.Incidents!.ShouldHaveSingleItem();
+        incident.Deadline.ShouldBe(At("2026-05-26T12:00:00").ToDateTimeOffset());
+        status.State.ShouldBe("OutsideServiceHours");
+        status.CurrentMonth!.DowntimeSeconds.ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_gap_of_more_than_two_intervals_is_unknown_time_not_downtime_and_incidents_stay_open_until_seen_recovered()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings();
+        Rounds(status, settings, "2026-05-04T10:00:00", "2026-05-04T11:00:00", api: false);
+        var downtimeBefore = status.CurrentMonth!.DowntimeSeconds;
+        // The operator is down from 11:00 (last checkpoint 10:59:30) until 13:00.
+        var after = Rounds(status, settings, "2026-05-04T13:00:00", "2026-05-04T13:00:30").Single();
+        after.NewUnknown.ShouldHaveSingleItem().ShouldBe(new TimeSpanInterval(At("2026-05-04T10:59:30"), At("2026-05-04T13:00:00")));
+        status.CurrentMonth!.UnknownSeconds.ShouldBe(7200 + 7230);
+        status.CurrentMonth.DowntimeSeconds.ShouldBe(downtimeBefore);
+        var closed = after.Closed.ShouldHaveSingleItem();
+        closed.End.ShouldBe(At("2026-05-04T13:00:00").ToDateTimeOffset(), "recovery is only known when seen");
+        status.CurrentMonth.UnknownPeriods!.Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public void The_month_rolls_into_history_which_keeps_thirteen_months()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings();
+        Rounds(status, settings, "2026-05-29T17:59:00", "2026-05-29T17:59:31", api: false);
+        var rollover = Rounds(status, settings, "2026-06-01T08:00:00", "2026-06-01T08:00:01").Single();
+        var may = rollover.ClosedMonths.ShouldHaveSingleItem();
+        may.Month.ShouldBe("2026-05");
+        may.Met.ShouldBe(false, "May was measured only while down: 30 s known, 30 s down");
+        status.History!.ShouldHaveSingleItem().Month.ShouldBe("2026-05");
+        status.CurrentMonth!.Month.ShouldBe("2026-06");
+        for (var m = 7; m <= 21; m++)
+        {
+            var month = new YearMonth(2026, 1).PlusMonths(m - 1);
+            var monday = month.OnDayOfMonth(1).Next(IsoDayOfWeek.Monday).At(new LocalTime(9, 0)).InZoneLeniently(Paris).ToInstant();
+            ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), monday, [new ProbeOutcome("api", true, "", TimeSpan.Zero)]);
+        }
+        status.History!.Count.ShouldBe(ServiceLevelLedger.HistoryMonths);
+        status.History[0].Month.ShouldBe("2027-08");
+        status.History.Select(h => h.Month).ShouldBeInOrder(SortDirection.Descending);
+    }
+
+    [Fact]
+    public void Maintenance_and_overrides_are_honoured_and_bad_input_is_named()
+    {
+        var settings = Settings("BRONZE", s =>
+        {
+            s.Objective = "99.9";
+            s.Gtr = new GtrSpec { Blocking = "1d" };
+            s.MaintenanceWindows = [new MaintenanceWindowSpec { Start = "2026-05-04T10:00:00+02:00", End = "2026-05-04T12:00:00+02:00" }];
+        });
+        settings.Tier.Objective.ShouldBe(0.999);
+        settings.Calendar.Deadline(At("2026-05-04T17:00:00"), Severity.Blocking).ShouldBe(At("2026-05-05T17:00:00"));
+        var status = new ServiceLevelStatus();
+        Rounds(status, settings, "2026-05-04T09:00:00", "2026-05-04T13:00:00", api: false);
+        status.CurrentMonth!.MaintenanceSeconds.ShouldBe(7200);
+        status.CurrentMonth.DowntimeSeconds.ShouldBe(3600 - 30 + 3600 - 30 + 30, "09:00:00-10:00 and 12:00-13:00, the last round's 30 s not yet elapsed");
+
+        string Reason(Action<ServiceLevelSpec> tweak)
+        {
+            var spec = new ServiceLevelSpec { Tier = "OR", Environment = "production" };
+            tweak(spec);
+            return ServiceLevelChecks.Resolve(spec, out var s).First(p => !p.Warning).Reason;
+        }
+        Reason(s => s.Tier = "PLATINE").ShouldBe("UnknownTier");
+        Reason(s => s.TimeZone = "Europe/Strasbourg").ShouldBe("UnknownTimeZone");
+        Reason(s => s.Interval = "soon").ShouldBe("InvalidDuration");
+        Reason(s => s.Probes = [new ProbeSpec { Name = "x", Http = new HttpProbeSpec { Url = "ftp://x" } }]).ShouldBe("InvalidUrl");
+        Reason(s => s.Probes = [new ProbeSpec { Name = "x" }]).ShouldBe("InvalidProbe");
+        Reason(s => s.MaintenanceWindows =
+        [
+            new MaintenanceWindowSpec { Start = "2026-05-04T10:00:00+02:00", End = "2026-05-04T12:00:00+02:00" },
+            new MaintenanceWindowSpec { Start = "2026-05-04T11:00:00+02:00", End = "2026-05-04T13:00:00+02:00" },
+        ]).ShouldBe("OverlappingMaintenanceWindows");
+        Reason(s => s.Gtr = new GtrSpec { Major = "2 weeks" }).ShouldBe("InvalidGtr");
+        Reason(s => s.ServiceHours = new ServiceHoursSpec { Opens = "20:00", Closes = "06:00" }).ShouldBe("InvalidServiceHours");
+    }
+
+    [Fact]
+    public void Any_probe_history_keeps_downtime_within_known_service_time_and_incidents_disjoint() =>
+        Prop.ForAll(Gen.ListOf(Gen.Elements(0, 1, 2, 3)).ToArbitrary(), rounds =>
+        {
+            var status = new ServiceLevelStatus();
+            var settings = Settings("OR");
+            var t = At("2026-05-09T19:50:00");
+            foreach (var r in rounds)
+            {
+                // 3 is a missed round: the operator skips two intervals, which must become unknown time.
+                t += Duration.FromSeconds(r == 3 ? 120 : 30);
+                ServiceLevelLedger.Advance(status, settings, At("2026-05-01T00:00:00"), t,
+                    [new ProbeOutcome("api", r != 1, "", TimeSpan.Zero), new ProbeOutcome("search", r != 2, "", TimeSpan.Zero)]);
+            }
+            var m = status.CurrentMonth;
+            if (m is null) return true;
+            var ordered = (status.Incidents ?? []).OrderBy(i => i.Start).ToList();
+            var disjoint = ordered.Zip(ordered.Skip(1)).All(p => p.First.End is { } e && e <= p.Second.Start);
+            return m.Availability is >= 0 and <= 1 && m.DowntimeSeconds <= m.ServiceSeconds - m.UnknownSeconds && disjoint
+                   && ordered.Count(i => i.End is null) <= 1;
+        }).QuickCheckThrowOnFailure();
+}
