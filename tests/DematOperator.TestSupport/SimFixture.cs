@@ -61,6 +61,14 @@ public static class Eventually
         }
     }
 
+    /// <summary>Polls until the value is not null and returns it.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T?>> value, string what, TimeSpan? timeout = null) where T : class
+    {
+        T? result = null;
+        await HoldsAsync(async () => (result = await value()) is not null, what, timeout);
+        return result!;
+    }
+
     public static async Task HoldsAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
