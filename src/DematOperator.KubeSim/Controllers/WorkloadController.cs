@@ -5,8 +5,9 @@ using DematOperator.KubeSim.Store;
 namespace DematOperator.KubeSim.Controllers;
 
 /// <summary>
-/// Plays the Deployment and StatefulSet controllers and the kubelet: after <see cref="DelayedSimController.Delay"/>
-/// the status reports the desired replicas as ready and available, for the current generation.
+/// Plays the Deployment, StatefulSet and Job controllers and the kubelet: after <see cref="DelayedSimController.Delay"/>
+/// the status reports the desired replicas as ready and available, for the current generation, and a Job as
+/// complete (or failed, when <see cref="FailJob"/> says so).
 /// </summary>
 public sealed class WorkloadController : DelayedSimController
 {
@@ -15,13 +16,42 @@ public sealed class WorkloadController : DelayedSimController
     /// <summary>Workloads for which this returns true never become ready (a failing rollout).</summary>
     public Func<StoredObject, bool>? NeverReady { get; set; }
 
+    /// <summary>Jobs for which this returns true fail (BackoffLimitExceeded) instead of completing.</summary>
+    public Func<StoredObject, bool>? FailJob { get; set; }
+
     public override Task OnChangeAsync(SimCluster cluster, StoreEvent change, CancellationToken ct)
     {
-        if (change.Type == WatchEventType.Deleted || change.Object.StorageKey is not ("apps/deployments" or "apps/statefulsets")) return Task.CompletedTask;
+        if (change.Type == WatchEventType.Deleted) return Task.CompletedTask;
+        if (change.Object.StorageKey == "batch/jobs")
+        {
+            var job = change.Object.Parse();
+            if (job["status"] is not JsonObject { } js || js["conditions"] is null) Schedule(cluster, change.Object, FinishJob);
+            return Task.CompletedTask;
+        }
+        if (change.Object.StorageKey is not ("apps/deployments" or "apps/statefulsets")) return Task.CompletedTask;
         var obj = change.Object.Parse();
         if (IsSettled(obj) || ObjectMetaAccess.IsDeleting(obj)) return Task.CompletedTask;
         Schedule(cluster, change.Object, Settle);
         return Task.CompletedTask;
+    }
+
+    private void FinishJob(SimCluster cluster, StoredObject o)
+    {
+        var failed = FailJob?.Invoke(o) == true;
+        WriteStatus(cluster, o, (_, status) =>
+        {
+            if (status["conditions"] is not null) return;
+            status["startTime"] ??= Now(cluster);
+            status[failed ? "failed" : "succeeded"] = 1;
+            if (!failed) status["completionTime"] = Now(cluster);
+            status["conditions"] = new JsonArray(new JsonObject
+            {
+                ["type"] = failed ? "Failed" : "Complete", ["status"] = "True",
+                ["reason"] = failed ? "BackoffLimitExceeded" : "Completed",
+                ["message"] = failed ? "Job has reached the specified backoff limit" : "",
+                ["lastProbeTime"] = Now(cluster), ["lastTransitionTime"] = Now(cluster),
+            });
+        });
     }
 
     private static bool IsSettled(JsonObject obj)

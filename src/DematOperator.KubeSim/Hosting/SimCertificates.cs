@@ -22,13 +22,17 @@ public sealed class SimCertificates
 
     public static SimCertificates Generate(TimeProvider? time = null)
     {
-        var now = (time ?? TimeProvider.System).GetUtcNow();
+        // The TLS stack checks validity against the real clock, the emulated world may run on a manual one:
+        // the certificates cover both, whatever date a test sets.
+        var simulated = (time ?? TimeProvider.System).GetUtcNow();
+        var real = DateTimeOffset.UtcNow;
+        var (from, to) = (simulated < real ? simulated : real, simulated > real ? simulated : real);
         var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=kube-sim-ca", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(1));
+        using var ca = caRequest.CreateSelfSigned(from.AddMinutes(-5), to.AddYears(1));
 
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=kube-sim", serverKey, HashAlgorithmName.SHA256);
@@ -42,7 +46,7 @@ public sealed class SimCertificates
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7f;
-        using var signed = request.Create(ca, now.AddMinutes(-5), now.AddDays(180), serial);
+        using var signed = request.Create(ca, from.AddMinutes(-5), to.AddDays(180), serial);
         using var withKey = signed.CopyWithPrivateKey(serverKey);
         // Kestrel needs a key it can use on every platform: round-trip through PKCS#12.
         var server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);

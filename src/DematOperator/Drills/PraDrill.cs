@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DematOperator.Api;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Crd;
@@ -8,8 +9,11 @@ namespace DematOperator.Drills;
     Description = "PraDrill rehearses (or runs) the disaster-recovery plan: production restored from SBG backups onto RBX, measured against RTO and RPO.")]
 [PrinterColumn("Mode", "string", ".spec.mode", Order = 1)]
 [PrinterColumn("Phase", "string", ".status.phase", Order = 2)]
-[PrinterColumn("Last Success", "date", ".status.lastSuccessfulTime", Order = 3)]
-[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 4)]
+[PrinterColumn("Last Result", "string", ".status.lastResult", Order = 3)]
+[PrinterColumn("RTO", "string", ".status.lastRto", Order = 4)]
+[PrinterColumn("Last Success", "date", ".status.lastSuccessfulTime", Order = 5)]
+[PrinterColumn("Next Run", "date", ".status.nextScheduleTime", Order = 6)]
+[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 7)]
 public sealed class PraDrill : KubeObject
 {
     [RequiredField] public PraDrillSpec Spec { get; set; } = new();
@@ -20,35 +24,155 @@ public sealed class PraDrillSpec
 {
     [Doc("Cron expression of scheduled rehearsals (at least yearly, in off-hours)."), Length(1, 256)] public string? Schedule { get; set; }
     [Default("\"Europe/Paris\"")] public string? TimeZone { get; set; }
-    [Default("false")] public bool? Suspend { get; set; }
-    [Doc("Rehearsal restores, verifies, measures and rolls back; Failover is the real PRA."), EnumValues("Rehearsal", "Failover"), Default("\"Rehearsal\"")]
+    [Doc("No scheduled runs while true; on-demand runs still start."), Default("false")] public bool? Suspend { get; set; }
+    [Doc("Rehearsal restores, verifies, measures and rolls back; Failover is the real PRA (no rollback, needs ops.demat.gouv.fr/confirm-failover)."),
+     EnumValues("Rehearsal", "Failover"), Default("\"Rehearsal\"")]
     public string? Mode { get; set; }
     public DrillObjectives? Objectives { get; set; }
     [RequiredField] public DrillSource Source { get; set; } = new();
-    public DrillTarget? Target { get; set; }
+    [Doc("The recovery cluster; the local cluster (where the operator runs) when absent.")] public DrillTarget? Target { get; set; }
+    [RequiredField] public DrillBackup Backup { get; set; } = new();
+    public DrillRestore? Restore { get; set; }
+    [Doc("Test environments stopped on the target to make room, and given back exactly afterwards.")] public DrillQuiesce? Quiesce { get; set; }
+    public DrillVerify? Verify { get; set; }
+    public DrillRollback? Rollback { get; set; }
+    [Doc("Runs kept in status.history."), Default("10"), Range(1, 50)] public int? HistoryLimit { get; set; }
 }
 
 public sealed class DrillObjectives
 {
-    [Default("\"2h\""), Pattern(Group.DurationPattern)] public string? Rto { get; set; }
-    [Default("\"4h\""), Pattern(Group.DurationPattern)] public string? Rpo { get; set; }
+    [Doc("Recovery time objective: from the run's start to verified service."), Default("\"2h\""), Pattern(Group.DurationPattern)] public string? Rto { get; set; }
+    [Doc("Recovery point objective: maximum age of the restored data at the run's start."), Default("\"4h\""), Pattern(Group.DurationPattern)] public string? Rpo { get; set; }
 }
 
 public sealed class DrillSource
 {
-    [Doc("Kubeconfig of the production cluster; the local cluster when absent.")] public KubeconfigSecretRef? Kubeconfig { get; set; }
-    [RequiredField, Items(1)] public List<string> Namespaces { get; set; } = [];
+    [Doc("Kubeconfig of the production cluster; the local cluster when absent. It may be unreachable: the drill works from the shared backup storage.")]
+    public KubeconfigSecretRef? Kubeconfig { get; set; }
+    [RequiredField, Doc("Production namespaces to restore."), Items(1)] public List<string> Namespaces { get; set; } = [];
 }
 
 public sealed class DrillTarget
 {
     [Doc("Kubeconfig of the recovery cluster; the local cluster when absent.")] public KubeconfigSecretRef? Kubeconfig { get; set; }
-    [Doc("Test-environment namespaces stopped to make room, and given back afterwards.")] public List<string>? StopNamespaces { get; set; }
+}
+
+public sealed class DrillBackup
+{
+    [Doc("A BackupPolicy of method Velero whose newest completed backup is restored.")] public string? BackupPolicy { get; set; }
+    [Doc("Namespace of the BackupPolicy; the PraDrill's when empty.")] public string? BackupPolicyNamespace { get; set; }
+    [Doc("Or a Velero Schedule name whose newest completed backup is restored.")] public string? VeleroSchedule { get; set; }
+    [Doc("Namespace of Velero on the target."), Default("\"openshift-adp\"")] public string? VeleroNamespace { get; set; }
+}
+
+public sealed class DrillRestore
+{
+    [Doc("Restore production namespaces under other names (source: target); same names when empty.")] public Dictionary<string, string>? NamespaceMapping { get; set; }
+    [Doc("How long the Velero Restore may take."), Default("\"1h\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
+}
+
+public sealed class DrillQuiesce
+{
+    public List<string>? Namespaces { get; set; }
+    public LabelSelectorSpec? NamespaceSelector { get; set; }
+}
+
+public sealed class DrillVerify
+{
+    [Doc("Time allowed for the whole verification."), Default("\"30m\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
+    [Doc("Wait for every restored Deployment and StatefulSet to be ready."), Default("true")] public bool? Workloads { get; set; }
+    [Doc("HTTP checks that must answer as expected.")] public List<DrillHttpCheck>? Http { get; set; }
+    [Doc("A verification Job (e.g. smoke tests) created in the first restored namespace; it must succeed.")] public DrillJob? Job { get; set; }
+}
+
+public sealed class DrillHttpCheck
+{
+    [RequiredField, Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] public string Name { get; set; } = "";
+    [RequiredField] public string Url { get; set; } = "";
+    [Doc("Expected status codes; 200-399 when empty.")] public List<int>? ExpectedStatus { get; set; }
+    [Default("false")] public bool? InsecureSkipVerify { get; set; }
+}
+
+public sealed class DrillJob
+{
+    [Doc("Namespace of the Job; the first restored namespace when empty.")] public string? Namespace { get; set; }
+    [RequiredField, Doc("A batch/v1 JobSpec."), PreserveUnknownFields] public JsonObject Template { get; set; } = new();
+}
+
+public sealed class DrillRollback
+{
+    [Doc("How long a successful rehearsal stays up for inspection before it is rolled back (Go duration)."), Default("\"0s\""), Pattern(Group.DurationPattern)]
+    public string? After { get; set; }
 }
 
 public sealed class PraDrillStatus : CommonStatus
 {
-    public string? Phase { get; set; }
+    [EnumValues("Idle", "Running", "RollingBack")] public string? Phase { get; set; }
+    public DrillRunStatus? CurrentRun { get; set; }
+    [Doc("Result of the last finished run.")] public string? LastResult { get; set; }
+    [Doc("Achieved RTO of the last finished run.")] public string? LastRto { get; set; }
+    public DateTimeOffset? LastRunTime { get; set; }
     public DateTimeOffset? LastSuccessfulTime { get; set; }
+    public DateTimeOffset? LastScheduleTime { get; set; }
     public DateTimeOffset? NextScheduleTime { get; set; }
+    [Doc("The last ops.demat.gouv.fr/run-now value acted on.")] public string? LastRunNowRequest { get; set; }
+    [Doc("The last ops.demat.gouv.fr/abort value acted on.")] public string? LastAbortRequest { get; set; }
+    [Doc("Finished runs, newest first.")] public List<DrillRunSummary>? History { get; set; }
+}
+
+public sealed class DrillRunStatus
+{
+    public string Name { get; set; } = "";
+    [EnumValues("Rehearsal", "Failover")] public string Mode { get; set; } = "";
+    [EnumValues("schedule", "manual")] public string Trigger { get; set; } = "";
+    [Doc("The simulated disaster: RTO counts from here.")] public DateTimeOffset StartTime { get; set; }
+    public string? Step { get; set; }
+    public List<DrillStep> Steps { get; set; } = [];
+    [Doc("Set when the run failed or was aborted: the rollback follows.")] public string? FailureReason { get; set; }
+    [Doc("An abort was requested: no more waiting, roll back now.")] public bool? AbortRequested { get; set; }
+    public string? BackupName { get; set; }
+    [Doc("When the restored data was taken (the backup's start).")] public DateTimeOffset? BackupTime { get; set; }
+    public string? RestoreName { get; set; }
+    [Doc("Namespaces this run created on the target (the only ones its rollback deletes).")] public List<string>? CreatedNamespaces { get; set; }
+    [Doc("Workloads this run stopped, with what they had.")] public List<QuiescedObject>? Quiesced { get; set; }
+    public DateTimeOffset? VerifiedTime { get; set; }
+    public long? RtoSeconds { get; set; }
+    public long? RpoSeconds { get; set; }
+    public bool? SourceReachable { get; set; }
+    public List<string>? Checks { get; set; }
+    public string? Report { get; set; }
+}
+
+public sealed class DrillStep
+{
+    public string Name { get; set; } = "";
+    [EnumValues("Pending", "Running", "Succeeded", "Failed", "Skipped")] public string State { get; set; } = "Pending";
+    public DateTimeOffset? StartTime { get; set; }
+    public DateTimeOffset? EndTime { get; set; }
+    public string? Message { get; set; }
+}
+
+public sealed class QuiescedObject
+{
+    [EnumValues("Deployment", "StatefulSet", "CronJob")] public string Kind { get; set; } = "";
+    public string Namespace { get; set; } = "";
+    public string Name { get; set; } = "";
+    public int? Replicas { get; set; }
+    public bool? Suspend { get; set; }
+}
+
+public sealed class DrillRunSummary
+{
+    public string Name { get; set; } = "";
+    public string Mode { get; set; } = "";
+    [EnumValues("Succeeded", "Failed", "Aborted", "Refused")] public string Result { get; set; } = "";
+    public DateTimeOffset StartTime { get; set; }
+    public DateTimeOffset? EndTime { get; set; }
+    public long? RtoSeconds { get; set; }
+    public long? RpoSeconds { get; set; }
+    public bool? RtoMet { get; set; }
+    public bool? RpoMet { get; set; }
+    public string? BackupName { get; set; }
+    public string? Report { get; set; }
+    public string? Message { get; set; }
 }

@@ -4,21 +4,79 @@ using NodaTime;
 
 namespace DematOperator.Drills;
 
+/// <summary>A PraDrill's spec with defaults applied and durations parsed.</summary>
+public sealed record DrillSettings(
+    CronSchedule? Schedule,
+    DateTimeZone Zone,
+    bool Failover,
+    Duration Rto,
+    Duration Rpo,
+    Duration RestoreTimeout,
+    Duration VerifyTimeout,
+    Duration RollbackAfter,
+    IReadOnlyDictionary<string, string> NamespaceMapping)
+{
+    /// <summary>Where each production namespace is restored on the target.</summary>
+    public string TargetNamespace(string source) => NamespaceMapping.GetValueOrDefault(source, source);
+}
+
+/// <summary>The checks of a PraDrill that need no cluster: used by the controller and by `validate`.</summary>
 public static class PraDrillChecks
 {
-    public static IEnumerable<SpecProblem> Check(PraDrillSpec spec)
+    public static IEnumerable<SpecProblem> Check(PraDrillSpec spec) => Resolve(spec, out _);
+
+    public static List<SpecProblem> Resolve(PraDrillSpec spec, out DrillSettings? settings)
     {
-        if (spec.Schedule is { } s && !CronSchedule.TryParse(s, out _, out var error))
-            yield return new SpecProblem("spec.schedule", "InvalidSchedule", error!);
-        if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(spec.TimeZone ?? "Europe/Paris") is null)
-            yield return new SpecProblem("spec.timeZone", "UnknownTimeZone", $"\"{spec.TimeZone}\" is not an IANA time zone");
-        foreach (var (field, value) in new[] { ("spec.objectives.rto", spec.Objectives?.Rto), ("spec.objectives.rpo", spec.Objectives?.Rpo) })
+        var problems = new List<SpecProblem>();
+        settings = null;
+        CronSchedule? schedule = null;
+        if (spec.Schedule is { } s && !CronSchedule.TryParse(s, out schedule, out var error))
+            problems.Add(new("spec.schedule", "InvalidSchedule", error!));
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(spec.TimeZone ?? "Europe/Paris");
+        if (zone is null) problems.Add(new("spec.timeZone", "UnknownTimeZone", $"\"{spec.TimeZone}\" is not an IANA time zone"));
+        Duration Parse(string field, string? value, Duration fallback)
         {
-            string? problem = null;
-            try { BackupDecisions.ParseDuration(value); } catch (FormatException e) { problem = e.Message; }
-            if (problem is not null) yield return new SpecProblem(field, "InvalidDuration", problem);
+            try
+            {
+                var d = BackupDecisions.ParseDuration(value) ?? fallback;
+                if (d >= Duration.Zero && d <= Duration.FromDays(30)) return d;
+                problems.Add(new(field, "InvalidDuration", "must be between 0s and 720h"));
+            }
+            catch (FormatException e) { problems.Add(new(field, "InvalidDuration", e.Message)); }
+            return fallback;
         }
-        if (spec.Mode == "Failover" && spec.Schedule is not null)
-            yield return new SpecProblem("spec.schedule", "ScheduledFailover", "a real failover is never scheduled: use mode Rehearsal, or start the failover by hand");
+        var rto = Parse("spec.objectives.rto", spec.Objectives?.Rto, Duration.FromHours(2));
+        var rpo = Parse("spec.objectives.rpo", spec.Objectives?.Rpo, Duration.FromHours(4));
+        var restoreTimeout = Parse("spec.restore.timeout", spec.Restore?.Timeout, Duration.FromHours(1));
+        var verifyTimeout = Parse("spec.verify.timeout", spec.Verify?.Timeout, Duration.FromMinutes(30));
+        var rollbackAfter = Parse("spec.rollback.after", spec.Rollback?.After, Duration.Zero);
+        if (rto == Duration.Zero) problems.Add(new("spec.objectives.rto", "InvalidDuration", "must be positive"));
+        if (rpo == Duration.Zero) problems.Add(new("spec.objectives.rpo", "InvalidDuration", "must be positive"));
+        var failover = spec.Mode == "Failover";
+        if (failover && spec.Schedule is not null)
+            problems.Add(new("spec.schedule", "ScheduledFailover", "a real failover is never scheduled: use mode Rehearsal, or start the failover by hand"));
+        if (spec.Source.Namespaces.Count == 0 || spec.Source.Namespaces.Any(string.IsNullOrWhiteSpace))
+            problems.Add(new("spec.source.namespaces", "NoNamespaces", "list the production namespaces to restore"));
+        var hasPolicy = !string.IsNullOrEmpty(spec.Backup.BackupPolicy);
+        var hasSchedule = !string.IsNullOrEmpty(spec.Backup.VeleroSchedule);
+        if (hasPolicy == hasSchedule)
+            problems.Add(new("spec.backup", "InvalidBackupSource", "set exactly one of backupPolicy or veleroSchedule"));
+        var mapping = spec.Restore?.NamespaceMapping ?? [];
+        var targets = spec.Source.Namespaces.Select(n => mapping.GetValueOrDefault(n, n)).ToList();
+        if (targets.Distinct().Count() != targets.Count)
+            problems.Add(new("spec.restore.namespaceMapping", "InvalidNamespaceMapping", "two production namespaces map to the same target namespace"));
+        var quiesced = spec.Quiesce?.Namespaces ?? [];
+        if (quiesced.Intersect(targets).FirstOrDefault() is { } clash)
+            problems.Add(new("spec.quiesce.namespaces", "QuiesceClash", $"\"{clash}\" is both a restore target and a test environment to stop"));
+        if (spec.Quiesce is { Namespaces: null or { Count: 0 }, NamespaceSelector: null })
+            problems.Add(new("spec.quiesce", "NoNamespaces", "list the test-environment namespaces or give a namespaceSelector"));
+        foreach (var (check, i) in (spec.Verify?.Http ?? []).Select((c, i) => (c, i)))
+            if (!Uri.TryCreate(check.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                problems.Add(new($"spec.verify.http[{i}].url", "InvalidUrl", $"\"{check.Url}\" is not an absolute http:// or https:// URL"));
+        if (spec.Schedule is null && !failover)
+            problems.Add(new("spec.schedule", "NotScheduled", "no schedule: the contract wants at least one rehearsal a year; runs start only with ops.demat.gouv.fr/run-now", Warning: true));
+        if (zone is null || problems.Any(p => !p.Warning)) return problems;
+        settings = new DrillSettings(schedule, zone, failover, rto, rpo, restoreTimeout, verifyTimeout, rollbackAfter, mapping);
+        return problems;
     }
 }

@@ -107,9 +107,11 @@ public static class OperatorHost
         var events = new EventRecorder(client, Component, loggers);
         var backupPolicies = manager.AddInformer(new Informer<Backups.BackupPolicy>(client, OperatorKinds.BackupPolicies, loggers: loggers));
         manager.AddController(Backups.BackupPolicyController.Create(client, backupPolicies, events, metrics, loggers));
-        manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
+        var probes = new ServiceLevels.ProbeRunner(client);
+        var drills = manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
+        manager.AddController(Drills.PraDrillController.Create(client, drills, new RemoteClusters(client, metrics, loggers), probes, events, metrics, loggers));
         var serviceLevels = manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
-        manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, new ServiceLevels.ProbeRunner(client), events, metrics, loggers));
+        manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers));
         manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
         return manager;
     }

@@ -1,0 +1,23 @@
+using DematOperator.Kube.Metrics;
+
+namespace DematOperator.Drills;
+
+/// <summary>demat_pra_drill_* metrics, labelled by namespace and drill.</summary>
+public sealed class PraDrillMetrics(MetricsRegistry registry)
+{
+    public readonly Gauge LastRun = registry.Gauge("demat_pra_drill_last_run_timestamp_seconds", "Start of the last finished run (Unix seconds).", "namespace", "drill");
+    public readonly Gauge LastSuccess = registry.Gauge("demat_pra_drill_last_success_timestamp_seconds", "End of the last successful run (Unix seconds; 0 when none).", "namespace", "drill");
+    public readonly Gauge Rto = registry.Gauge("demat_pra_drill_rto_seconds", "Achieved RTO of the last run that measured it.", "namespace", "drill");
+    public readonly Gauge Rpo = registry.Gauge("demat_pra_drill_rpo_seconds", "Achieved RPO of the last run that measured it.", "namespace", "drill");
+    public readonly Gauge Objective = registry.Gauge("demat_pra_drill_objective_seconds", "RTO and RPO objectives.", "namespace", "drill", "objective");
+    public readonly Counter Runs = registry.Counter("demat_pra_drill_runs_total", "Runs that ended, by result (succeeded, failed, aborted, refused).", "namespace", "drill", "result");
+    public readonly Gauge Running = registry.Gauge("demat_pra_drill_running", "1 while a run is in progress.", "namespace", "drill");
+    public readonly Gauge StepDuration = registry.Gauge("demat_pra_drill_step_duration_seconds", "Duration of each step of the last run.", "namespace", "drill", "step");
+
+    public void Forget(string ns, string drill)
+    {
+        foreach (var g in new[] { LastRun, LastSuccess, Rto, Rpo, Running }) g.Remove(ns, drill);
+        foreach (var o in new[] { "rto", "rpo" }) Objective.Remove(ns, drill, o);
+        foreach (var s in DrillSteps.All) StepDuration.Remove(ns, drill, s);
+    }
+}

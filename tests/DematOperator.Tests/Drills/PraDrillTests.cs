@@ -1,0 +1,389 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Backups;
+using DematOperator.Drills;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.ServiceLevels;
+using DematOperator.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DematOperator.Tests.Drills;
+
+/// <summary>
+/// The PRA end to end on two emulated clusters sharing a Velero object store: production on sbg, the
+/// operator and the test environments on rbx, one manual clock for everything.
+/// </summary>
+public sealed class PraDrillTests : IAsyncLifetime
+{
+    private static readonly ResourceType<DynamicObject> Backups = Resources.Dynamic("velero.io", "v1", "backups", "Backup", true);
+    private static readonly ResourceType<DynamicObject> Restores = Resources.Dynamic("velero.io", "v1", "restores", "Restore", true);
+    private static readonly ResourceType<DynamicObject> Locations = Resources.Dynamic("velero.io", "v1", "backupstoragelocations", "BackupStorageLocation", true);
+    private static readonly ResourceType<DynamicObject> CronJobs = Resources.Dynamic("batch", "v1", "cronjobs", "CronJob", true);
+    private const string Ns = "dematoperator-system";
+
+    // Saturday 14 March 2026, 21:00 in Paris.
+    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 3, 14, 20, 0, 0, TimeSpan.Zero));
+    private readonly MetricsRegistry _metrics = new();
+    private SimHost _host = null!;
+    private KubeClient _sbg = null!;
+    private KubeClient _rbx = null!;
+
+    /// <summary>The test environments on rbx as the drill must give them back: (namespace, deployment replicas, cronjob suspended).</summary>
+    private static readonly (string Ns, int Replicas, bool Suspended)[] TestEnvironments = [("preprod", 3, false), ("validation", 2, true), ("demo", 0, false), ("perf", 1, false)];
+
+    public async Task InitializeAsync()
+    {
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], Time = _clock });
+        foreach (var name in new[] { "sbg", "rbx" })
+        {
+            SimFixture.InstallCrds(_host[name].Cluster, RepoPaths.UpstreamCrds);
+            SimFixture.InstallCrds(_host[name].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        }
+        _sbg = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 1 }, time: _clock);
+        _rbx = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        foreach (var c in new[] { _sbg, _rbx })
+        {
+            await Namespace(c, "openshift-adp");
+            await c.CreateAsync(Locations, new DynamicObject { Metadata = new ObjectMeta { Name = "default", Namespace = "openshift-adp" }, Fields = JsonNode.Parse("""{"spec":{"provider":"aws","objectStorage":{"bucket":"pra"}}}""")!.AsObject() });
+        }
+        await Namespace(_sbg, "platau-prod");
+        await Workload(_sbg, Resources.Deployments, "platau-prod", "platau-portal", 2);
+        await Workload(_sbg, Resources.StatefulSets, "platau-prod", "mongodb", 3);
+        await _sbg.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
+        {
+            Metadata = new ObjectMeta { Name = "platau-velero", Namespace = "platau-prod" },
+            Spec = new BackupPolicySpec { Schedule = "0 */2 * * *", Method = "Velero", Target = new BackupTarget { Namespaces = ["platau-prod"] } },
+        });
+        foreach (var (ns, replicas, suspended) in TestEnvironments)
+        {
+            await Namespace(_rbx, ns);
+            await Workload(_rbx, Resources.Deployments, ns, "app", replicas);
+            await _rbx.CreateAsync(CronJobs, new DynamicObject
+            {
+                Metadata = new ObjectMeta { Name = "nightly", Namespace = ns },
+                Fields = CronJobFields(suspended),
+            });
+        }
+        await Namespace(_rbx, Ns);
+        var sbgKubeconfig = _host.Kubeconfig([("sbg", _host["sbg"].Cluster.Auth.AdminToken)]);
+        await _rbx.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "sbg-kubeconfig", Namespace = Ns }, Data = new() { ["kubeconfig"] = Encoding.UTF8.GetBytes(sbgKubeconfig) } });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _sbg.Dispose();
+        _rbx.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private static Task Namespace(KubeClient c, string name) => c.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = name } });
+
+    private static Task Workload(KubeClient c, ResourceType<DynamicObject> type, string ns, string name, int replicas) => c.CreateAsync(type, new DynamicObject
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = ns },
+        Fields = new JsonObject
+        {
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = replicas,
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } },
+                    ["spec"] = JsonNode.Parse($$"""{"containers":[{"name":"c","image":"registry.example/{{name}}"}]}"""),
+                },
+            },
+        },
+    });
+
+    private static JsonObject CronJobFields(bool suspended)
+    {
+        var fields = JsonNode.Parse("""{"spec":{"schedule":"0 2 * * *","jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}}}""")!.AsObject();
+        fields["spec"]!["suspend"] = suspended;
+        return fields;
+    }
+
+    /// <summary>A production backup on sbg, labelled as the BackupPolicy's runs are, completed and synced to rbx.</summary>
+    private async Task ProductionBackup(string name)
+    {
+        await _sbg.CreateAsync(Backups, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = name, Namespace = "openshift-adp", Labels = new() { [RunLabels.Policy] = "platau-velero", [RunLabels.PolicyNamespace] = "platau-prod", [RunLabels.Run] = name } },
+            Fields = JsonNode.Parse("""{"spec":{"includedNamespaces":["platau-prod"],"storageLocation":"default"}}""")!.AsObject(),
+        });
+        await AdvanceUntil(async () => await _rbx.TryGetAsync(Backups, "openshift-adp", name) is { } b && (string?)b.Status?["phase"] == "Completed", "backup completed and synced to rbx");
+    }
+
+    private sealed class Operator(Task run, CancellationTokenSource stop, ProbeRunner probes, RemoteClusters remotes) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            stop.Cancel();
+            try { await run; } catch (OperationCanceledException) { }
+            probes.Dispose();
+            remotes.Dispose();
+        }
+    }
+
+    private Operator StartOperator()
+    {
+        var informer = new Informer<PraDrill>(_rbx, OperatorKinds.PraDrills);
+        var probes = new ProbeRunner(_rbx);
+        var remotes = new RemoteClusters(_rbx);
+        var controller = PraDrillController.Create(_rbx, informer, remotes, probes, new EventRecorder(_rbx, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        return new Operator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop, probes, remotes);
+    }
+
+    private async Task CreateDrill(string name = "pra", Action<PraDrillSpec>? tweak = null)
+    {
+        var spec = new PraDrillSpec
+        {
+            Objectives = new DrillObjectives { Rto = "2h", Rpo = "4h" },
+            Source = new DrillSource { Kubeconfig = new KubeconfigSecretRef { Name = "sbg-kubeconfig", Context = "sbg" }, Namespaces = ["platau-prod"] },
+            Backup = new DrillBackup { BackupPolicy = "platau-velero", BackupPolicyNamespace = "platau-prod" },
+            Quiesce = new DrillQuiesce { Namespaces = [.. TestEnvironments.Select(t => t.Ns)] },
+            Verify = new DrillVerify { Timeout = "20m" },
+        };
+        tweak?.Invoke(spec);
+        await _rbx.CreateAsync(OperatorKinds.PraDrills, new PraDrill { Metadata = new ObjectMeta { Name = name, Namespace = Ns }, Spec = spec });
+    }
+
+    private Task<PraDrill> Drill(string name = "pra") => _rbx.GetAsync(OperatorKinds.PraDrills, Ns, name);
+
+    private Task Annotate(string key, string value, string name = "pra") =>
+        _rbx.PatchAsync(OperatorKinds.PraDrills, Ns, name, PatchType.Merge, new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [key] = value } } }.ToJsonString());
+
+    private async Task AdvanceUntil(Func<Task<bool>> condition, string what, TimeSpan? step = null, int maxSteps = 400)
+    {
+        for (var i = 0; !await condition(); i++)
+        {
+            if (i >= maxSteps)
+            {
+                var drills = (await _rbx.ListAsync(OperatorKinds.PraDrills, Ns)).Items;
+                var state = string.Join("\n", drills.Select(d => $"{d.Name}: {d.Status?.Phase} {string.Join(" | ", d.Status?.CurrentRun?.Steps.Select(s => $"{s.Name} {s.State} {s.Message}") ?? [])}"));
+                var reconciles = string.Join("\n", _metrics.Scrape().Split('\n').Where(l => l.StartsWith("controller_runtime_reconcile_total") || l.StartsWith("controller_runtime_reconcile_errors") || l.StartsWith("controller_runtime_reconcile_panics")));
+                throw new Xunit.Sdk.XunitException($"not reached after {maxSteps} steps: {what}\n{state}\n{reconciles}");
+            }
+            _clock.Advance(step ?? TimeSpan.FromSeconds(2));
+            await Task.Delay(30);
+        }
+    }
+
+    private async Task<DrillRunSummary> RunToEnd(string name = "pra")
+    {
+        await AdvanceUntil(async () => (await Drill(name)).Status?.History is { Count: > 0 } && (await Drill(name)).Status?.CurrentRun is null, "run finished");
+        return (await Drill(name)).Status!.History![0];
+    }
+
+    /// <summary>The invariant of every ending: test environments exactly as before, nothing of the drill left.</summary>
+    private async Task AssertTestEnvironmentsGivenBack()
+    {
+        foreach (var (ns, replicas, suspended) in TestEnvironments)
+        {
+            var app = await _rbx.GetAsync(Resources.Deployments, ns, "app");
+            ((int?)app.Spec!["replicas"]).ShouldBe(replicas, $"{ns} replicas");
+            app.Metadata.Annotations?.Keys.ShouldNotContain(PraDrillReconciler.QuiescedByAnnotation);
+            var cj = await _rbx.GetAsync(CronJobs, ns, "nightly");
+            ((bool?)cj.Spec!["suspend"]).ShouldBe(suspended, $"{ns} cronjob suspension");
+            cj.Metadata.Annotations?.Keys.ShouldNotContain(PraDrillReconciler.OriginalSuspendAnnotation);
+        }
+        await AdvanceUntil(async () => await _rbx.TryGetAsync(Resources.Namespaces, null, "platau-prod") is null, "restored namespace deleted", maxSteps: 100);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Rehearsal_restores_verifies_measures_reports_and_gives_everything_back(bool sbgBurnt)
+    {
+        await ProductionBackup("platau-velero-202603141900");
+        _clock.Advance(TimeSpan.FromMinutes(40));
+        _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromMinutes(5);
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Eventually.HoldsAsync(async () => (await Drill()).Status?.Phase == "Idle", "idle");
+        if (sbgBurnt) _host["sbg"].Cluster.Faults.Unreachable = true;
+        var start = _clock.GetUtcNow();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "pra-2026");
+
+        // While it runs, the test environments are stopped.
+        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillSteps.Quiesce)?.State == "Succeeded", "quiesced");
+        ((int?)(await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Spec!["replicas"]).ShouldBe(0);
+        ((bool?)(await _rbx.GetAsync(CronJobs, "preprod", "nightly")).Spec!["suspend"]).ShouldBe(true);
+
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Succeeded", result.Message);
+        result.RtoMet.ShouldBe(true);
+        result.RpoMet.ShouldBe(true);
+        result.RpoSeconds!.Value.ShouldBeInRange(40 * 60, 45 * 60, "the backup's data was taken ~40 min before the run");
+        result.RtoSeconds!.Value.ShouldBeGreaterThan(0);
+        var drill = await Drill();
+        drill.Status!.LastResult.ShouldBe("Succeeded");
+        drill.Status.LastSuccessfulTime.ShouldNotBeNull();
+        drill.Status.LastRunNowRequest.ShouldBe("pra-2026");
+        (drill.Metadata.Finalizers ?? []).ShouldBeEmpty();
+
+        var report = await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!);
+        report.Data!["report.md"].ShouldContain("| RTO | 2h |");
+        report.Data["report.md"].ShouldContain("platau-velero-202603141900");
+        report.Data["report.md"].ShouldContain(sbgBurnt ? "non / no" : "oui / yes");
+        var json = JsonNode.Parse(report.Data["report.json"])!;
+        ((string?)json["result"]).ShouldBe("Succeeded");
+        ((long?)json["achieved"]!["rpoSeconds"]).ShouldBe(result.RpoSeconds);
+        json["steps"]!.AsArray().Select(s => (string?)s!["state"]).ShouldAllBe(s => s == "Succeeded");
+
+        (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldHaveSingleItem().Name.ShouldBe(result.Name);
+        await AssertTestEnvironmentsGivenBack();
+        var events = (await _rbx.ListAsync(Resources.Events, Ns)).Items.Select(e => e.Reason).ToList();
+        events.ShouldContain("RunStarted");
+        events.ShouldContain("RolledBack");
+        events.ShouldContain("RunSucceeded");
+        var scrape = _metrics.Scrape();
+        scrape.ShouldContain($"demat_pra_drill_rpo_seconds{{namespace=\"{Ns}\",drill=\"pra\"}} {result.RpoSeconds}");
+        scrape.ShouldContain($"demat_pra_drill_runs_total{{namespace=\"{Ns}\",drill=\"pra\",result=\"succeeded\"}} 1");
+        scrape.ShouldContain($"demat_pra_drill_running{{namespace=\"{Ns}\",drill=\"pra\"}} 0");
+        scrape.ShouldContain($"demat_pra_drill_objective_seconds{{namespace=\"{Ns}\",drill=\"pra\",objective=\"rto\"}} 7200");
+        (await DematOperator.Kube.Tests.Promtool.CheckMetricsAsync(scrape)).ShouldBe("");
+        _ = start;
+    }
+
+    [Fact]
+    public async Task A_backup_older_than_the_rpo_is_refused_at_preflight_without_side_effects()
+    {
+        await ProductionBackup("platau-velero-old");
+        _clock.Advance(TimeSpan.FromHours(5));
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Refused");
+        result.Message!.ShouldContain("older than the 4h RPO");
+        result.Report.ShouldBeNull();
+        var drill = await Drill();
+        Conditions.Find(drill.Status!.Conditions, "LastRunSucceeded")!.Reason.ShouldBe("Refused");
+        Conditions.Find(drill.Status.Conditions, "Ready")!.Status.ShouldBe("True", "the drill itself is fine: only its run was refused");
+        drill.Status.History![0].Name.ShouldNotBeNullOrEmpty();
+        (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldBeEmpty();
+        (await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Metadata.Annotations?.Keys.ShouldNotContain(PraDrillReconciler.QuiescedByAnnotation);
+        (await _rbx.ListAsync(Resources.ConfigMaps, Ns, new ListRequest($"{PraDrillReconciler.DrillLabel}=pra"))).Items.ShouldBeEmpty();
+        (await _rbx.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "PreflightRefused");
+    }
+
+    [Fact]
+    public async Task A_failed_velero_restore_fails_the_run_and_still_rolls_back()
+    {
+        _host["rbx"].Controllers.Velero.FailRestore = _ => "object storage returned 403";
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Failed");
+        result.Message!.ShouldContain("object storage returned 403");
+        var report = await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!);
+        report.Data!["report.md"].ShouldContain("Failed");
+        await AssertTestEnvironmentsGivenBack();
+        _metrics.Scrape().ShouldContain($"demat_pra_drill_runs_total{{namespace=\"{Ns}\",drill=\"pra\",result=\"failed\"}} 1");
+    }
+
+    [Fact]
+    public async Task Verification_that_never_becomes_ready_times_out_and_rolls_back()
+    {
+        _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod" && o.Name == "mongodb";
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill(tweak: s => s.Verify = new DrillVerify { Timeout = "5m" });
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Failed");
+        result.Message!.ShouldContain("verification not complete after 5m");
+        result.Message.ShouldContain("StatefulSet platau-prod/mongodb 0/3 ready");
+        result.RtoSeconds.ShouldBeNull();
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task Abort_in_the_middle_rolls_back_at_once()
+    {
+        _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod";
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Step == DrillSteps.Verify, "verifying");
+        await Annotate(PraDrillReconciler.AbortAnnotation, "stop-it");
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Aborted");
+        result.Message!.ShouldContain("stop-it");
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task An_operator_killed_during_the_restore_resumes_and_adopts_its_restore()
+    {
+        _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromMinutes(10);
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => (await _rbx.ListAsync(Restores, "openshift-adp")).Items.Count == 1, "restore created");
+        await op.DisposeAsync();
+        (await Drill()).Status!.CurrentRun!.Step.ShouldBe(DrillSteps.Restore);
+        // A new process (or a new leader) takes over from the recorded step.
+        await using var second = StartOperator();
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Succeeded", result.Message);
+        (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldHaveSingleItem();
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task Failover_needs_its_confirmation_and_then_leaves_production_on_rbx()
+    {
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill("failover", s => s.Mode = "Failover");
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "sbg-fire-2026", "failover");
+        await Eventually.HoldsAsync(async () => Conditions.Find((await Drill("failover")).Status?.Conditions, "Ready")?.Reason == "FailoverNotConfirmed", "confirmation demanded");
+        (await Drill("failover")).Status!.CurrentRun.ShouldBeNull();
+        await Annotate(PraDrillReconciler.ConfirmFailoverAnnotation, "typo", "failover");
+        await Task.Delay(300);
+        (await Drill("failover")).Status!.CurrentRun.ShouldBeNull("a confirmation naming another run starts nothing");
+
+        await Annotate(PraDrillReconciler.ConfirmFailoverAnnotation, "sbg-fire-2026", "failover");
+        var result = await RunToEnd("failover");
+        result.Result.ShouldBe("Succeeded", result.Message);
+        result.Mode.ShouldBe("Failover");
+        (await _rbx.GetAsync(Resources.StatefulSets, "platau-prod", "mongodb")).Status!["readyReplicas"]!.GetValue<int>().ShouldBe(3);
+        ((int?)(await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Spec!["replicas"]).ShouldBe(0, "test environments stay stopped after a real failover");
+        (await Drill("failover")).Status!.History![0].Name.ShouldNotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task Bad_input_gives_ready_false_and_no_run()
+    {
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill("unknown-policy", s => s.Backup = new DrillBackup { BackupPolicy = "nope" });
+        await _rbx.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "garbage", Namespace = Ns }, Data = new() { ["kubeconfig"] = Encoding.UTF8.GetBytes("clusters: [oops") } });
+        await CreateDrill("garbage-kubeconfig", s => s.Source.Kubeconfig = new KubeconfigSecretRef { Name = "garbage" });
+        await CreateDrill("empty", s => s.Source.Namespaces = [""]);
+        await using var op = StartOperator();
+        foreach (var (name, reason) in new[] { ("unknown-policy", "UnknownBackupPolicy"), ("garbage-kubeconfig", "InvalidKubeconfig"), ("empty", "NoNamespaces") })
+        {
+            await Eventually.HoldsAsync(async () => Conditions.Find((await Drill(name)).Status?.Conditions, "Ready")?.Reason == reason, $"{name}: {reason}");
+            await Annotate(PraDrillReconciler.RunNowAnnotation, "1", name);
+        }
+        await Task.Delay(500);
+        foreach (var name in new[] { "unknown-policy", "garbage-kubeconfig", "empty" })
+            (await Drill(name)).Status!.CurrentRun.ShouldBeNull();
+        var secretText = (await _rbx.ListAsync(Resources.Events, Ns)).Items.Select(e => e.Message).ToList();
+        secretText.ShouldNotContain(m => m!.Contains("oops"), "the kubeconfig's content never reaches an Event");
+    }
+}
