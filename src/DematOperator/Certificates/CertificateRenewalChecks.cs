@@ -1,18 +1,72 @@
 using DematOperator.Api;
 using DematOperator.Backups;
+using NodaTime;
 
 namespace DematOperator.Certificates;
 
+/// <summary>A CertificateRenewal's spec with defaults applied.</summary>
+public sealed record RenewalSettings(
+    Duration? RenewBefore,
+    int? RenewBeforePercentage,
+    Duration Validity,
+    KeySpec Key,
+    bool RotateKey,
+    Duration Interval,
+    CronSchedule? Window,
+    Duration WindowLength,
+    DateTimeZone WindowZone);
+
+/// <summary>The checks of a CertificateRenewal that need no cluster: used by the controller and by `validate`.</summary>
 public static class CertificateRenewalChecks
 {
-    public static IEnumerable<SpecProblem> Check(CertificateRenewalSpec spec)
+    public static IEnumerable<SpecProblem> Check(CertificateRenewalSpec spec) => Resolve(spec, out _);
+
+    public static List<SpecProblem> Resolve(CertificateRenewalSpec spec, out RenewalSettings? settings)
     {
+        var problems = new List<SpecProblem>();
+        settings = null;
         if (spec.RenewBefore is not null && spec.RenewBeforePercentage is not null)
-            yield return new SpecProblem("spec.renewBeforePercentage", "ConflictingFields", "renewBefore and renewBeforePercentage are mutually exclusive: set one");
-        string? problem = null;
-        try { BackupDecisions.ParseDuration(spec.RenewBefore); } catch (FormatException e) { problem = e.Message; }
-        if (problem is not null) yield return new SpecProblem("spec.renewBefore", "InvalidDuration", problem);
-        if ((spec.SecretNames?.Count ?? 0) == 0 && spec.SecretSelector is null)
-            yield return new SpecProblem("spec", "NoSource", "select certificates with secretNames or secretSelector", Warning: true);
+            problems.Add(new("spec.renewBeforePercentage", "ConflictingFields", "renewBefore and renewBeforePercentage are mutually exclusive: set one"));
+        Duration? Parse(string field, string? text, Duration? fallback)
+        {
+            try
+            {
+                var d = BackupDecisions.ParseDuration(text) ?? fallback;
+                if (d is { } v && (v <= Duration.Zero || v > Duration.FromDays(3650))) { problems.Add(new(field, "InvalidDuration", "must be positive and at most 10 years")); return fallback; }
+                return d;
+            }
+            catch (FormatException e) { problems.Add(new(field, "InvalidDuration", e.Message)); return fallback; }
+        }
+        var renewBefore = Parse("spec.renewBefore", spec.RenewBefore, null);
+        var validity = Parse("spec.certificate.duration", spec.Certificate?.Duration, Duration.FromDays(90))!.Value;
+        var interval = Parse("spec.interval", spec.Interval, Duration.FromHours(1))!.Value;
+        if (interval < Duration.FromSeconds(10)) problems.Add(new("spec.interval", "InvalidDuration", "check at most every 10 seconds"));
+        var algorithm = spec.Certificate?.PrivateKey?.Algorithm ?? "RSA";
+        var size = spec.Certificate?.PrivateKey?.Size ?? (algorithm == "ECDSA" ? 256 : 2048);
+        if (KeySpec.Problem(algorithm, size) is { } keyProblem) problems.Add(new("spec.certificate.privateKey", "InvalidKey", keyProblem));
+        if (spec.Issuer is { Ca: not null, CertManager: true })
+            problems.Add(new("spec.issuer", "ConflictingFields", "issuer.ca and issuer.certManager are mutually exclusive: set one"));
+        if (spec.Issuer?.CertManager == true && spec.Routes is not null)
+            problems.Add(new("spec.routes", "UnsupportedSource", "cert-manager does not manage inline Route certificates: use issuer.ca for Routes"));
+        CronSchedule? window = null;
+        var windowLength = Duration.Zero;
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(spec.MaintenanceWindow?.TimeZone ?? "Europe/Paris");
+        if (zone is null) problems.Add(new("spec.maintenanceWindow.timeZone", "UnknownTimeZone", $"\"{spec.MaintenanceWindow?.TimeZone}\" is not an IANA time zone"));
+        if (spec.MaintenanceWindow is { } mw)
+        {
+            if (!CronSchedule.TryParse(mw.Schedule, out window, out var error)) problems.Add(new("spec.maintenanceWindow.schedule", "InvalidSchedule", error!));
+            windowLength = Parse("spec.maintenanceWindow.duration", mw.Duration, Duration.FromHours(1)) ?? Duration.FromHours(1);
+        }
+        foreach (var (e, i) in (spec.Endpoints ?? []).Select((e, i) => (e, i)))
+            if (Uri.CheckHostName(e.Host) == UriHostNameType.Unknown)
+                problems.Add(new($"spec.endpoints[{i}].host", "InvalidHost", $"\"{e.Host}\" is not a host name or IP address"));
+        if (spec.Secrets is null && spec.Routes is null && (spec.Endpoints?.Count ?? 0) == 0)
+            problems.Add(new("spec", "NoSource", "select certificates with secrets, routes or endpoints"));
+        if (spec.Issuer is null or { Ca: null, CertManager: not true })
+            problems.Add(new("spec.issuer", "MonitorOnly", "no issuer: certificates are watched and alerted on, never renewed", Warning: true));
+        if (problems.Any(p => !p.Warning) || zone is null) return problems;
+        settings = new RenewalSettings(renewBefore, spec.RenewBeforePercentage, validity, new KeySpec(algorithm, size),
+            spec.Certificate?.PrivateKey?.RotationPolicy != "Never", interval, window, windowLength, zone);
+        return problems;
     }
 }

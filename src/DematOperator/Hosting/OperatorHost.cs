@@ -112,7 +112,8 @@ public static class OperatorHost
         manager.AddController(Drills.PraDrillController.Create(client, drills, new RemoteClusters(client, metrics, loggers), probes, events, metrics, loggers));
         var serviceLevels = manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
         manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers));
-        manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
+        var certificateRenewals = manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
+        manager.AddController(Certificates.CertificateRenewalController.Create(client, certificateRenewals, events, metrics, loggers));
         return manager;
     }
 
