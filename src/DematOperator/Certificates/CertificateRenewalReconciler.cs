@@ -36,6 +36,7 @@ public sealed class CertificateRenewalReconciler(
     public const string CertManagerNameAnnotation = "cert-manager.io/certificate-name";
     public static readonly ResourceType<DynamicObject> Routes = Resources.Dynamic("route.openshift.io", "v1", "routes", "Route", true);
     public static readonly ResourceType<DynamicObject> CertManagerCertificates = Resources.Dynamic("cert-manager.io", "v1", "certificates", "Certificate", true);
+    private static readonly ResourceType<DynamicObject> SecretsDynamic = Resources.Dynamic("", "v1", "secrets", "Secret", true);
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private static readonly Duration ExpiringSoon = Duration.FromDays(30);
 
@@ -74,11 +75,12 @@ public sealed class CertificateRenewalReconciler(
         var now = Instant.FromDateTimeOffset(client.Time.GetUtcNow());
         using var pass = new Pass(cr, settings, now);
         foreach (var secret in await SelectAsync(cr, cr.Spec.Secrets, Resources.Secrets, pass, "Secret", ct))
-            await HandleSecretAsync(pass, secret, ct);
+            await IsolatedAsync(pass, "Secret", secret.Namespace!, secret.Name, () => HandleSecretAsync(pass, secret, ct), ct);
         if (cr.Spec.Routes is not null)
             foreach (var route in await SelectAsync(cr, cr.Spec.Routes, Routes, pass, "Route", ct))
-                await HandleRouteAsync(pass, route, ct);
-        foreach (var endpoint in cr.Spec.Endpoints ?? []) await HandleEndpointAsync(pass, endpoint, ct);
+                await IsolatedAsync(pass, "Route", route.Namespace!, route.Name, () => HandleRouteAsync(pass, route, ct), ct);
+        foreach (var endpoint in cr.Spec.Endpoints ?? [])
+            await IsolatedAsync(pass, "Endpoint", cr.Namespace!, endpoint.Name, () => HandleEndpointAsync(pass, endpoint, ct), ct);
 
         var items = pass.Items.OrderBy(i => i.Source).ThenBy(i => i.Namespace).ThenBy(i => i.Name).ToList();
         var next = items.Where(i => i.RenewalTime is not null && i.State is "Valid" or "Renewed").Select(i => i.RenewalTime!.Value).DefaultIfEmpty().Min();
@@ -107,6 +109,22 @@ public sealed class CertificateRenewalReconciler(
         if (settings.Window is { } window && items.Any(i => i.State == "RenewalDue") && window.Next(now, settings.WindowZone) is { } opens && opens - now < wake)
             wake = opens - now + Duration.FromSeconds(1);
         return ReconcileResult.After(wake.ToTimeSpan());
+    }
+
+    /// <summary>
+    /// One certificate's surprise (a malformed object, a library exception) is that certificate's Error, never the
+    /// others' problem. API failures still end the pass, to be retried with backoff.
+    /// </summary>
+    private async Task IsolatedAsync(Pass pass, string source, string ns, string name, Func<Task> handle, CancellationToken ct)
+    {
+        try { await handle(); }
+        catch (Exception e) when (e is not (KubeApiException or KubeConnectionException) && !(e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            log.LogError(e, "unexpected failure handling {Source} {Namespace}/{Name}", source, ns, name);
+            var item = pass.Items.LastOrDefault(i => i.Source == source && i.Namespace == ns && i.Name == name);
+            if (item is null) pass.Items.Add(item = new CertificateStatusItem { Source = source, Namespace = ns, Name = name });
+            Fail(item, $"unexpected {e.GetType().Name}: {e.Message}");
+        }
     }
 
     // ---------------------------------------------------------------- selection
@@ -196,29 +214,21 @@ public sealed class CertificateRenewalReconciler(
         // The previous material first: whatever happens next, an ops engineer can roll back by hand.
         await KeepPreviousAsync(pass, item.Namespace, RunLabels.Fit($"{item.Name}-previous", 253), data!, secretObj.Name, ct);
         var revision = int.TryParse(secretObj.Metadata.Annotations?.GetValueOrDefault(RevisionAnnotation), out var r) ? r + 1 : 1;
-        var updated = new JsonObject
+        var updated = ObjectWriter.Copy(SecretsDynamic, secretObj);
+        updated.Metadata.Annotations ??= [];
+        updated.Metadata.Annotations[RenewedAtAnnotation] = pass.Now.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        updated.Metadata.Annotations[SerialAnnotation] = renewed.Facts.Serial;
+        updated.Metadata.Annotations[RevisionAnnotation] = revision.ToString(CultureInfo.InvariantCulture);
+        updated.Fields!["data"] = new JsonObject
         {
-            ["metadata"] = new JsonObject
-            {
-                ["resourceVersion"] = secretObj.Metadata.ResourceVersion,
-                ["annotations"] = new JsonObject
-                {
-                    [RenewedAtAnnotation] = pass.Now.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                    [SerialAnnotation] = renewed.Facts.Serial,
-                    [RevisionAnnotation] = revision.ToString(CultureInfo.InvariantCulture),
-                },
-            },
-            ["data"] = new JsonObject
-            {
-                ["tls.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.CertificateChainPem)),
-                ["tls.key"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.PrivateKeyPem)),
-                ["ca.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.CaPem)),
-            },
+            ["tls.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.CertificateChainPem)),
+            ["tls.key"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.PrivateKeyPem)),
+            ["ca.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.CaPem)),
         };
         try
         {
-            // One write with the version we read: the Secret is either all old or all new, and a concurrent change wins.
-            secretObj = await client.PatchAsync(Resources.Dynamic("", "v1", "secrets", "Secret", true), item.Namespace, item.Name, PatchType.Merge, updated.ToJsonString(), ct: ct);
+            // One update with the version we read: the Secret is either all old or all new, and a concurrent change wins.
+            secretObj = await client.UpdateAsync(SecretsDynamic, updated, ct);
         }
         catch (KubeApiException e) when (e.IsConflict)
         {
@@ -400,7 +410,8 @@ public sealed class CertificateRenewalReconciler(
         catch (PkiException e) { Fail(item, e.Message); return; }
         var current = expected.SerialNumber == served.SerialNumber;
         metrics.ServedCurrent.WithLabels(item.Namespace, item.Name, "Endpoint", served.Subject).Set(current ? 1 : 0);
-        if (!current && expected.NotBefore.ToUniversalTime() > served.NotBefore.ToUniversalTime())
+        // The Secret holds a newer certificate than the one served: the server did not pick the renewal up.
+        if (!current && (expected.NotBefore.ToUniversalTime() > served.NotBefore.ToUniversalTime() || expected.NotAfter.ToUniversalTime() > served.NotAfter.ToUniversalTime()))
             Fail(item, $"served certificate is not the renewed one: {endpoint.Host}:{endpoint.Port ?? 443} serves serial {served.SerialNumber}, Secret {ns}/{reference.Name} holds {expected.SerialNumber}; restart or reload the server");
     }
 
@@ -414,7 +425,8 @@ public sealed class CertificateRenewalReconciler(
         // Observation only: whatever the chain, we want to read what is served.
         await using var ssl = new SslStream(tcp.GetStream(), false, (_, cert, _, _) =>
         {
-            if (cert is not null) seen = cert as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
+            // A copy: the stream disposes the certificate it hands to the callback.
+            if (cert is not null) seen = X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
             return true;
         });
         await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = endpoint.ServerName ?? endpoint.Host }, timeout.Token);
@@ -472,7 +484,7 @@ public sealed class CertificateRenewalReconciler(
 
     private async Task KeepPreviousAsync(Pass pass, string ns, string name, JsonObject data, string of, CancellationToken ct)
     {
-        var secrets = Resources.Dynamic("", "v1", "secrets", "Secret", true);
+        var secrets = SecretsDynamic;
         var previous = new DynamicObject
         {
             Metadata = new ObjectMeta
