@@ -85,6 +85,7 @@ public sealed class ManifestTests
     [InlineData("backups.yaml", "backups.generated.yaml")]
     [InlineData("servicelevels.yaml", "servicelevels.generated.yaml")]
     [InlineData("pradrills.yaml", "pradrills.generated.yaml")]
+    [InlineData("certificates.yaml", "certificates.generated.yaml")]
     public async Task Prometheus_rules_pass_promtool_check_and_unit_tests(string file, string generated)
     {
         var dir = Directory.CreateTempSubdirectory("rules-").FullName;
