@@ -8,7 +8,7 @@ namespace DematOperator.Certificates;
     Description = "CertificateRenewal watches TLS certificates (Secrets, Routes, endpoints), renews them from the internal CA before expiry and rolls what uses them.")]
 [PrinterColumn("Certificates", "integer", ".status.certificates", Order = 1)]
 [PrinterColumn("Expiring Soon", "integer", ".status.expiringSoon", Order = 2)]
-[PrinterColumn("Next Renewal", "date", ".status.nextRenewalTime", Order = 3)]
+[PrinterColumn("Next Renewal", "string", ".status.nextRenewalTime", Order = 3)]
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 4)]
 public sealed class CertificateRenewal : KubeObject
 {

@@ -38,8 +38,9 @@ internal static class SandboxCommand
     {
         Directory.CreateDirectory(dir);
         await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"] });
+        await using var world = await SandboxWorld.StartAsync(FreePort(8090), FreePort(8443));
         var repo = FindRepoRoot();
-        foreach (var server in host.Servers) Seed(server.Cluster, repo);
+        foreach (var server in host.Servers) Seed(server.Cluster, repo, world, host);
         var kubeconfig = Path.Combine(dir, "kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig(), ct);
         File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -72,11 +73,20 @@ internal static class SandboxCommand
 
               export KUBECONFIG={kubeconfig}
               kubectl config get-contexts                        # sbg (production) and rbx (acceptance + PRA site)
-              kubectl --context sbg get bp,sl,pradrill,certrenewal -A
-              kubectl --context rbx get pradrill -A
-              kubectl --context sbg annotate bp platau-mongo-snapshots -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
+              kubectl --context sbg get bp,sl,pradrill,certrenewal -A     # production: backups, service levels, certificates
+              kubectl --context rbx get pradrill -A                         # the PRA drill runs on the recovery site
               kubectl --context sbg get volumesnapshots,backups.velero.io -A
-              kubectl --context sbg describe bp platau-velero -n platau-prod
+              kubectl --context sbg describe sl platau-production -n platau-prod
+              kubectl --context sbg get certrenewal platau-tls -n platau-prod -o yaml
+
+            Take a backup now, then rehearse the PRA (restore on rbx, verify, measure, report, roll back):
+              kubectl --context sbg annotate bp platau-velero -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
+              kubectl --context rbx annotate pradrill pra-yearly -n dematoperator-system {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
+              kubectl --context rbx get pradrill pra-yearly -n dematoperator-system -w
+              kubectl --context rbx get cm -n dematoperator-system -l {Group.AnnotationPrefix}pra-drill=pra-yearly
+
+            Simulate an outage of Plat'AU (toggle), and watch the ServiceLevel open an incident:
+              curl -X POST http://127.0.0.1:{world.HttpPort}/_sandbox/outage
 
             Metrics:  http://127.0.0.1:{ports["sbg"]}/metrics (sbg operator)   http://127.0.0.1:{ports["rbx"]}/metrics (rbx operator)
             Probes:   http://127.0.0.1:{ports["sbg"] + 1}/readyz                http://127.0.0.1:{ports["rbx"] + 1}/readyz
@@ -93,7 +103,7 @@ internal static class SandboxCommand
     }
 
     /// <summary>CRDs (ours from the code, the upstream ones when ../shared is there), namespaces, Velero and CSI basics, samples.</summary>
-    private static void Seed(SimCluster cluster, string? repo)
+    private static void Seed(SimCluster cluster, string? repo, SandboxWorld world, SimHost host)
     {
         var crdDef = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
         foreach (var type in OperatorKinds.All) cluster.Create(RequestContext.System, crdDef, null, CrdGenerator.Generate(type));
@@ -111,6 +121,7 @@ internal static class SandboxCommand
                 {"metadata":{"name":"csi-ceph-rbd","annotations":{"snapshot.storage.kubernetes.io/is-default-class":"true"}},"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}
                 """)!.AsObject());
         PopulateWorkloads(cluster);
+        SeedSecrets(cluster, world, host);
         var samples = repo is null ? null : Path.Combine(repo, "config", "samples");
         if (samples is null || !Directory.Exists(samples)) return;
         foreach (var file in Directory.EnumerateFiles(samples, "*.yaml").Order())
@@ -122,6 +133,7 @@ internal static class SandboxCommand
                 if (def is null || ns is null || cluster.TryGet("/namespaces", null, ns) is null) continue;
                 // The drill runs on the recovery site; production's resources on production.
                 if ((string?)obj["kind"] == "PraDrill" != (cluster.Name == "rbx")) continue;
+                world.Adapt(obj);
                 cluster.Create(RequestContext.System, def, ns, obj);
             }
     }
@@ -136,11 +148,13 @@ internal static class SandboxCommand
         var statefulSets = cluster.Registry.Find("apps", "v1", "statefulsets")!;
         var pvcs = cluster.Registry.Find("", "v1", "persistentvolumeclaims")!;
         static JsonObject Labels(string name) => new() { ["app.kubernetes.io/name"] = name };
-        static JsonObject Template(string name, string image) => new()
+        static JsonObject Template(string name, string image)
         {
-            ["metadata"] = new JsonObject { ["labels"] = Labels(name) },
-            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = image }) },
-        };
+            var spec = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = image }) };
+            // The front mounts the TLS Secret that CertificateRenewal renews, so its rollout can be seen.
+            if (name == "platau-front") spec["volumes"] = new JsonArray(new JsonObject { ["name"] = "tls", ["secret"] = new JsonObject { ["secretName"] = "platau-tls" } });
+            return new JsonObject { ["metadata"] = new JsonObject { ["labels"] = Labels(name) }, ["spec"] = spec };
+        }
         void Deployment(string ns, string name, int replicas) => cluster.Create(RequestContext.System, deployments, ns, new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = Labels(name) },
@@ -176,6 +190,7 @@ internal static class SandboxCommand
         {
             Deployment("platau-prod", "platau-api", 3);
             Deployment("platau-prod", "platau-front", 2);
+            Deployment("platau-prod", "platau-search", 2);
             Database("platau-prod", "mongodb", 3, "50Gi");
             Database("platau-prod", "rabbitmq", 1, "10Gi");
             return;
@@ -185,6 +200,48 @@ internal static class SandboxCommand
             Deployment(env, "platau-api", env == "perf" ? 0 : 1);
             Deployment(env, "platau-front", env == "perf" ? 0 : 1);
             Database(env, "mongodb", 1, "20Gi");
+        }
+    }
+
+    /// <summary>
+    /// On sbg the IGC CA and Plat'AU's certificates (one due soon, one served by the local TLS endpoint, a Route
+    /// with an inline certificate); on rbx the kubeconfig Secret through which the drill reads sbg.
+    /// </summary>
+    private static void SeedSecrets(SimCluster cluster, SandboxWorld world, SimHost host)
+    {
+        var secrets = cluster.Registry.Find("", "v1", "secrets")!;
+        void Secret(string ns, string name, JsonObject data, string type = "kubernetes.io/tls", JsonObject? labels = null) =>
+            cluster.Create(RequestContext.System, secrets, ns, new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = labels ?? new JsonObject() },
+                ["type"] = type, ["data"] = data,
+            });
+        if (cluster.Name == "rbx")
+        {
+            Secret("dematoperator-system", "sbg-kubeconfig", new JsonObject { ["kubeconfig"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(host.Kubeconfig([("sbg", host["sbg"].Cluster.Auth.AdminToken)]))) }, "Opaque");
+            return;
+        }
+        var renew = new JsonObject { [Group.AnnotationPrefix + "renew"] = "true" };
+        Secret("platau-prod", "igc-ca", SandboxWorld.TlsSecretData(world.Intermediate.CertificatePem + world.Root.CertificatePem, world.Intermediate.KeyPem, world.Root.CertificatePem));
+        var due = world.Leaf("platau.example.gouv.fr", 10);
+        Secret("platau-prod", "platau-tls", SandboxWorld.TlsSecretData(due.CertificatePem + world.Intermediate.CertificatePem, due.KeyPem), labels: renew);
+        var api = world.Leaf("api.platau.example.gouv.fr", 200);
+        Secret("platau-prod", "platau-api-tls", SandboxWorld.TlsSecretData(api.CertificatePem + world.Intermediate.CertificatePem, api.KeyPem), labels: (JsonObject)renew.DeepClone());
+        Secret("platau-prod", "platau-portal-tls", SandboxWorld.TlsSecretData(world.PortalCertificate.CertificatePem + world.Intermediate.CertificatePem, world.PortalCertificate.KeyPem),
+            labels: new JsonObject { [Group.AnnotationPrefix + "watch"] = "true" });
+        if (cluster.Registry.Find("route.openshift.io", "v1", "routes") is { } routes)
+        {
+            var routeCert = world.Leaf("portal.apps.sbg.example.gouv.fr", 5);
+            cluster.Create(RequestContext.System, routes, "platau-prod", new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = "platau-portal" },
+                ["spec"] = new JsonObject
+                {
+                    ["host"] = "portal.apps.sbg.example.gouv.fr",
+                    ["to"] = new JsonObject { ["kind"] = "Service", ["name"] = "platau-front" },
+                    ["tls"] = new JsonObject { ["termination"] = "edge", ["certificate"] = routeCert.CertificatePem, ["key"] = routeCert.KeyPem },
+                },
+            });
         }
     }
 

@@ -12,7 +12,7 @@ namespace DematOperator.Drills;
 [PrinterColumn("Last Result", "string", ".status.lastResult", Order = 3)]
 [PrinterColumn("RTO", "string", ".status.lastRto", Order = 4)]
 [PrinterColumn("Last Success", "date", ".status.lastSuccessfulTime", Order = 5)]
-[PrinterColumn("Next Run", "date", ".status.nextScheduleTime", Order = 6)]
+[PrinterColumn("Next Run", "string", ".status.nextScheduleTime", Order = 6)]
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 7)]
 public sealed class PraDrill : KubeObject
 {

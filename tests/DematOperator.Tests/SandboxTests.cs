@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using DematOperator.Cli;
+using DematOperator.TestSupport;
+
+namespace DematOperator.Tests;
+
+/// <summary>
+/// The first ten minutes of a newcomer, automated: start the sandbox as the README says, wait for its ready
+/// line, and look with the real kubectl through the kubeconfig it printed. The same run is then searched for
+/// any secret that leaked into logs, Events, statuses or metrics.
+/// </summary>
+public sealed class SandboxTests
+{
+    [Fact]
+    public async Task The_sandbox_backs_up_measures_watches_certificates_and_rehearses_the_pra_without_leaking_secrets()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandbox-").FullName;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "sandbox", "--dir", dir }) psi.ArgumentList.Add(a);
+        using var sandbox = Process.Start(psi)!;
+        var printed = new StringBuilder();
+        try
+        {
+            while (true)
+            {
+                var line = await sandbox.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) ?? throw new Xunit.Sdk.XunitException($"sandbox exited: {printed}{await sandbox.StandardError.ReadToEndAsync()}");
+                printed.AppendLine(line);
+                if (line.Trim() == "ready") break;
+            }
+            var text = printed.ToString();
+            var kubeconfig = Regex.Match(text, @"export KUBECONFIG=(\S+)").Groups[1].Value;
+            kubeconfig.ShouldBe(Path.Combine(dir, "kubeconfig"));
+            var metricsUrls = Regex.Matches(text, @"http://127\.0\.0\.1:\d+/metrics").Select(m => m.Value).ToList();
+            metricsUrls.Count.ShouldBe(2);
+            text.ShouldContain("get bp,sl,pradrill,certrenewal -A");
+            var kubectl = new Kubectl(kubeconfig);
+            async Task<string> Get(params string[] args) => (await kubectl.RunAsync(args)).ShouldSucceed().Stdout;
+
+            // Backups: a run started on demand, as the printed commands say.
+            (await kubectl.RunAsync("--context", "sbg", "annotate", "bp", "platau-velero", "-n", "platau-prod", "ops.demat.gouv.fr/run-now=first-look", "--overwrite")).ShouldSucceed();
+            await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "bp", "platau-velero", "-n", "platau-prod", "-o", "jsonpath={.status.conditions[?(@.type==\"RecoveryPointObjectiveMet\")].status}")) == "True",
+                "a Velero backup completed", TimeSpan.FromSeconds(30));
+            (await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-o", "name")).ShouldContain("backup.velero.io/platau-velero-now-");
+
+            // Service levels report availability; certificates are listed.
+            await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "sl", "platau-production", "-n", "platau-prod", "-o", "jsonpath={.status.currentMonth.availabilityPercent}")).EndsWith('%'),
+                "availability reported", TimeSpan.FromSeconds(30));
+            var table = await Get("--context", "sbg", "get", "bp,sl,pradrill,certrenewal", "-A");
+            table.ShouldContain("platau-production");
+            table.ShouldContain("platau-mongo-snapshots");
+            await Eventually.HoldsAsync(async () => int.TryParse(await Get("--context", "sbg", "get", "certrenewal", "platau-tls", "-n", "platau-prod", "-o", "jsonpath={.status.certificates}"), out var n) && n >= 3,
+                "certificates listed", TimeSpan.FromSeconds(30));
+            var items = JsonNode.Parse(await Get("--context", "sbg", "get", "certrenewal", "platau-tls", "-n", "platau-prod", "-o", "jsonpath={.status.items}"))!.AsArray();
+            items.Select(i => (string?)i!["source"]).Distinct().Order().ShouldBe(["Endpoint", "Route", "Secret"]);
+
+            // The PRA rehearsal on rbx, triggered as an ops engineer would.
+            var before = await Get("--context", "rbx", "get", "deploy,sts", "-A", "-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.spec.replicas} {end}");
+            (await kubectl.RunAsync("--context", "rbx", "annotate", "pradrill", "pra-yearly", "-n", "dematoperator-system", "ops.demat.gouv.fr/run-now=first-look", "--overwrite")).ShouldSucceed();
+            await Eventually.HoldsAsync(async () => (await Get("--context", "rbx", "get", "pradrill", "pra-yearly", "-n", "dematoperator-system", "-o", "jsonpath={.status.lastResult}")).Length > 0,
+                "the drill finished", TimeSpan.FromSeconds(90));
+            var drill = JsonNode.Parse(await Get("--context", "rbx", "get", "pradrill", "pra-yearly", "-n", "dematoperator-system", "-o", "json"))!;
+            ((string?)drill["status"]!["lastResult"]).ShouldBe("Succeeded", drill["status"]!["history"]?.ToJsonString());
+            (await Get("--context", "rbx", "get", "deploy,sts", "-A", "-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.spec.replicas} {end}")).ShouldBe(before, "test environments given back exactly");
+            (await kubectl.RunAsync("--context", "rbx", "get", "ns", "platau-prod")).ExitCode.ShouldNotBe(0, "the restored namespace was rolled back");
+            var report = (string)drill["status"]!["history"]![0]!["report"]!;
+            (await Get("--context", "rbx", "get", "cm", report, "-n", "dematoperator-system", "-o", "jsonpath={.data.report\\.md}")).ShouldContain("Succeeded");
+
+            // Metrics of both operators expose the demat_* families.
+            using var http = new HttpClient();
+            var metrics = string.Join("\n", await Task.WhenAll(metricsUrls.Select(u => http.GetStringAsync(u))));
+            foreach (var family in new[] { "demat_backup_last_success_timestamp_seconds", "demat_sla_availability_ratio", "demat_probe_success", "demat_certificate_expiration_timestamp_seconds", "demat_pra_drill_rto_seconds" })
+                metrics.ShouldContain($"# TYPE {family} ");
+
+            // Secrets stay secret: no token, key or kubeconfig credential in anything a person or a scraper sees.
+            var seen = new StringBuilder(metrics);
+            foreach (var context in new[] { "sbg", "rbx" })
+            {
+                seen.Append(await Get("--context", context, "get", "events", "-A", "-o", "json"));
+                seen.Append(await Get("--context", context, "get", "bp,sl,pradrill,certrenewal", "-A", "-o", "json"));
+                seen.Append(await Get("--context", context, "get", "cm", "-A", "-o", "json"));
+            }
+            foreach (var log in Directory.EnumerateFiles(dir, "*.log")) seen.Append(await File.ReadAllTextAsync(log));
+            seen.Append(text);
+            var haystack = seen.ToString();
+            var tokens = Regex.Matches(await File.ReadAllTextAsync(kubeconfig), @"token: (\S+)").Select(m => m.Groups[1].Value).ToList();
+            tokens.ShouldNotBeEmpty();
+            foreach (var token in tokens) haystack.ShouldNotContain(token, Case.Sensitive, "a bearer token leaked");
+            haystack.ShouldNotContain("PRIVATE KEY", Case.Sensitive);
+            haystack.ShouldNotContain("LS0tLS1CRUdJTiBQUklWQVRF", Case.Sensitive, "a base64 private key leaked");
+            haystack.ShouldNotContain("client-key-data", Case.Sensitive);
+            var secretsJson = JsonNode.Parse(await Get("--context", "sbg", "get", "secrets", "-n", "platau-prod", "-o", "json"))!;
+            foreach (var secret in secretsJson["items"]!.AsArray())
+                foreach (var value in (secret!["data"] as JsonObject ?? []).Where(kv => kv.Key.EndsWith(".key", StringComparison.Ordinal)))
+                    haystack.ShouldNotContain((string)value.Value!, Case.Sensitive, $"Secret {secret["metadata"]!["name"]} key material leaked");
+        }
+        finally
+        {
+            sandbox.Kill(entireProcessTree: true);
+            await sandbox.WaitForExitAsync();
+        }
+    }
+}
