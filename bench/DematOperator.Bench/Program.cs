@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using DematOperator.Bench;
 
-// bench all | emulator | operator | backups | micro
+// bench all | emulator | operator | backups | capabilities | micro
 var what = args.FirstOrDefault() ?? "all";
 var root = Harness.RepoRoot();
 if (what is "micro")
@@ -13,6 +13,7 @@ var results = new List<string>();
 if (what is "all" or "emulator") results.AddRange(await EmulatorBench.RunAsync());
 if (what is "all" or "operator") results.AddRange(await OperatorBench.RunAsync(root));
 if (what is "all" or "backups") results.AddRange(await BackupBench.RunAsync(root));
+if (what is "all" or "capabilities") results.AddRange(await CapabilitiesBench.RunAsync(root));
 Console.WriteLine();
 Console.WriteLine("| measure | result |");
 Console.WriteLine("|---|---|");

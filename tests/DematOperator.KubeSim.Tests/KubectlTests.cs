@@ -66,7 +66,8 @@ public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
         table.ShouldContain("platau-mongo-snapshots");
         table.ShouldContain("CSISnapshot");
         (await Kubectl.RunAsync("get", "demat", "-A")).ShouldSucceed().Stdout.ShouldContain("servicelevel.ops.demat.gouv.fr/platau-production");
-        (await Kubectl.RunAsync("get", "bp,sl,pradrill,certrenewal", "-A", "-o", "name")).ShouldSucceed().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(5);
+        var samples = Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "samples"), "*.yaml").Count(f => !f.EndsWith("kustomization.yaml"));
+        (await Kubectl.RunAsync("get", "bp,sl,pradrill,certrenewal", "-A", "-o", "name")).ShouldSucceed().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(samples);
     }
 
     [Fact]
