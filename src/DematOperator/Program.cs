@@ -7,6 +7,7 @@ root.Subcommands.Add(run);
 root.Subcommands.Add(SimCommand.Build());
 root.Subcommands.Add(SandboxCommand.Build());
 root.Subcommands.Add(SlaCommand.Build());
+root.Subcommands.Add(ReportCommand.Build());
 root.Subcommands.Add(ValidateCommand.Build());
 root.Subcommands.Add(ManifestsCommand.Build());
 // `run` is the default verb: with no verb, or only options, the operator runs.

@@ -39,6 +39,7 @@ public sealed class CertificateRenewalReconciler(
     private static readonly ResourceType<DynamicObject> SecretsDynamic = Resources.Dynamic("", "v1", "secrets", "Secret", true);
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private static readonly Duration ExpiringSoon = Duration.FromDays(30);
+    public const int MaxStatusItems = 500;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<string[]>> _exported = new();
 
@@ -89,7 +90,10 @@ public sealed class CertificateRenewalReconciler(
             var st = c.Status ??= new CertificateRenewalStatus();
             st.Conditions ??= [];
             st.ObservedGeneration = c.Metadata.Generation;
-            st.Items = items;
+            // Status must stay far below etcd's 1.5 MiB object limit: the most urgent items are listed, the counts cover all.
+            st.Items = items.Count <= MaxStatusItems ? items
+                : items.OrderBy(i => i.State is "Valid" ? 1 : 0).ThenBy(i => i.NotAfter ?? DateTimeOffset.MinValue).Take(MaxStatusItems)
+                    .OrderBy(i => i.Source).ThenBy(i => i.Namespace).ThenBy(i => i.Name).ToList();
             st.Certificates = items.Count;
             st.ExpiringSoon = items.Count(i => i.NotAfter is { } na && Instant.FromDateTimeOffset(na) - now < ExpiringSoon);
             st.NextRenewalTime = next == default ? null : next;

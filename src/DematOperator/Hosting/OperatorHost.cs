@@ -112,6 +112,9 @@ public static class OperatorHost
         manager.AddController(Drills.PraDrillController.Create(client, drills, new RemoteClusters(client, metrics, loggers), probes, events, metrics, loggers));
         var serviceLevels = manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
         manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers));
+        var reports = new Reports.MonthlyReportPublisher(client, options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system", events,
+            loggers.CreateLogger<Reports.MonthlyReportPublisher>());
+        manager.AddRunnable("monthly-report", reports.RunAsync, needLeaderElection: true);
         var certificateRenewals = manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
         manager.AddController(Certificates.CertificateRenewalController.Create(client, certificateRenewals, events, metrics, loggers));
         return manager;

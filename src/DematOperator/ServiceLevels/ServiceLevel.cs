@@ -123,7 +123,17 @@ public sealed class MonthFigures
     public string? ErrorBudgetRemainingPercent { get; set; }
     [Doc("Objective met (for the current month: so far).")] public bool? Met { get; set; }
     public int? Incidents { get; set; }
+    [Doc("Incidents that started in the month, per severity.")] public Dictionary<string, IncidentTally>? BySeverity { get; set; }
+    [Doc("The month's incidents (closed months only, at most 50), for the monthly report.")] public List<IncidentStatus>? IncidentList { get; set; }
     [Doc("Service time without data, as periods (the current month only).")] public List<PeriodStatus>? UnknownPeriods { get; set; }
+}
+
+public sealed class IncidentTally
+{
+    public int Count { get; set; }
+    [Doc("Closed by the end of the month.")] public int Resolved { get; set; }
+    [Doc("Closed at or before their GTR deadline.")] public int WithinGtr { get; set; }
+    [Doc("Still open at the end of the month (or now, for the current month).")] public int Open { get; set; }
 }
 
 public sealed class PeriodStatus

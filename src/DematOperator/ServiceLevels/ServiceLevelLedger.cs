@@ -162,6 +162,22 @@ public static class ServiceLevelLedger
             // "So far" for the current month: met while the downtime stays within the whole month's budget.
             Met = ended ? report.Met : report.Downtime <= report.ErrorBudget,
             Incidents = report.Incidents.Count,
+            BySeverity = report.Incidents.Count == 0 ? null : report.Incidents.GroupBy(i => SeverityName(i.Outage.Severity)).ToDictionary(g => g.Key, g => new IncidentTally
+            {
+                Count = g.Count(),
+                Resolved = g.Count(i => i.Outage.End is { } e && e <= Instant.Min(now, settings.Calendar.Month(month).End)),
+                WithinGtr = g.Count(i => i.WithinGtr == true && i.Outage.End is { } e && e <= Instant.Min(now, settings.Calendar.Month(month).End)),
+                Open = g.Count(i => i.Outage.End is not { } e || e > Instant.Min(now, settings.Calendar.Month(month).End)),
+            }),
+            IncidentList = !ended || report.Incidents.Count == 0 ? null : report.Incidents.Take(50).Select(i => new IncidentStatus
+            {
+                Id = $"{i.Outage.Start.InZone(settings.Calendar.Zone):yyyyMMdd'T'HHmmss}-{SeverityName(i.Outage.Severity)}",
+                Severity = SeverityName(i.Outage.Severity),
+                Start = i.Outage.Start.ToDateTimeOffset(),
+                End = i.Outage.End?.ToDateTimeOffset(),
+                Deadline = i.Deadline.ToDateTimeOffset(),
+                WithinGtr = i.WithinGtr,
+            }).ToList(),
         };
     }
 

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Reports;
+using NodaTime;
+using NodaTime.Text;
+
+namespace DematOperator.Cli;
+
+/// <summary>`report`: the contract's monthly service report from the live state of one or several clusters.</summary>
+internal static class ReportCommand
+{
+    public static Command Build()
+    {
+        var month = new Option<string>("--month") { Description = "The month, yyyy-MM (default: the previous month)" };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)" };
+        var contexts = new Option<string[]>("--context") { Description = "Context(s) to read, repeatable (default: the current one)", AllowMultipleArgumentsPerToken = true };
+        var format = new Option<string>("--format") { Description = "md, csv or json", DefaultValueFactory = _ => "md" };
+        var output = new Option<string?>("--out") { Description = "Directory to write the report to (required for csv); stdout otherwise" };
+        var zone = new Option<string>("--time-zone") { Description = "Time zone of dates and months", DefaultValueFactory = _ => "Europe/Paris" };
+        var command = new Command("report", "Write the monthly service report (availability, incidents, backups, PRA, certificates, monitoring coverage)");
+        foreach (var o in new Option[] { month, kubeconfig, contexts, format, output, zone }) command.Options.Add(o);
+        command.SetAction(async (parse, ct) =>
+        {
+            var tz = DateTimeZoneProviders.Tzdb.GetZoneOrNull(parse.GetValue(zone)!);
+            if (tz is null) return Fail($"unknown time zone \"{parse.GetValue(zone)}\"");
+            var now = SystemClock.Instance.GetCurrentInstant();
+            YearMonth m;
+            if (parse.GetValue(month) is { } text)
+            {
+                var parsed = YearMonthPattern.CreateWithInvariantCulture("yyyy'-'MM").Parse(text);
+                if (!parsed.Success) return Fail($"--month \"{text}\" is not yyyy-MM");
+                m = parsed.Value;
+            }
+            else
+            {
+                var today = now.InZone(tz).Date;
+                m = new YearMonth(today.Year, today.Month).PlusMonths(-1);
+            }
+            var fmt = parse.GetValue(format)!;
+            if (fmt is not ("md" or "csv" or "json")) return Fail($"--format \"{fmt}\" is not md, csv or json");
+            if (fmt == "csv" && parse.GetValue(output) is null) return Fail("--format csv writes one file per table: give --out DIR");
+            var snapshots = new List<ReportSnapshot>();
+            foreach (var context in parse.GetValue(contexts) is { Length: > 0 } list ? list : [null])
+            {
+                try
+                {
+                    var endpoint = KubeConfigLoader.Load(parse.GetValue(kubeconfig), context);
+                    using var client = new KubeClient(endpoint);
+                    snapshots.Add(await ReportSnapshot.GatherAsync(client, context ?? endpoint.Server.Host, ct));
+                }
+                catch (Exception e) when (e is InvalidOperationException or IOException or KubeApiException or KubeConnectionException or FormatException)
+                {
+                    return Fail($"cannot read {(context is null ? "the cluster" : $"context {context}")}: {e.Message}");
+                }
+            }
+            var report = MonthlyServiceReport.Build(snapshots, m, tz, now);
+            var files = fmt switch
+            {
+                "md" => new Dictionary<string, string> { ["report.md"] = ReportWriter.Markdown(report) },
+                "json" => new Dictionary<string, string> { ["report.json"] = ReportWriter.Json(report) },
+                _ => ReportWriter.Csv(report),
+            };
+            if (parse.GetValue(output) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                foreach (var (name, content) in files) await File.WriteAllTextAsync(Path.Combine(dir, name), content, ct);
+                Console.WriteLine($"wrote {string.Join(", ", files.Keys.Select(k => Path.Combine(dir, k)))}");
+            }
+            else Console.Write(files.Values.Single());
+            return 0;
+        });
+        return command;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"report: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Text.RegularExpressions;
+using DematOperator.Backups;
+using DematOperator.ServiceLevels;
+using NodaTime;
+
+namespace DematOperator.Reports;
+
+public sealed record AvailabilityRow(string Cluster, string Namespace, string Name, string Tier, string Environment, double Objective,
+    double? Availability, bool? Met, long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, long MaintenanceSeconds, string? Note);
+
+public sealed record GroupAvailabilityRow(string Tier, string Environment, double Objective, double? Availability, bool? Met, long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, int ServiceLevels);
+
+public sealed record IncidentSeverityRow(string Severity, int Count, int Resolved, int WithinGtr, double? WithinGtrRatio, int OpenAtMonthEnd);
+
+public sealed record IncidentRow(string Cluster, string ServiceLevel, string Severity, Instant Start, Instant? End, Instant Deadline, bool? WithinGtr);
+
+public sealed record BackupRow(string Cluster, string Namespace, string Policy, string Method, Duration Rpo, double? RpoMetRatio, int Succeeded, int Failed,
+    long MissedTotal, Duration? OldestRecoveryPointAge, string? Note);
+
+public sealed record DrillRow(string Cluster, string Namespace, string Drill, string Run, string Mode, string Result, Instant Start, long? RtoSeconds, long? RpoSeconds, bool? RtoMet, bool? RpoMet, string? Report);
+
+public sealed record PraSummary(Instant? LastSuccess, string? LastSuccessDrill, long? LastRtoSeconds, long? LastRpoSeconds, int? DaysUntilYearlyDeadline);
+
+public sealed record CertificateRow(string Cluster, string Namespace, string Name, string Source, string Subject, string State, Instant? NotAfter, Instant? LastRenewal, string? Message);
+
+public sealed record CoverageRow(string Cluster, string Kind, string Namespace, string Name, bool Covered);
+
+/// <summary>The contract's monthly indicators, from the live state of one or several clusters.</summary>
+public sealed record MonthlyServiceReport(
+    YearMonth Month,
+    DateTimeZone Zone,
+    Instant GeneratedAt,
+    IReadOnlyList<AvailabilityRow> Availability,
+    IReadOnlyList<GroupAvailabilityRow> AvailabilityByTier,
+    IReadOnlyList<IncidentSeverityRow> Incidents,
+    IReadOnlyList<IncidentRow> IncidentList,
+    IReadOnlyList<BackupRow> Backups,
+    IReadOnlyList<DrillRow> Drills,
+    PraSummary Pra,
+    IReadOnlyList<CertificateRow> RenewedCertificates,
+    IReadOnlyList<CertificateRow> FailingCertificates,
+    IReadOnlyList<CertificateRow> ExpiringCertificates,
+    IReadOnlyList<CoverageRow> Coverage)
+{
+    public double? CoverageRatio => Coverage.Count == 0 ? null : Coverage.Count(c => c.Covered) / (double)Coverage.Count;
+
+    /// <summary>Builds the report of <paramref name="month"/> from snapshots taken at <paramref name="now"/>.</summary>
+    public static MonthlyServiceReport Build(IReadOnlyList<ReportSnapshot> snapshots, YearMonth month, DateTimeZone zone, Instant now)
+    {
+        var start = zone.AtStartOfDay(month.OnDayOfMonth(1)).ToInstant();
+        var end = zone.AtStartOfDay(month.PlusMonths(1).OnDayOfMonth(1)).ToInstant();
+        var until = Instant.Min(end, now);
+        var key = month.ToString("yyyy-MM", null);
+
+        var availability = new List<AvailabilityRow>();
+        var incidentList = new List<IncidentRow>();
+        var tallies = new Dictionary<string, IncidentTally>();
+        foreach (var snap in snapshots)
+            foreach (var sl in snap.ServiceLevels)
+            {
+                var figures = sl.Status?.History?.FirstOrDefault(h => h.Month == key)
+                              ?? (sl.Status?.CurrentMonth?.Month == key ? sl.Status.CurrentMonth : null);
+                var created = Instant.FromDateTimeOffset(sl.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch);
+                var tier = ServiceTier.Parse(sl.Spec.Tier);
+                var objective = figures?.Objective ?? tier?.Objective ?? 0;
+                if (figures is null)
+                {
+                    availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, null, null, 0, 0, 0, 0,
+                        created >= end ? "created after the month" : "no figures held for this month"));
+                    continue;
+                }
+                var notes = new List<string>();
+                if (created > start) notes.Add($"measured from {Local(created, zone)} (created mid-month)");
+                else if (figures.UnknownSeconds > 0) notes.Add($"{Hours(figures.UnknownSeconds ?? 0)} of service time without data (operator down), excluded");
+                if (sl.Status?.CurrentMonth?.Month == key && now < end) notes.Add("month in progress");
+                availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, figures.Availability,
+                    figures.Met, figures.ServiceSeconds ?? 0, figures.DowntimeSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.MaintenanceSeconds ?? 0,
+                    notes.Count == 0 ? null : string.Join("; ", notes)));
+                foreach (var (severity, tally) in figures.BySeverity ?? [])
+                {
+                    var sum = tallies.TryGetValue(severity, out var t) ? t : tallies[severity] = new IncidentTally();
+                    sum.Count += tally.Count;
+                    sum.Resolved += tally.Resolved;
+                    sum.WithinGtr += tally.WithinGtr;
+                    sum.Open += tally.Open;
+                }
+                var list = figures.IncidentList ?? (sl.Status?.Incidents ?? []).Where(i => i.Start >= start.ToDateTimeOffset() && i.Start < end.ToDateTimeOffset()).ToList();
+                incidentList.AddRange(list.Select(i => new IncidentRow(snap.Cluster, $"{sl.Namespace}/{sl.Name}", i.Severity, Instant.FromDateTimeOffset(i.Start),
+                    i.End is { } e ? Instant.FromDateTimeOffset(e) : null, Instant.FromDateTimeOffset(i.Deadline), i.WithinGtr)));
+            }
+        var byTier = availability.Where(a => a.Availability is not null).GroupBy(a => (a.Tier, a.Environment)).Select(g =>
+        {
+            var service = g.Sum(a => a.ServiceSeconds);
+            var unknown = g.Sum(a => a.UnknownSeconds);
+            var down = g.Sum(a => a.DowntimeSeconds);
+            var known = service - unknown;
+            double? ratio = known <= 0 ? null : 1 - down / (double)known;
+            var objective = g.Max(a => a.Objective);
+            return new GroupAvailabilityRow(g.Key.Tier, g.Key.Environment, objective, ratio, ratio is { } r ? r >= objective : null, service, down, unknown, g.Count());
+        }).OrderBy(r => r.Tier).ThenBy(r => r.Environment).ToList();
+        var incidents = new[] { "blocking", "major", "minor" }.Select(s =>
+        {
+            var t = tallies.GetValueOrDefault(s) ?? new IncidentTally();
+            return new IncidentSeverityRow(s, t.Count, t.Resolved, t.WithinGtr, t.Resolved == 0 ? null : t.WithinGtr / (double)t.Resolved, t.Open);
+        }).ToList();
+
+        var backups = snapshots.SelectMany(s => s.BackupPolicies.Select(p => Backup(s.Cluster, p.Policy, p.Runs, start, until, zone))).ToList();
+
+        var drills = new List<DrillRow>();
+        Instant? lastSuccess = null;
+        (string Drill, long? Rto, long? Rpo)? lastSuccessRun = null;
+        foreach (var snap in snapshots)
+            foreach (var d in snap.Drills)
+                foreach (var h in d.Status?.History ?? [])
+                {
+                    var runStart = Instant.FromDateTimeOffset(h.StartTime);
+                    if (runStart >= start && runStart < end)
+                        drills.Add(new DrillRow(snap.Cluster, d.Namespace!, d.Name, h.Name, h.Mode, h.Result, runStart, h.RtoSeconds, h.RpoSeconds, h.RtoMet, h.RpoMet, h.Report));
+                    if (h.Result == "Succeeded" && h.EndTime is { } ended && Instant.FromDateTimeOffset(ended) < end && (lastSuccess is null || Instant.FromDateTimeOffset(ended) > lastSuccess))
+                    {
+                        lastSuccess = Instant.FromDateTimeOffset(ended);
+                        lastSuccessRun = ($"{d.Namespace}/{d.Name}", h.RtoSeconds, h.RpoSeconds);
+                    }
+                }
+        var deadlineDays = lastSuccess is { } ls ? (int)Math.Floor((ls + Duration.FromDays(365) - until).TotalDays) : (int?)null;
+        var pra = new PraSummary(lastSuccess, lastSuccessRun?.Drill, lastSuccessRun?.Rto, lastSuccessRun?.Rpo, deadlineDays);
+
+        var certificates = snapshots.SelectMany(s => s.CertificateRenewals.SelectMany(c => (c.Status?.Items ?? []).Select(i => new CertificateRow(s.Cluster, i.Namespace, i.Name, i.Source,
+            i.Subject ?? "", i.State, i.NotAfter is { } na ? Instant.FromDateTimeOffset(na) : null, i.LastRenewal is { } lr ? Instant.FromDateTimeOffset(lr) : null, i.Message))))
+            .DistinctBy(c => (c.Cluster, c.Source, c.Namespace, c.Name)).ToList();
+        var renewed = certificates.Where(c => c.LastRenewal is { } r && r >= start && r < end).ToList();
+        var failing = certificates.Where(c => c.State is "Error" or "Expired").ToList();
+        var expiring = certificates.Where(c => c.NotAfter is { } na && na - until < Duration.FromDays(30) && c.State is not "Error").ToList();
+
+        var coverage = snapshots.SelectMany(s => s.ProductionWorkloads.Select(w => new CoverageRow(w.Cluster, w.Kind, w.Namespace, w.Name,
+            snapshots.Where(o => o.Cluster == w.Cluster).SelectMany(o => o.ServiceLevels).Any(sl => Probes(sl, w))))).ToList();
+
+        return new MonthlyServiceReport(month, zone, now, availability.OrderBy(a => a.Environment).ThenBy(a => a.Namespace).ThenBy(a => a.Name).ToList(), byTier, incidents,
+            incidentList.OrderBy(i => i.Start).ToList(), backups, drills.OrderBy(d => d.Start).ToList(), pra, renewed, failing, expiring, coverage);
+    }
+
+    /// <summary>
+    /// Share of the month during which the recovery point met the RPO, from the policy's runs still present:
+    /// at each instant the recovery point is the newest data of the runs completed by then.
+    /// </summary>
+    public static BackupRow Backup(string cluster, BackupPolicy policy, IReadOnlyList<ObservedRun> runs, Instant start, Instant until, DateTimeZone zone)
+    {
+        var rpo = BackupDecisions.ParseDuration(policy.Spec.Rpo ?? "4h") ?? Duration.FromHours(4);
+        var created = Instant.FromDateTimeOffset(policy.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch);
+        var from = Instant.Max(start, created);
+        var inMonth = runs.Where(r => r.Started >= start && r.Started < until).ToList();
+        var succeeded = runs.Where(r => r.Phase == RunPhase.Succeeded && r.Completed is not null && r.RecoveryPoint is not null).OrderBy(r => r.Completed).ToList();
+        string? note = null;
+        if (from >= until) return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, null, 0, 0, policy.Status?.MissedRuns ?? 0, null, "created after the month");
+        if (created > start) note = $"measured from {Local(created, zone)} (created mid-month)";
+        // Retention may have removed the runs that covered the start of the month: that part is not known.
+        var earliest = runs.Count == 0 ? (Instant?)null : runs.Min(r => r.Started);
+        if (earliest is { } first && first > from + rpo && created < first)
+        {
+            note = $"runs before {Local(first, zone)} no longer exist (retention): that part of the month is not counted";
+            from = first;
+        }
+        var met = Duration.Zero;
+        var worst = (Duration?)null;
+        Instant? point = null;
+        var cursor = from;
+        var index = 0;
+        // The recovery point in force at the window's start.
+        while (index < succeeded.Count && succeeded[index].Completed <= from) { point = Max(point, succeeded[index].RecoveryPoint); index++; }
+        while (cursor < until)
+        {
+            var next = index < succeeded.Count ? Instant.Min(succeeded[index].Completed!.Value, until) : until;
+            if (point is { } p)
+            {
+                var metUntil = Instant.Min(next, p + rpo);
+                if (metUntil > cursor) met += metUntil - cursor;
+                var age = next - p;
+                if (worst is null || age > worst) worst = age;
+            }
+            cursor = next;
+            if (index < succeeded.Count) { point = Max(point, succeeded[index].RecoveryPoint); index++; }
+        }
+        var span = until - from;
+        return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, span > Duration.Zero ? met / span : null,
+            inMonth.Count(r => r.Phase == RunPhase.Succeeded), inMonth.Count(r => r.Phase == RunPhase.Failed), policy.Status?.MissedRuns ?? 0, worst, note);
+    }
+
+    private static Instant? Max(Instant? a, Instant? b) => a is null ? b : b is null ? a : Instant.Max(a.Value, b.Value);
+
+    /// <summary>A ServiceLevel probes a workload by a workload probe, or by an HTTP/TCP probe of `name.namespace.svc`.</summary>
+    private static bool Probes(ServiceLevel sl, ProductionWorkload w)
+    {
+        foreach (var p in sl.Spec.Probes ?? [])
+        {
+            if (p.Workload is { } wl && wl.Kind == w.Kind && wl.Name == w.Name && (wl.Namespace ?? sl.Namespace) == w.Namespace) return true;
+            var host = p.Http is { } h && Uri.TryCreate(h.Url, UriKind.Absolute, out var u) ? u.Host : p.Tcp?.Host;
+            if (host is not null && Regex.IsMatch(host, $@"^{Regex.Escape(w.Name)}\.{Regex.Escape(w.Namespace)}(\.svc(\..*)?)?$")) return true;
+        }
+        return false;
+    }
+
+    public static string Local(Instant i, DateTimeZone zone) => i.InZone(zone).ToString("dd/MM/yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string Hours(long seconds) => $"{seconds / 3600.0:0.00} h";
+}
