@@ -66,13 +66,13 @@ public sealed record MonthlyServiceReport(
                 if (figures is null)
                 {
                     availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, null, null, 0, 0, 0, 0,
-                        created >= end ? "created after the month" : "no figures held for this month"));
+                        created >= end ? "créé après le mois" : "aucun chiffre détenu pour ce mois"));
                     continue;
                 }
                 var notes = new List<string>();
-                if (created > start) notes.Add($"measured from {Local(created, zone)} (created mid-month)");
-                else if (figures.UnknownSeconds > 0) notes.Add($"{Hours(figures.UnknownSeconds ?? 0)} of service time without data (operator down), excluded");
-                if (sl.Status?.CurrentMonth?.Month == key && now < end) notes.Add("month in progress");
+                if (created > start) notes.Add($"mesuré depuis le {Local(created, zone)} (créé en cours de mois)");
+                else if (figures.UnknownSeconds > 0) notes.Add($"{Hours(figures.UnknownSeconds ?? 0)} de temps de service sans mesure (opérateur arrêté), exclues du calcul");
+                if (sl.Status?.CurrentMonth?.Month == key && now < end) notes.Add("mois en cours");
                 availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, figures.Availability,
                     figures.Met, figures.ServiceSeconds ?? 0, figures.DowntimeSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.MaintenanceSeconds ?? 0,
                     notes.Count == 0 ? null : string.Join("; ", notes)));
@@ -151,13 +151,13 @@ public sealed record MonthlyServiceReport(
         var inMonth = runs.Where(r => r.Started >= start && r.Started < until).ToList();
         var succeeded = runs.Where(r => r.Phase == RunPhase.Succeeded && r.Completed is not null && r.RecoveryPoint is not null).OrderBy(r => r.Completed).ToList();
         string? note = null;
-        if (from >= until) return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, null, 0, 0, policy.Status?.MissedRuns ?? 0, null, "created after the month");
-        if (created > start) note = $"measured from {Local(created, zone)} (created mid-month)";
+        if (from >= until) return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, null, 0, 0, policy.Status?.MissedRuns ?? 0, null, "créé après le mois");
+        if (created > start) note = $"mesuré depuis le {Local(created, zone)} (créé en cours de mois)";
         // Retention may have removed the runs that covered the start of the month: that part is not known.
         var earliest = runs.Count == 0 ? (Instant?)null : runs.Min(r => r.Started);
         if (earliest is { } first && first > from + rpo && created < first)
         {
-            note = $"runs before {Local(first, zone)} no longer exist (retention): that part of the month is not counted";
+            note = $"les sauvegardes antérieures au {Local(first, zone)} n'existent plus (rétention) : cette partie du mois n'est pas comptée";
             from = first;
         }
         var met = Duration.Zero;

@@ -109,7 +109,7 @@ public static class ReportWriter
     /// <summary>One CSV per table (RFC 4180, `,` separator, `.` decimals, ISO dates in the report's zone).</summary>
     public static Dictionary<string, string> Csv(MonthlyServiceReport r)
     {
-        string Iso(Instant? i) => i is { } v ? v.InZone(r.Zone).ToString("yyyy-MM-dd'T'HH:mm:ss", Inv) + v.InZone(r.Zone).Offset.ToString("m", Inv) : "";
+        string Iso(Instant? i) => i is { } v ? v.InZone(r.Zone).ToOffsetDateTime().ToString("uuuu-MM-dd'T'HH:mm:sso<+HH:mm>", Inv) : "";
         static string F(double? d) => d is { } v ? v.ToString("0.######", Inv) : "";
         static string Q(string? s) => s is null ? "" : s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
         static string Table(string header, IEnumerable<string> rows) => header + "\n" + string.Concat(rows.Select(x => x + "\n"));

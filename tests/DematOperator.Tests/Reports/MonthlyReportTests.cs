@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Backups;
+using DematOperator.Certificates;
+using DematOperator.Cli;
+using DematOperator.Drills;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Writes;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.Reports;
+using DematOperator.ServiceLevels;
+using DematOperator.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+using NodaTime;
+using NodaTime.Text;
+
+namespace DematOperator.Tests.Reports;
+
+/// <summary>
+/// May 2026 on the emulator, built with a controlled clock: two ServiceLevels (one with a blocking and a major
+/// incident, one created mid-month), a Velero BackupPolicy with two failed runs, a PRA rehearsal, certificates
+/// renewed, failing and expiring, and production workloads, one of them unprobed. Every figure of the report
+/// is checked against values computed by hand, in the three formats, then the month-end ConfigMap.
+/// </summary>
+public sealed class MonthlyReportTests : IAsyncLifetime
+{
+    private static readonly DateTimeZone Paris = DateTimeZoneProviders.Tzdb["Europe/Paris"];
+    private static readonly ResourceType<DynamicObject> Backups = Resources.Dynamic("velero.io", "v1", "backups", "Backup", true);
+    private static Instant At(string local) => LocalDateTimePattern.GeneralIso.Parse(local).Value.InZoneLeniently(Paris).ToInstant();
+
+    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero));
+    private SimHost _host = null!;
+    private KubeClient _client = null!;
+
+    // Hand-computed figures.
+    private const long ArgentMayServiceSeconds = 170 * 3600;          // 21 weekdays − 4 holidays (1, 8, 14, 25 May) = 17 days × 10 h
+    private const long OrMayServiceSeconds = 364 * 3600;              // 26 days Monday-Saturday × 14 h (holidays are OR service days)
+    private const long OrUnknownBeforeCreation = 230 * 3600;          // 16 service days before 20 May × 14 h + 20 May 06:00-12:00
+    private const long BackupUnmetSeconds = 5 * 3600 + 600;           // 10 May 10:00 → 15:10 (runs of 09:00 and 12:00 failed)
+    private const long MaySeconds = 31 * 86400;
+
+    public async Task InitializeAsync()
+    {
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
+        SimFixture.InstallCrds(_host["sbg"].Cluster, RepoPaths.UpstreamCrds);
+        SimFixture.InstallCrds(_host["sbg"].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
+        await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "platau-prod", Labels = new() { [ReportSnapshot.EnvironmentLabel] = "production" } } });
+        foreach (var ns in new[] { "openshift-adp", "dematoperator-system" })
+            await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        foreach (var (type, name) in new[] { (Resources.Deployments, "platau-api"), (Resources.Deployments, "platau-front"), (Resources.StatefulSets, "mongodb") })
+            await _client.CreateAsync(type, new DynamicObject
+            {
+                Metadata = new ObjectMeta { Name = name, Namespace = "platau-prod" },
+                Fields = new JsonObject
+                {
+                    ["spec"] = new JsonObject
+                    {
+                        ["replicas"] = 1, ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+                        ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } }, ["spec"] = JsonNode.Parse("""{"containers":[{"name":"c","image":"x"}]}""") },
+                    },
+                },
+            });
+        await BuildMayAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task BuildMayAsync()
+    {
+        // In March: the BackupPolicy, the preprod ServiceLevel, the drill and the certificates exist.
+        await _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
+        {
+            Metadata = new ObjectMeta { Name = "platau-velero", Namespace = "platau-prod" },
+            Spec = new BackupPolicySpec { Schedule = "0 */3 * * *", TimeZone = "Europe/Paris", Rpo = "4h", Method = "Velero", Target = new BackupTarget { Namespaces = ["platau-prod"] } },
+        });
+        var preprodSpec = new ServiceLevelSpec
+        {
+            Tier = "ARGENT", Environment = "preprod", Interval = "1h",
+            Probes =
+            [
+                new ProbeSpec { Name = "portal", Http = new HttpProbeSpec { Url = "http://platau-front.platau-prod.svc:8080/healthz" } },
+                new ProbeSpec { Name = "search", Critical = false, Workload = new WorkloadProbeSpec { Kind = "Deployment", Name = "platau-api" } },
+            ],
+        };
+        var preprod = await _client.CreateAsync(OperatorKinds.ServiceLevels, new ServiceLevel { Metadata = new ObjectMeta { Name = "platau-preprod", Namespace = "platau-prod" }, Spec = preprodSpec });
+        var drill = await _client.CreateAsync(OperatorKinds.PraDrills, new PraDrill
+        {
+            Metadata = new ObjectMeta { Name = "pra-yearly", Namespace = "dematoperator-system" },
+            Spec = new PraDrillSpec { Schedule = "0 21 16 5 *", Source = new DrillSource { Namespaces = ["platau-prod"] }, Backup = new DrillBackup { BackupPolicy = "platau-velero", BackupPolicyNamespace = "platau-prod" } },
+        });
+        var certificates = await _client.CreateAsync(OperatorKinds.CertificateRenewals, new CertificateRenewal
+        {
+            Metadata = new ObjectMeta { Name = "platau-tls", Namespace = "platau-prod" },
+            Spec = new CertificateRenewalSpec { Secrets = new ObjectSelection(), Routes = new ObjectSelection() },
+        });
+
+        // 20 May, 12:00 in Paris: the production ServiceLevel is created.
+        _clock.Advance(At("2026-05-20T12:00:00").ToDateTimeOffset() - _clock.GetUtcNow());
+        var productionSpec = new ServiceLevelSpec { Tier = "OR", Environment = "production", Interval = "1h", Probes = [new ProbeSpec { Name = "portal", Http = new HttpProbeSpec { Url = "http://platau-front.platau-prod.svc:8080/" } }] };
+        var production = await _client.CreateAsync(OperatorKinds.ServiceLevels, new ServiceLevel { Metadata = new ObjectMeta { Name = "platau-production", Namespace = "platau-prod" }, Spec = productionSpec });
+
+        // The ServiceLevels' hourly rounds through May, as the operator's ledger keeps them.
+        ServiceLevelChecks.Resolve(preprodSpec, out var preprodSettings);
+        var preprodStatus = new ServiceLevelStatus();
+        for (var t = At("2026-04-30T22:00:00"); t <= At("2026-06-01T02:00:00"); t += Duration.FromHours(1))
+        {
+            var portalDown = t == At("2026-05-12T10:00:00") || t == At("2026-05-12T11:00:00");
+            var searchDown = t >= At("2026-05-20T15:00:00") && t < At("2026-05-21T17:00:00");
+            ServiceLevelLedger.Advance(preprodStatus, preprodSettings!, At("2026-04-01T00:00:00"), t,
+                [new ProbeOutcome("portal", !portalDown, portalDown ? "HTTP 503" : "HTTP 200", TimeSpan.Zero), new ProbeOutcome("search", !searchDown, "", TimeSpan.Zero)]);
+        }
+        ServiceLevelChecks.Resolve(productionSpec, out var productionSettings);
+        var productionStatus = new ServiceLevelStatus();
+        for (var t = At("2026-05-20T12:00:00"); t <= At("2026-06-01T02:00:00"); t += Duration.FromHours(1))
+            ServiceLevelLedger.Advance(productionStatus, productionSettings!, Instant.FromDateTimeOffset(production.Metadata.CreationTimestamp!.Value), t, [new ProbeOutcome("portal", true, "", TimeSpan.Zero)]);
+        await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.ServiceLevels, preprod, s => s.Status = preprodStatus, default);
+        await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.ServiceLevels, production, s => s.Status = productionStatus, default);
+
+        // Velero runs every 3 hours, data at the start, completed 10 minutes later; 10 May 09:00 and 12:00 failed.
+        for (var start = At("2026-04-30T21:00:00"); start < At("2026-06-01T00:00:00"); start += Duration.FromHours(3))
+        {
+            var failed = start == At("2026-05-10T09:00:00") || start == At("2026-05-10T12:00:00");
+            var name = RunLabels.RunName("platau-velero", start);
+            await _client.CreateAsync(Backups, new DynamicObject
+            {
+                Metadata = new ObjectMeta { Name = name, Namespace = "openshift-adp", Labels = new() { [RunLabels.Policy] = "platau-velero", [RunLabels.PolicyNamespace] = "platau-prod", [RunLabels.Run] = name } },
+                Fields = new JsonObject
+                {
+                    ["spec"] = new JsonObject { ["includedNamespaces"] = new JsonArray("platau-prod") },
+                    ["status"] = new JsonObject
+                    {
+                        ["phase"] = failed ? "Failed" : "Completed",
+                        ["startTimestamp"] = start.ToString(),
+                        ["completionTimestamp"] = (start + Duration.FromMinutes(10)).ToString(),
+                    },
+                },
+            });
+        }
+
+        await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.PraDrills, drill, d => d.Status = new PraDrillStatus
+        {
+            Phase = "Idle", LastResult = "Succeeded",
+            History =
+            [
+                new DrillRunSummary { Name = "pra-yearly-20260516-190000", Mode = "Rehearsal", Result = "Succeeded", StartTime = At("2026-05-16T21:00:00").ToDateTimeOffset(),
+                    EndTime = At("2026-05-16T23:30:00").ToDateTimeOffset(), RtoSeconds = 5400, RpoSeconds = 3600, RtoMet = true, RpoMet = true, Report = "pra-yearly-20260516-190000-report" },
+                new DrillRunSummary { Name = "pra-yearly-20260420-190000", Mode = "Rehearsal", Result = "Failed", StartTime = At("2026-04-20T21:00:00").ToDateTimeOffset(), EndTime = At("2026-04-20T22:00:00").ToDateTimeOffset(), Message = "Restore: failed" },
+            ],
+        }, default);
+        await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.CertificateRenewals, certificates, c => c.Status = new CertificateRenewalStatus
+        {
+            Certificates = 4,
+            Items =
+            [
+                new CertificateStatusItem { Source = "Secret", Namespace = "platau-prod", Name = "platau-tls", Subject = "CN=platau", State = "Valid", NotAfter = At("2027-05-20T12:00:00").ToDateTimeOffset(), LastRenewal = At("2026-05-20T12:00:00").ToDateTimeOffset() },
+                new CertificateStatusItem { Source = "Secret", Namespace = "platau-prod", Name = "broken-tls", State = "Error", Message = "tls.crt is not valid PEM" },
+                new CertificateStatusItem { Source = "Route", Namespace = "platau-prod", Name = "platau-portal", Subject = "CN=portal", State = "Valid", NotAfter = At("2026-06-20T12:00:00").ToDateTimeOffset() },
+                new CertificateStatusItem { Source = "Secret", Namespace = "platau-prod", Name = "api-tls", Subject = "CN=api", State = "Valid", NotAfter = At("2026-09-01T12:00:00").ToDateTimeOffset(), LastRenewal = At("2026-04-02T12:00:00").ToDateTimeOffset() },
+            ],
+        }, default);
+        // 1 June, 02:00 in Paris.
+        _clock.Advance(At("2026-06-01T02:00:00").ToDateTimeOffset() - _clock.GetUtcNow());
+    }
+
+    private async Task<MonthlyServiceReport> Report() =>
+        MonthlyServiceReport.Build([await ReportSnapshot.GatherAsync(_client, "sbg", default)], new YearMonth(2026, 5), Paris, Instant.FromDateTimeOffset(_clock.GetUtcNow()));
+
+    [Fact]
+    public async Task Every_figure_of_may_matches_the_hand_computed_values()
+    {
+        var r = await Report();
+        var preprod = r.Availability.Single(a => a.Name == "platau-preprod");
+        preprod.ServiceSeconds.ShouldBe(ArgentMayServiceSeconds);
+        preprod.DowntimeSeconds.ShouldBe(7200, "12 May 10:00-12:00, the major incident is not downtime");
+        preprod.UnknownSeconds.ShouldBe(0);
+        preprod.Availability!.Value.ShouldBe(1 - 7200.0 / ArgentMayServiceSeconds, 1e-12);
+        preprod.Met.ShouldBe(false, "98.82 % < 99.5 %");
+        preprod.Note.ShouldBeNull();
+        var production = r.Availability.Single(a => a.Name == "platau-production");
+        production.ServiceSeconds.ShouldBe(OrMayServiceSeconds);
+        production.UnknownSeconds.ShouldBe(OrUnknownBeforeCreation);
+        production.Availability.ShouldBe(1);
+        production.Met.ShouldBe(true);
+        production.Note!.ShouldContain("mesuré depuis le 20/05/2026 12:00 (créé en cours de mois)");
+        r.AvailabilityByTier.Select(g => (g.Tier, g.Environment)).ShouldBe([("ARGENT", "preprod"), ("OR", "production")]);
+
+        var blocking = r.Incidents.Single(i => i.Severity == "blocking");
+        (blocking.Count, blocking.Resolved, blocking.WithinGtr, blocking.OpenAtMonthEnd).ShouldBe((1, 1, 1, 0));
+        blocking.WithinGtrRatio.ShouldBe(1);
+        var major = r.Incidents.Single(i => i.Severity == "major");
+        (major.Count, major.Resolved, major.WithinGtr, major.OpenAtMonthEnd).ShouldBe((1, 1, 0, 0));
+        major.WithinGtrRatio.ShouldBe(0);
+        r.IncidentList.Count.ShouldBe(2);
+        var majorRow = r.IncidentList.Single(i => i.Severity == "major");
+        majorRow.Start.ShouldBe(At("2026-05-20T15:00:00"));
+        majorRow.Deadline.ShouldBe(At("2026-05-21T13:00:00"), "8 ARGENT service hours: 3 on Wednesday, 5 on Thursday");
+        majorRow.End.ShouldBe(At("2026-05-21T17:00:00"));
+        majorRow.WithinGtr.ShouldBe(false);
+
+        var backup = r.Backups.Single();
+        backup.Succeeded.ShouldBe(31 * 8 - 2);
+        backup.Failed.ShouldBe(2);
+        backup.RpoMetRatio!.Value.ShouldBe(1 - (double)BackupUnmetSeconds / MaySeconds, 1e-9);
+        backup.OldestRecoveryPointAge.ShouldBe(Duration.FromHours(9) + Duration.FromMinutes(10), "06:00 data, next success completed 15:10");
+        backup.Note.ShouldBeNull();
+
+        var drill = r.Drills.ShouldHaveSingleItem();
+        (drill.Result, drill.RtoSeconds, drill.RpoSeconds).ShouldBe(("Succeeded", 5400L, 3600L));
+        r.Pra.LastSuccess.ShouldBe(At("2026-05-16T23:30:00"));
+        r.Pra.DaysUntilYearlyDeadline.ShouldBe(349);
+
+        r.RenewedCertificates.Select(c => c.Name).ShouldBe(["platau-tls"]);
+        r.FailingCertificates.Select(c => c.Name).ShouldBe(["broken-tls"]);
+        r.ExpiringCertificates.Select(c => c.Name).ShouldBe(["platau-portal"]);
+
+        r.Coverage.Count.ShouldBe(3);
+        r.CoverageRatio!.Value.ShouldBe(2.0 / 3, 1e-12);
+        r.Coverage.Single(c => !c.Covered).Name.ShouldBe("mongodb");
+    }
+
+    [Fact]
+    public async Task The_three_formats_carry_the_same_figures_and_the_cli_reads_the_cluster()
+    {
+        var r = await Report();
+        var md = ReportWriter.Markdown(r);
+        md.ShouldContain("# Rapport mensuel de service — 2026-05");
+        md.ShouldContain("mai 2026");
+        md.ShouldContain("| ARGENT | preprod | 99.50 % | 98.82 % | **non atteint** | 170.00 h | 2.00 h | 0.00 h | 1 |");
+        md.ShouldContain("| major | 1 | 1 | 0 | 0.00 % | 0 |");
+        md.ShouldContain("| 20/05/2026 15:00 | 21/05/2026 17:00 | 21/05/2026 13:00 | non |");
+        md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 2 | 0 | 9.17 h |");
+        md.ShouldContain("Jours avant l'échéance annuelle : 349");
+        md.ShouldContain("(2/3)");
+        md.ShouldContain("Non couverts : StatefulSet platau-prod/mongodb (sbg)");
+
+        var csv = ReportWriter.Csv(r);
+        csv.Keys.ShouldBe(["availability.csv", "availability-by-tier.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
+        csv["incidents-by-severity.csv"].ShouldContain("blocking,1,1,1,1,0\n");
+        csv["backups.csv"].ShouldContain(",246,2,0,33000,");
+        csv["incidents.csv"].ShouldContain("major,2026-05-20T15:00:00+02:00,2026-05-21T17:00:00+02:00,2026-05-21T13:00:00+02:00,false");
+        csv["coverage.csv"].ShouldContain("sbg,StatefulSet,platau-prod,mongodb,false");
+
+        var json = JsonNode.Parse(ReportWriter.Json(r))!;
+        ((string?)json["month"]).ShouldBe("2026-05");
+        var preprod = json["availability"]!.AsArray().Single(a => (string?)a!["servicelevel"] == "platau-preprod")!;
+        ((double)preprod["availability"]!).ShouldBe(1 - 7200.0 / ArgentMayServiceSeconds, 1e-12);
+        ((long)json["availability"]!.AsArray().Single(a => (string?)a!["servicelevel"] == "platau-production")!["unknownSeconds"]!).ShouldBe(OrUnknownBeforeCreation);
+        ((double)json["backups"]![0]!["rpoMetRatio"]!).ShouldBe(1 - (double)BackupUnmetSeconds / MaySeconds, 1e-9);
+        ((int)json["pra"]!["daysUntilYearlyDeadline"]!).ShouldBe(349);
+        ((double)json["monitoringCoverage"]!["ratio"]!).ShouldBe(2.0 / 3, 1e-12);
+
+        // The verb, as an ops engineer runs it, against the same cluster.
+        var dir = Directory.CreateTempSubdirectory("report-").FullName;
+        var kubeconfig = Path.Combine(dir, "kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, _host.Kubeconfig());
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "report", "--kubeconfig", kubeconfig, "--context", "sbg", "--month", "2026-05", "--format", "csv", "--out", dir }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        p.ExitCode.ShouldBe(0, stderr);
+        (await File.ReadAllTextAsync(Path.Combine(dir, "backups.csv"))).ShouldContain(",246,2,0,33000,");
+        (await File.ReadAllTextAsync(Path.Combine(dir, "availability-by-tier.csv"))).ShouldContain("OR,production,0.998,1,true,1310400,0,828000,1");
+    }
+
+    [Fact]
+    public async Task The_month_end_config_map_is_written_once_and_thirteen_months_are_kept()
+    {
+        for (var m = new YearMonth(2025, 4); m < new YearMonth(2026, 5); m = m.PlusMonths(1))
+            await _client.CreateAsync(Resources.ConfigMaps, new ConfigMap
+            {
+                Metadata = new ObjectMeta { Name = MonthlyReportPublisher.ConfigMapName(m), Namespace = "dematoperator-system", Labels = new() { [MonthlyReportPublisher.MonthLabel] = m.ToString("yyyy-MM", null) } },
+                Data = new() { ["report.md"] = "old" },
+            });
+        var events = new EventRecorder(_client, "dematoperator");
+        var publisher = new MonthlyReportPublisher(_client, "dematoperator-system", events, NullLogger<MonthlyReportPublisher>.Instance);
+        (await publisher.PublishAsync(default)).ShouldBe("dematoperator-report-2026-05");
+        var written = await _client.GetAsync(Resources.ConfigMaps, "dematoperator-system", "dematoperator-report-2026-05");
+        written.Data!["report.md"].ShouldContain("| ARGENT | preprod | 99.50 % | 98.82 % |");
+        written.Data.Keys.ShouldContain("report.json");
+        written.Data.Keys.ShouldContain("backups.csv");
+        var kept = (await _client.ListAsync(Resources.ConfigMaps, "dematoperator-system", new ListRequest(MonthlyReportPublisher.MonthLabel))).Items.Select(c => c.Name).Order().ToList();
+        kept.Count.ShouldBe(13);
+        kept.ShouldNotContain("dematoperator-report-2025-04");
+        (await _client.ListAsync(Resources.Events, "dematoperator-system")).Items.ShouldContain(e => e.Reason == "MonthlyReportPublished");
+
+        // A restart (or a new leader) later that day writes nothing, nor differently.
+        _clock.Advance(TimeSpan.FromHours(3));
+        var again = new MonthlyReportPublisher(_client, "dematoperator-system", events, NullLogger<MonthlyReportPublisher>.Instance);
+        (await again.PublishAsync(default)).ShouldBeNull();
+        (await _client.GetAsync(Resources.ConfigMaps, "dematoperator-system", "dematoperator-report-2026-05")).Metadata.ResourceVersion.ShouldBe(written.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task In_the_first_hour_of_a_month_nothing_is_published_yet()
+    {
+        _clock.Advance(At("2026-07-01T00:30:00").ToDateTimeOffset() - _clock.GetUtcNow());
+        var publisher = new MonthlyReportPublisher(_client, "dematoperator-system", new EventRecorder(_client, "dematoperator"), NullLogger<MonthlyReportPublisher>.Instance);
+        (await publisher.PublishAsync(default)).ShouldBeNull();
+        _clock.Advance(TimeSpan.FromHours(1));
+        (await publisher.PublishAsync(default)).ShouldBe("dematoperator-report-2026-06");
+    }
+}
