@@ -58,6 +58,7 @@ public sealed class KubeClient : IDisposable
     private readonly Counter _requests;
     private readonly Histogram _latency;
     private readonly Counter _retries;
+    private readonly Counter _undecodable;
 
     public KubeClient(ClusterEndpoint endpoint, KubeClientOptions? options = null, MetricsRegistry? metrics = null,
         ILoggerFactory? loggers = null, TimeProvider? time = null)
@@ -69,6 +70,7 @@ public sealed class KubeClient : IDisposable
         _audit = (loggers ?? NullLoggerFactory.Instance).CreateLogger("DematOperator.Audit");
         _log = (loggers ?? NullLoggerFactory.Instance).CreateLogger<KubeClient>();
         metrics ??= new MetricsRegistry();
+        _undecodable = metrics.Counter("dematoperator_undecodable_objects_total", "Objects skipped because they cannot be decoded into the operator's types, by resource.", "resource");
         _requests = metrics.Counter("rest_client_requests_total", "Number of HTTP requests, partitioned by status code, method, and host.", "code", "method", "host");
         _latency = metrics.Histogram("rest_client_request_duration_seconds", "Request latency in seconds. Broken down by verb, and host.", MetricsRegistry.RequestBuckets, "verb", "host");
         _retries = metrics.Counter("rest_client_request_retries_total", "Number of request retries, partitioned by status code, verb, and host.", "code", "verb", "host");
@@ -121,7 +123,40 @@ public sealed class KubeClient : IDisposable
             q.Add("continue", request.Continue);
             q.Add("resourceVersion", request.ResourceVersion);
         }
-        return Deserialize(await SendAsync(HttpMethod.Get, rt.Path(ns) + q, null, null, ct), rt.ListTypeInfo);
+        var body = await SendAsync(HttpMethod.Get, rt.Path(ns) + q, null, null, ct);
+        try { return Deserialize(body, rt.ListTypeInfo); }
+        catch (JsonException) { return DecodeItemByItem(body, rt); }
+    }
+
+    /// <summary>
+    /// A list with an object our types cannot decode (stored before a schema tightened, or written around it) keeps
+    /// every other object: the undecodable one is skipped and reported, never allowed to stall the whole kind.
+    /// </summary>
+    private ObjectList<T> DecodeItemByItem<T>(string body, ResourceType<T> rt) where T : KubeObject
+    {
+        var node = JsonNode.Parse(body) as JsonObject ?? throw new JsonException("list response is not an object");
+        var list = new ObjectList<T>
+        {
+            ApiVersion = (string?)node["apiVersion"], Kind = (string?)node["kind"],
+            Metadata = node["metadata"]?.Deserialize(KubeJsonContext.Default.ListMeta) ?? new ListMeta(),
+        };
+        foreach (var item in node["items"] as JsonArray ?? [])
+        {
+            if (Decode(item, rt) is { } decoded) list.Items.Add(decoded);
+        }
+        return list;
+    }
+
+    private T? Decode<T>(JsonNode? item, ResourceType<T> rt) where T : KubeObject
+    {
+        try { return item.Deserialize(rt.TypeInfo); }
+        catch (JsonException e)
+        {
+            _undecodable.WithLabels(rt.GroupResource).Inc();
+            _log.LogError("skipping {Resource} {Namespace}/{Name}: it cannot be decoded ({Error})", rt.GroupResource,
+                (string?)item?["metadata"]?["namespace"], (string?)item?["metadata"]?["name"], e.Message);
+            return null;
+        }
     }
 
     /// <summary>All pages of a list (500 per page, like client-go's pager).</summary>
@@ -224,7 +259,7 @@ public sealed class KubeClient : IDisposable
                 var type = (string?)node["type"] ?? "";
                 if (type == "ERROR")
                     throw new KubeApiException(ApiStatus.FromJson(node["object"], 500) ?? ApiStatus.Internal("watch error without a Status"));
-                yield return new WatchEvent<T> { Type = type, Object = node["object"].Deserialize(rt.TypeInfo) };
+                if (Decode(node["object"], rt) is { } decoded) yield return new WatchEvent<T> { Type = type, Object = decoded };
             }
         }
     }

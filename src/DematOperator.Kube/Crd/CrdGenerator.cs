@@ -135,7 +135,9 @@ public static class CrdGenerator
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (type == typeof(string)) return new JsonObject { ["type"] = "string" };
         if (type == typeof(bool)) return new JsonObject { ["type"] = "boolean" };
-        if (type == typeof(int)) return new JsonObject { ["type"] = "integer", ["format"] = "int32" };
+        // The API server does not enforce `format: int32`: without bounds a value past int32 would be stored and then
+        // fail to decode in the operator, stalling every object of the kind. The schema refuses it instead.
+        if (type == typeof(int)) return new JsonObject { ["type"] = "integer", ["format"] = "int32", ["minimum"] = (double)int.MinValue, ["maximum"] = (double)int.MaxValue };
         if (type == typeof(long)) return new JsonObject { ["type"] = "integer", ["format"] = "int64" };
         if (type == typeof(double)) return new JsonObject { ["type"] = "number" };
         if (type == typeof(DateTimeOffset)) return new JsonObject { ["type"] = "string", ["format"] = "date-time" };
