@@ -15,6 +15,21 @@ public sealed class WorkQueueTests
     }
 
     [Fact]
+    public async Task A_requeue_months_away_is_kept_and_delivered_on_time_beyond_the_timer_limit()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
+        using var q = new WorkQueue<string>("t", time: clock);
+        q.AddAfter("yearly-drill", TimeSpan.FromDays(112));
+        q.AddAfter("soon", TimeSpan.FromHours(1));
+        clock.Advance(TimeSpan.FromHours(1));
+        (await Next(q)).ShouldBe("soon");
+        for (var day = 0; day < 111; day++) clock.Advance(TimeSpan.FromDays(1));
+        (await Next(q, 100)).ShouldBeNull("111 days: not yet");
+        clock.Advance(TimeSpan.FromHours(23));
+        (await Next(q)).ShouldBe("yearly-drill");
+    }
+
+    [Fact]
     public async Task Adds_before_processing_collapse_and_order_is_fifo()
     {
         using var q = new WorkQueue<string>("t");

@@ -73,6 +73,9 @@ public sealed class SandboxTests
             var metrics = string.Join("\n", await Task.WhenAll(metricsUrls.Select(u => http.GetStringAsync(u))));
             foreach (var family in new[] { "demat_backup_last_success_timestamp_seconds", "demat_sla_availability_ratio", "demat_probe_success", "demat_certificate_expiration_timestamp_seconds", "demat_pra_drill_rto_seconds" })
                 metrics.ShouldContain($"# TYPE {family} ");
+            // The operators ran with config/rbac's ServiceAccount under the emulator's RBAC: nothing was forbidden, nothing panicked.
+            metrics.ShouldNotContain("code=\"403\"");
+            metrics.Split('\n').Where(l => l.StartsWith("controller_runtime_reconcile_panics_total{", StringComparison.Ordinal)).ShouldAllBe(l => l.EndsWith(" 0"));
 
             // Secrets stay secret: no token, key or kubeconfig credential in anything a person or a scraper sees.
             var seen = new StringBuilder(metrics);

@@ -81,10 +81,18 @@ public sealed class WorkQueue<TKey> : IDisposable where TKey : notnull
             if (due < _timerDue)
             {
                 _timerDue = due;
-                _timer.Change(delay, Timeout.InfiniteTimeSpan);
+                _timer.Change(Arm(delay), Timeout.InfiniteTimeSpan);
             }
         }
     }
+
+    /// <summary>
+    /// Timers take at most ~49.7 days; a requeue a year away (a yearly drill) arms the timer for a day at most, and
+    /// the wake-up re-arms it for what is left, so a far deadline is kept without a timer that cannot exist.
+    /// </summary>
+    private static TimeSpan Arm(TimeSpan delay) => delay > MaxTimerDelay ? MaxTimerDelay : delay;
+
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(1);
 
     public void AddRateLimited(TKey item) => AddAfter(item, _limiter.When(item));
     public void Forget(TKey item) => _limiter.Forget(item);
@@ -154,7 +162,7 @@ public sealed class WorkQueue<TKey> : IDisposable where TKey : notnull
             foreach (var d in due) _waiting.Remove(d);
             _timerDue = _waiting.Count == 0 ? DateTimeOffset.MaxValue : _waiting.Values.Min();
             if (_timerDue != DateTimeOffset.MaxValue)
-                _timer.Change(_timerDue - now > TimeSpan.Zero ? _timerDue - now : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                _timer.Change(_timerDue - now > TimeSpan.Zero ? Arm(_timerDue - now) : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
         foreach (var d in due) Add(d);
     }

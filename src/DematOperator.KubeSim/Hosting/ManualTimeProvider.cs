@@ -47,6 +47,10 @@ public sealed class ManualTimeProvider(DateTimeOffset? start = null) : TimeProvi
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
+            // As System.Threading.Timer: longer than ~49.7 days is refused, so code tested on this clock works on the real one.
+            const double maxMilliseconds = 4294967294;
+            if (dueTime.TotalMilliseconds > maxMilliseconds) throw new ArgumentOutOfRangeException(nameof(dueTime), dueTime, "a timer's due time is at most 4294967294 ms");
+            if (period.TotalMilliseconds > maxMilliseconds) throw new ArgumentOutOfRangeException(nameof(period), period, "a timer's period is at most 4294967294 ms");
             lock (owner._gate)
             {
                 Due = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;

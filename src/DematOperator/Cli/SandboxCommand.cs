@@ -37,7 +37,9 @@ internal static class SandboxCommand
     public static async Task<int> RunAsync(string dir, CancellationToken ct)
     {
         Directory.CreateDirectory(dir);
-        await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"] });
+        // RBAC on, and the operators authenticate as the ServiceAccount bound to config/rbac: the sandbox runs with
+        // exactly the permissions a real deployment grants (you, with the printed kubeconfig, are cluster-admin).
+        await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], RbacEnabled = true });
         await using var world = await SandboxWorld.StartAsync(FreePort(8090), FreePort(8443));
         var repo = FindRepoRoot();
         foreach (var server in host.Servers) Seed(server.Cluster, repo, world, host);
@@ -57,9 +59,10 @@ internal static class SandboxCommand
             var provider = new FileLoggerProvider(Path.Combine(dir, $"operator-{name}.log"));
             loggerProviders.Add(provider);
             var loggers = LoggerFactory.Create(b => b.AddProvider(provider));
+            var token = server.Cluster.Auth.IssueServiceAccountToken("dematoperator-system", "dematoperator");
             operators.Add(Task.Run(() => OperatorHost.RunAsync(new OperatorOptions
             {
-                Endpoint = KubeConfigLoader.FromText(host.Kubeconfig(), name),
+                Endpoint = KubeConfigLoader.FromText(host.Kubeconfig([(name, token)]), name),
                 MetricsEndpoint = new IPEndPoint(IPAddress.Loopback, metricsPort),
                 ProbeEndpoint = new IPEndPoint(IPAddress.Loopback, probePort),
                 LeaseNamespace = "dematoperator-system",
@@ -122,6 +125,7 @@ internal static class SandboxCommand
                 """)!.AsObject());
         PopulateWorkloads(cluster);
         SeedSecrets(cluster, world, host);
+        if (repo is not null) ApplyRbac(cluster, Path.Combine(repo, "config", "rbac"));
         var samples = repo is null ? null : Path.Combine(repo, "config", "samples");
         if (samples is null || !Directory.Exists(samples)) return;
         foreach (var file in Directory.EnumerateFiles(samples, "*.yaml").Order())
@@ -201,6 +205,20 @@ internal static class SandboxCommand
             Deployment(env, "platau-front", env == "perf" ? 0 : 1);
             Database(env, "mongodb", 1, "20Gi");
         }
+    }
+
+    /// <summary>The resources of config/rbac's kustomization, as `kubectl apply -k` would create them.</summary>
+    private static void ApplyRbac(SimCluster cluster, string dir)
+    {
+        var kustomization = YamlDocuments.ParseObjects(File.ReadAllText(Path.Combine(dir, "kustomization.yaml"))).Single();
+        foreach (var file in (kustomization["resources"] as JsonArray ?? []).Select(r => (string)r!))
+            foreach (var obj in YamlDocuments.ParseObjects(File.ReadAllText(Path.Combine(dir, file))))
+            {
+                var apiVersion = (string?)obj["apiVersion"] ?? "";
+                var def = cluster.Registry.FindKind(apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "", apiVersion[(apiVersion.IndexOf('/') + 1)..], (string?)obj["kind"] ?? "");
+                if (def is null) continue;
+                cluster.Create(RequestContext.System, def, def.Namespaced ? ObjectMetaAccess.Namespace(obj) ?? "dematoperator-system" : null, obj);
+            }
     }
 
     /// <summary>
