@@ -51,6 +51,27 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public void Secret_writes_are_granted_once_for_certificate_renewal_and_every_permission_is_documented()
+    {
+        var rules = Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "rbac"), "*.yaml")
+            .SelectMany(f => YamlDocuments.ParseObjects(File.ReadAllText(f)).Select(d => (File: Path.GetFileName(f), Doc: d)))
+            .SelectMany(x => (x.Doc["rules"] as JsonArray ?? []).OfType<JsonObject>().Select(r => (x.File, Kind: (string?)x.Doc["kind"], Rule: r)))
+            .ToList();
+        static List<string> Strings(JsonNode? n) => (n as JsonArray ?? []).Select(v => (string)v!).ToList();
+        var secretWrites = rules.Where(r => Strings(r.Rule["resources"]).Contains("secrets") && Strings(r.Rule["verbs"]).Intersect(["create", "update", "patch", "delete"]).Any()).ToList();
+        secretWrites.Count.ShouldBe(1, "one rule, for CertificateRenewal's renewals");
+        secretWrites[0].Kind.ShouldBe("ClusterRole");
+        var role = File.ReadAllText(Path.Combine(RepoPaths.Config, "rbac", "role.yaml"));
+        // The comment heading the rule's section names the capability it is for.
+        System.Text.RegularExpressions.Regex.Matches(role[..role.IndexOf("  verbs: [list, create, update]", StringComparison.Ordinal)], @"^# (\w+):", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Last().Groups[1].Value.ShouldBe("CertificateRenewal");
+        // docs/security.md explains every resource the operator is granted.
+        var security = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "security.md"));
+        foreach (var resource in rules.Where(r => r.File == "role.yaml" || r.File == "report_role.yaml" || r.File == "leader_election_role.yaml").SelectMany(r => Strings(r.Rule["resources"])).Distinct())
+            security.ShouldContain($"`{resource}`", Case.Sensitive, $"docs/security.md does not explain {resource}");
+    }
+
+    [Fact]
     public void Manager_runs_two_hardened_replicas_that_restricted_v2_admits()
     {
         var deploy = Docs("manager/manager.yaml").Single(d => (string?)d["kind"] == "Deployment");
