@@ -374,19 +374,9 @@ public sealed class BackupPolicyReconciler(
         return ReconcileResult.Done;
     }
 
-    private async Task SetInvalidAsync(BackupPolicy policy, string reason, string message, CancellationToken ct)
-    {
-        var already = Conditions.Find(policy.Status?.Conditions, "Ready") is { Status: "False" } c && c.Reason == reason && c.Message == message && c.ObservedGeneration == policy.Metadata.Generation;
-        await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.BackupPolicies, policy, p =>
-        {
-            var s = p.Status ??= new BackupPolicyStatus();
-            s.Conditions ??= [];
-            s.ObservedGeneration = p.Metadata.Generation;
-            s.NextScheduleTime = null;
-            Conditions.Set(s.Conditions, Conditions.Make("Ready", false, reason, message, p.Metadata.Generation), client.Time.GetUtcNow());
-        }, ct);
-        if (!already) await events.WarningAsync(policy, reason, message, ct);
-    }
+    private Task SetInvalidAsync(BackupPolicy policy, string reason, string message, CancellationToken ct) =>
+        InvalidSpec.ReportAsync(client, OperatorKinds.BackupPolicies, policy, p => p.Status ??= new BackupPolicyStatus(), events, reason, message, ct,
+            alsoClear: p => p.Status!.NextScheduleTime = null);
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Expression, string Zone, LocalDate Day), Duration> Gaps = new();
 

@@ -536,16 +536,6 @@ public sealed class CertificateRenewalReconciler(
         _exported[key] = exported;
     }
 
-    private async Task SetInvalidAsync(CertificateRenewal cr, string reason, string message, CancellationToken ct)
-    {
-        var already = Conditions.Find(cr.Status?.Conditions, "Ready") is { Status: "False" } c && c.Reason == reason && c.Message == message && c.ObservedGeneration == cr.Metadata.Generation;
-        await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.CertificateRenewals, cr, c =>
-        {
-            var st = c.Status ??= new CertificateRenewalStatus();
-            st.Conditions ??= [];
-            st.ObservedGeneration = c.Metadata.Generation;
-            Conditions.Set(st.Conditions, Conditions.Make("Ready", false, reason, message, c.Metadata.Generation), client.Time.GetUtcNow());
-        }, ct);
-        if (!already) await events.WarningAsync(cr, reason, message, ct);
-    }
+    private Task SetInvalidAsync(CertificateRenewal cr, string reason, string message, CancellationToken ct) =>
+        InvalidSpec.ReportAsync(client, OperatorKinds.CertificateRenewals, cr, c => c.Status ??= new CertificateRenewalStatus(), events, reason, message, ct);
 }

@@ -211,16 +211,6 @@ public sealed class ServiceLevelReconciler(
         _rules[key] = (hash, now);
     }
 
-    private async Task SetInvalidAsync(ServiceLevel sl, string reason, string message, CancellationToken ct)
-    {
-        var already = Conditions.Find(sl.Status?.Conditions, "Ready") is { Status: "False" } c && c.Reason == reason && c.Message == message && c.ObservedGeneration == sl.Metadata.Generation;
-        await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.ServiceLevels, sl, s =>
-        {
-            var status = s.Status ??= new ServiceLevelStatus();
-            status.Conditions ??= [];
-            status.ObservedGeneration = s.Metadata.Generation;
-            Conditions.Set(status.Conditions, Conditions.Make("Ready", false, reason, message, s.Metadata.Generation), client.Time.GetUtcNow());
-        }, ct);
-        if (!already) await events.WarningAsync(sl, reason, message, ct);
-    }
+    private Task SetInvalidAsync(ServiceLevel sl, string reason, string message, CancellationToken ct) =>
+        InvalidSpec.ReportAsync(client, OperatorKinds.ServiceLevels, sl, s => s.Status ??= new ServiceLevelStatus(), events, reason, message, ct);
 }
