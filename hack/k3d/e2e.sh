@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks on the k3d test bed made by up.sh: the samples apply and validate, a Velero
 # BackupPolicy run started with run-now completes on sbg, the backup appears on rbx through the
-# shared bucket, and a restore on rbx recreates production's objects (the PRA's data path).
-# The PraDrill itself is checked here once its controller exists (issue #7).
+# shared bucket, a restore on rbx recreates production's objects (the PRA's data path), and a
+# PraDrill rehearsal on rbx restores, verifies, reports and gives the test environment back.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -67,4 +67,50 @@ marker=$(kubectl --context "$rbx" -n "platau-e2e-$stamp" get configmap platau-se
 [ "$marker" = "e2e" ] || fail "the restored ConfigMap is missing or wrong"
 
 kubectl --context "$rbx" delete namespace "platau-e2e-$stamp" --wait=false >/dev/null
-log "PASSED: backup on sbg, restore on rbx"
+log "backup on sbg, restore on rbx: ok"
+
+log "PRA rehearsal on rbx"
+mkdir -p "$WORKDIR"
+# The drill reads sbg from inside rbx: the kubeconfig names sbg's server on the shared Docker network.
+kubectl config view --raw --minify --flatten --context "$sbg" \
+  | sed -E "s#server: https://[^ ]+#server: https://k3d-sbg-server-0:6443#" >"$WORKDIR/sbg-internal.kubeconfig"
+kubectl --context "$rbx" -n dematoperator-system create secret generic sbg-kubeconfig \
+  --from-file=kubeconfig="$WORKDIR/sbg-internal.kubeconfig" --dry-run=client -o yaml | kubectl --context "$rbx" apply -f - >/dev/null
+kubectl --context "$rbx" create namespace preprod --dry-run=client -o yaml | kubectl --context "$rbx" apply -f - >/dev/null
+kubectl --context "$rbx" -n preprod create deployment platau-api --image=registry.k8s.io/pause:3.10 --replicas=2 --dry-run=client -o yaml \
+  | kubectl --context "$rbx" apply -f - >/dev/null
+kubectl --context "$rbx" apply -f - >/dev/null <<YAML
+apiVersion: ops.demat.gouv.fr/v1alpha1
+kind: PraDrill
+metadata:
+  name: pra-e2e
+  namespace: dematoperator-system
+spec:
+  mode: Rehearsal
+  objectives: {rto: 2h, rpo: 4h}
+  source:
+    kubeconfig: {name: sbg-kubeconfig}
+    namespaces: [platau-prod]
+  backup:
+    backupPolicy: platau-velero
+    backupPolicyNamespace: platau-prod
+    veleroNamespace: $VELERO_NAMESPACE
+  quiesce:
+    namespaces: [preprod]
+  verify:
+    timeout: 15m
+    workloads: true
+YAML
+kubectl --context "$rbx" -n dematoperator-system annotate pradrill pra-e2e "ops.demat.gouv.fr/run-now=$stamp" --overwrite >/dev/null
+wait_for "the drill ends" 1800 \
+  bash -c "kubectl --context $rbx -n dematoperator-system get pradrill pra-e2e -o jsonpath='{.status.lastResult}' | grep -q ."
+result=$(kubectl --context "$rbx" -n dematoperator-system get pradrill pra-e2e -o jsonpath='{.status.lastResult}')
+[ "$result" = "Succeeded" ] || fail "the drill ended $result: $(kubectl --context "$rbx" -n dematoperator-system get pradrill pra-e2e -o jsonpath='{.status.history[0].message}')"
+replicas=$(kubectl --context "$rbx" -n preprod get deployment platau-api -o jsonpath='{.spec.replicas}')
+[ "$replicas" = "2" ] || fail "preprod was not given back its 2 replicas (has $replicas)"
+wait_for "the restored namespace is rolled back" 300 \
+  bash -c "! kubectl --context $rbx get namespace platau-prod"
+report=$(kubectl --context "$rbx" -n dematoperator-system get pradrill pra-e2e -o jsonpath='{.status.history[0].report}')
+kubectl --context "$rbx" -n dematoperator-system get configmap "$report" -o jsonpath='{.data.report\.md}' | grep -q "Succeeded" \
+  || fail "the drill report $report is missing"
+log "PASSED: backup on sbg, restore on rbx, PRA rehearsal with rollback"
