@@ -139,7 +139,8 @@ public sealed class ManifestTests
     [Theory]
     [InlineData("grafana/dashboard-configmap.yaml")]
     [InlineData("grafana/servicelevels-configmap.yaml")]
-    public void Grafana_dashboards_follow_the_dashboard_model(string file)
+    [InlineData("grafana/evidence-configmap.yaml")]
+    public async Task Grafana_dashboards_follow_the_dashboard_model(string file)
     {
         var cm = Docs(file).Single();
         var json = (string)((JsonObject)cm["data"]!).Single().Value!;
@@ -164,6 +165,19 @@ public sealed class ManifestTests
                               && (int)a["y"]! < (int)b["y"]! + (int)b["h"]! && (int)b["y"]! < (int)a["y"]! + (int)a["h"]!;
                 overlap.ShouldBeFalse($"{file}: panels {i} and {j} overlap");
             }
+        // Every query is valid PromQL: promtool parses them as recording rules.
+        // Grafana's interval variables become a duration and template variables a regex, as Grafana substitutes them.
+        var exprs = panels.SelectMany(p => p["targets"]!.AsArray()).Select(t => (string)t!["expr"]!)
+            .Select(e => System.Text.RegularExpressions.Regex.Replace(e, @"\$__\w+", "5m"))
+            .Select(e => System.Text.RegularExpressions.Regex.Replace(e, @"\$\{?\w+\}?", ".*")).ToList();
+        var rules = new JsonObject { ["groups"] = new JsonArray(new JsonObject
+        {
+            ["name"] = "dashboard",
+            ["rules"] = new JsonArray([.. exprs.Select((e, i) => (JsonNode)new JsonObject { ["record"] = $"dashboard:query{i}", ["expr"] = e })]),
+        }) };
+        var dir = Directory.CreateTempSubdirectory("dashboard-").FullName;
+        File.WriteAllText(Path.Combine(dir, "queries.yaml"), YamlWriter.Write(rules));
+        (await Promtool(dir, "check", "rules", "queries.yaml")).ShouldBe("");
     }
 
     internal static async Task<string> Promtool(string dir, params string[] args)
