@@ -94,5 +94,6 @@ public sealed class BackupPolicyStatus : CommonStatus
     public BackupRunRef? LastRun { get; set; }
     public int? RetainedRuns { get; set; }
     public long? MissedRuns { get; set; }
+    [Doc("Missed slots per month (yyyy-MM in the policy's time zone), the last 13 months.")] public Dictionary<string, long>? MissedByMonth { get; set; }
     [Doc("The last ops.demat.gouv.fr/run-now value acted on.")] public string? LastRunNowRequest { get; set; }
 }

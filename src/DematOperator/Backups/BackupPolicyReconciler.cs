@@ -119,6 +119,13 @@ public sealed class BackupPolicyReconciler(
             };
             s.RetainedRuns = retained;
             s.MissedRuns = (s.MissedRuns ?? 0) + decision.Missed;
+            if (decision.Missed > 0 && decision.LatestSlot is { } missedAt)
+            {
+                var month = missedAt.InZone(settings.Zone).ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+                s.MissedByMonth ??= [];
+                s.MissedByMonth[month] = s.MissedByMonth.GetValueOrDefault(month) + decision.Missed;
+                foreach (var old in s.MissedByMonth.Keys.Order(StringComparer.Ordinal).SkipLast(13).ToList()) s.MissedByMonth.Remove(old);
+            }
             if (acknowledgeRunNow) s.LastRunNowRequest = runNow;
             var gen = p.Metadata.Generation;
             Conditions.Set(s.Conditions, Conditions.Make("Ready", true, policy.Spec.Suspend == true ? "Suspended" : "Scheduled",

@@ -15,7 +15,7 @@ public sealed record IncidentSeverityRow(string Severity, int Count, int Resolve
 public sealed record IncidentRow(string Cluster, string ServiceLevel, string Severity, Instant Start, Instant? End, Instant Deadline, bool? WithinGtr);
 
 public sealed record BackupRow(string Cluster, string Namespace, string Policy, string Method, Duration Rpo, double? RpoMetRatio, int Succeeded, int Failed,
-    long MissedTotal, Duration? OldestRecoveryPointAge, string? Note);
+    long Missed, Duration? OldestRecoveryPointAge, string? Note);
 
 public sealed record DrillRow(string Cluster, string Namespace, string Drill, string Run, string Mode, string Result, Instant Start, long? RtoSeconds, long? RpoSeconds, bool? RtoMet, bool? RpoMet, string? Report);
 
@@ -151,7 +151,7 @@ public sealed record MonthlyServiceReport(
         var inMonth = runs.Where(r => r.Started >= start && r.Started < until).ToList();
         var succeeded = runs.Where(r => r.Phase == RunPhase.Succeeded && r.Completed is not null && r.RecoveryPoint is not null).OrderBy(r => r.Completed).ToList();
         string? note = null;
-        if (from >= until) return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, null, 0, 0, policy.Status?.MissedRuns ?? 0, null, "créé après le mois");
+        if (from >= until) return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, null, 0, 0, 0, null, "créé après le mois");
         if (created > start) note = $"mesuré depuis le {Local(created, zone)} (créé en cours de mois)";
         // Retention may have removed the runs that covered the start of the month: that part is not known.
         var earliest = runs.Count == 0 ? (Instant?)null : runs.Min(r => r.Started);
@@ -182,7 +182,7 @@ public sealed record MonthlyServiceReport(
         }
         var span = until - from;
         return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, span > Duration.Zero ? met / span : null,
-            inMonth.Count(r => r.Phase == RunPhase.Succeeded), inMonth.Count(r => r.Phase == RunPhase.Failed), policy.Status?.MissedRuns ?? 0, worst, note);
+            inMonth.Count(r => r.Phase == RunPhase.Succeeded), inMonth.Count(r => r.Phase == RunPhase.Failed), policy.Status?.MissedByMonth?.GetValueOrDefault(start.InZone(zone).ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture)) ?? 0, worst, note);
     }
 
     private static Instant? Max(Instant? a, Instant? b) => a is null ? b : b is null ? a : Instant.Max(a.Value, b.Value);

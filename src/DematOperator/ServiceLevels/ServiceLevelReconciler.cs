@@ -83,7 +83,12 @@ public sealed class ServiceLevelReconciler(
 
         await ReportAsync(written, settings, changes, ct);
         Export(written, settings, changes, labels, outcomes, previousTick, now, inService);
-        await EnsureRuleAsync(written, settings, ct);
+        try { await EnsureRuleAsync(written, settings, ct); }
+        catch (KubeApiException e) when (e.Code is 403 or 422)
+        {
+            // Alert rules are a convenience on top of the measurement: a refusal never stops the probing.
+            log.LogWarning("PrometheusRule of {Namespace}/{Name} not written: {Error}", written.Namespace, written.Name, e.Message);
+        }
         return ReconcileResult.After(settings.Interval.ToTimeSpan());
     }
 

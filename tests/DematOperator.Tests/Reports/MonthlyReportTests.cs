@@ -76,11 +76,12 @@ public sealed class MonthlyReportTests : IAsyncLifetime
     private async Task BuildMayAsync()
     {
         // In March: the BackupPolicy, the preprod ServiceLevel, the drill and the certificates exist.
-        await _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
+        var policy = await _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
         {
             Metadata = new ObjectMeta { Name = "platau-velero", Namespace = "platau-prod" },
             Spec = new BackupPolicySpec { Schedule = "0 */3 * * *", TimeZone = "Europe/Paris", Rpo = "4h", Method = "Velero", Target = new BackupTarget { Namespaces = ["platau-prod"] } },
         });
+        await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.BackupPolicies, policy, p => p.Status = new BackupPolicyStatus { MissedRuns = 4, MissedByMonth = new() { ["2026-04"] = 1, ["2026-05"] = 3 } }, default);
         var preprodSpec = new ServiceLevelSpec
         {
             Tier = "ARGENT", Environment = "preprod", Interval = "1h",
@@ -211,6 +212,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         backup.RpoMetRatio!.Value.ShouldBe(1 - (double)BackupUnmetSeconds / MaySeconds, 1e-9);
         backup.OldestRecoveryPointAge.ShouldBe(Duration.FromHours(9) + Duration.FromMinutes(10), "06:00 data, next success completed 15:10");
         backup.Note.ShouldBeNull();
+        backup.Missed.ShouldBe(3, "May's missed slots, not the running total");
 
         var drill = r.Drills.ShouldHaveSingleItem();
         (drill.Result, drill.RtoSeconds, drill.RpoSeconds).ShouldBe(("Succeeded", 5400L, 3600L));
@@ -236,7 +238,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         md.ShouldContain("| ARGENT | preprod | 99.50 % | 98.82 % | **non atteint** | 170.00 h | 2.00 h | 0.00 h | 1 |");
         md.ShouldContain("| major | 1 | 1 | 0 | 0.00 % | 0 |");
         md.ShouldContain("| 20/05/2026 15:00 | 21/05/2026 17:00 | 21/05/2026 13:00 | non |");
-        md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 2 | 0 | 9.17 h |");
+        md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 2 | 3 | 9.17 h |");
         md.ShouldContain("Jours avant l'échéance annuelle : 349");
         md.ShouldContain("(2/3)");
         md.ShouldContain("Non couverts : StatefulSet platau-prod/mongodb (sbg)");
@@ -244,7 +246,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         var csv = ReportWriter.Csv(r);
         csv.Keys.ShouldBe(["availability.csv", "availability-by-tier.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
         csv["incidents-by-severity.csv"].ShouldContain("blocking,1,1,1,1,0\n");
-        csv["backups.csv"].ShouldContain(",246,2,0,33000,");
+        csv["backups.csv"].ShouldContain(",246,2,3,33000,");
         csv["incidents.csv"].ShouldContain("major,2026-05-20T15:00:00+02:00,2026-05-21T17:00:00+02:00,2026-05-21T13:00:00+02:00,false");
         csv["coverage.csv"].ShouldContain("sbg,StatefulSet,platau-prod,mongodb,false");
 
@@ -267,7 +269,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         var stderr = await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         p.ExitCode.ShouldBe(0, stderr);
-        (await File.ReadAllTextAsync(Path.Combine(dir, "backups.csv"))).ShouldContain(",246,2,0,33000,");
+        (await File.ReadAllTextAsync(Path.Combine(dir, "backups.csv"))).ShouldContain(",246,2,3,33000,");
         (await File.ReadAllTextAsync(Path.Combine(dir, "availability-by-tier.csv"))).ShouldContain("OR,production,0.998,1,true,1310400,0,828000,1");
     }
 
