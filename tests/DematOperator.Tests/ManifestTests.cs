@@ -72,6 +72,18 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public void Every_metric_the_code_registers_is_documented()
+    {
+        var names = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), @"\.(Gauge|Counter|Histogram)\(""([a-z_]+)""").Select(m => m.Groups[2].Value))
+            .Distinct().ToList();
+        names.Count.ShouldBeGreaterThan(40);
+        var doc = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "metrics.md"));
+        names.Where(n => !doc.Contains(n, StringComparison.Ordinal)).ShouldBeEmpty("metrics missing from docs/metrics.md");
+    }
+
+    [Fact]
     public void Manager_runs_two_hardened_replicas_that_restricted_v2_admits()
     {
         var deploy = Docs("manager/manager.yaml").Single(d => (string?)d["kind"] == "Deployment");
