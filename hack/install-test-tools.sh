@@ -10,6 +10,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-kubectl version --client 2>/dev/null | head -1
-promtool --version 2>/dev/null | head -1
-shellcheck --version 2>/dev/null | sed -n 2p
+# First lines without `| head`: with pipefail, a tool still writing when head exits dies of SIGPIPE (exit 141).
+first_line() {
+  local out
+  out=$("$@" 2>&1 || true)
+  printf '%s\n' "${out%%$'\n'*}"
+}
+first_line kubectl version --client
+first_line promtool --version
+out=$(shellcheck --version 2>&1 || true)
+out=${out#*$'\n'}
+printf '%s\n' "${out%%$'\n'*}"
