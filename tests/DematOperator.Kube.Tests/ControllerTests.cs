@@ -141,6 +141,29 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
+    public async Task A_leader_whose_controller_dies_gives_up_the_lease_and_fails_instead_of_idling()
+    {
+        using var client = SimClients.For(sim.Host, "sim");
+        var ns = await Namespace(client);
+        var manager = new OperatorManager(client, new MetricsRegistry(), new ManagerOptions
+        {
+            LeaderElection = new LeaderElectionOptions
+            {
+                LeaseName = "dies-" + ns, LeaseNamespace = ns, Identity = "doomed",
+                LeaseDuration = TimeSpan.FromSeconds(3), RenewDeadline = TimeSpan.FromSeconds(2), RetryPeriod = TimeSpan.FromMilliseconds(300),
+            },
+        });
+        // A kind that does not exist: its cache never syncs, so the controller gives up after its sync timeout.
+        var missing = manager.AddInformer(new Informer<DynamicObject>(client, Resources.Dynamic("nowhere.example", "v1", "ghosts", "Ghost", true), new InformerOptions { Namespace = ns }));
+        manager.AddController(new Controller("ghosts", new Reconciler((_, _) => Task.FromResult(ReconcileResult.Done)),
+            new ControllerOptions { CacheSyncTimeout = TimeSpan.FromSeconds(1) }).For(missing));
+        var failed = await Should.ThrowAsync<ManagerRunnableFailedException>(() => manager.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        failed.Message.ShouldContain("caches did not sync");
+        var lease = await client.GetAsync(Resources.Leases, ns, "dies-" + ns);
+        (lease.Spec.HolderIdentity ?? "").ShouldBeEmpty("the lease is released for a healthy replica");
+    }
+
+    [Fact]
     public async Task Only_the_leader_reconciles_and_its_successor_takes_over()
     {
         using var setup = SimClients.For(sim.Host, "sim");

@@ -19,6 +19,9 @@ public sealed class ManagerOptions
 /// <summary>Raised when this replica loses the lease: like controller-runtime, the process should exit and restart.</summary>
 public sealed class LeaderElectionLostException() : Exception("leader election lost");
 
+/// <summary>A controller or runnable of the leader failed (e.g. its caches never synced): the process must restart.</summary>
+public sealed class ManagerRunnableFailedException(Exception inner) : Exception($"a controller or runnable failed: {inner.Message}", inner);
+
 /// <summary>
 /// controller-runtime's manager: starts the informers at once (so a standby replica has warm caches), and the
 /// controllers only while this replica holds the lease. Losing the lease stops every reconciler at once.
@@ -65,9 +68,13 @@ public sealed class OperatorManager
     public void AddController(Controller controller) => _controllers.Add(controller);
     public void AddRunnable(string name, Func<CancellationToken, Task> run, bool needLeaderElection) => _runnables.Add((name, run, needLeaderElection));
 
+    private CancellationTokenSource? _stop;
+    private Exception? _failure;
+
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _stop = stop;
         var informers = _informers.Select(i => Task.Run(() => i.RunAsync(stop.Token), CancellationToken.None)).ToList();
         var always = _controllers.Where(c => !c.NeedLeaderElection).Select(c => Task.Run(() => c.RunAsync(stop.Token), CancellationToken.None))
             .Concat(_runnables.Where(r => !r.NeedLeader).Select(r => Task.Run(() => r.Run(stop.Token), CancellationToken.None))).ToList();
@@ -77,11 +84,17 @@ public sealed class OperatorManager
             else
             {
                 await Elector.RunAsync(RunLeaderWorkAsync, stop.Token);
+                if (_failure is not null) throw new ManagerRunnableFailedException(_failure);
                 if (!ct.IsCancellationRequested) throw new LeaderElectionLostException();
             }
+            if (_failure is not null) throw new ManagerRunnableFailedException(_failure);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+        }
+        catch (OperationCanceledException) when (_failure is not null)
+        {
+            throw new ManagerRunnableFailedException(_failure);
         }
         finally
         {
@@ -93,9 +106,23 @@ public sealed class OperatorManager
     private async Task RunLeaderWorkAsync(CancellationToken leading)
     {
         _log.LogInformation("leading: starting {Count} controller(s)", _controllers.Count(c => c.NeedLeaderElection));
-        var tasks = _controllers.Where(c => c.NeedLeaderElection).Select(c => Task.Run(() => c.RunAsync(leading), CancellationToken.None))
+        var pending = _controllers.Where(c => c.NeedLeaderElection).Select(c => Task.Run(() => c.RunAsync(leading), CancellationToken.None))
             .Concat(_runnables.Where(r => r.NeedLeader).Select(r => Task.Run(() => r.Run(leading), CancellationToken.None))).ToList();
-        await Quietly(tasks);
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if (done.Exception?.InnerException is { } e and not OperationCanceledException && !leading.IsCancellationRequested)
+            {
+                // As controller-runtime: a leader whose controller died (caches never synced...) must not keep the
+                // lease doing nothing. Stop everything, give the lease up, and let the process restart.
+                _log.LogError(e, "a controller or runnable failed: stopping the manager");
+                _failure = e;
+                _stop?.Cancel();
+                break;
+            }
+        }
+        await Quietly(pending);
     }
 
     private async Task Quietly(IEnumerable<Task> tasks)

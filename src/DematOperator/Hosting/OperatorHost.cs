@@ -85,6 +85,11 @@ public static class OperatorHost
             log.LogError("leader election lost: exiting so that the pod restarts as a follower");
             return 1;
         }
+        catch (ManagerRunnableFailedException e)
+        {
+            log.LogCritical("{Error}: exiting so that the pod restarts", e.Message);
+            return 1;
+        }
         finally
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
