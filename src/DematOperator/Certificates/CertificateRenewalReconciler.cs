@@ -170,7 +170,7 @@ public sealed class CertificateRenewalReconciler(
         if (type != "kubernetes.io/tls") return;
         var item = new CertificateStatusItem { Source = "Secret", Namespace = secretObj.Namespace!, Name = secretObj.Name };
         pass.Items.Add(item);
-        item.LastRenewal = DateTimeOffset.TryParse(secretObj.Metadata.Annotations?.GetValueOrDefault(RenewedAtAnnotation), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+        item.LastRenewal = RenewedAt(secretObj);
         string crtPem, keyPem;
         try
         {
@@ -200,20 +200,7 @@ public sealed class CertificateRenewalReconciler(
             return;
         }
         if (certManagerName is not null) { item.Message = $"due; managed by cert-manager Certificate {certManagerName}: set issuer.certManager to have it re-issued"; return; }
-        if (pass.Cr.Spec.Issuer?.Ca is null) { item.Message = "due; monitor only (no issuer)"; return; }
-        if (!InWindow(pass, facts, item)) return;
-        var ca = await LoadCaAsync(pass, ct);
-        if (ca is null) { Fail(item, $"cannot renew: {pass.CaProblem}"); pass.Renewals.Add(("Secret", item, "failed")); return; }
-
-        RenewedCertificate renewed;
-        try { renewed = Pki.Renew(chain[0], ca, pass.Settings.Key, pass.Settings.RotateKey ? null : key, pass.Settings.Validity, pass.Now); }
-        catch (Exception e) when (e is PkiException or CryptographicException)
-        {
-            Fail(item, $"renewal failed, nothing written: {e.Message}");
-            pass.Renewals.Add(("Secret", item, "failed"));
-            await events.WarningAsync(pass.Cr, "RenewalFailed", $"Secret {item.Namespace}/{item.Name}: {e.Message}", ct);
-            return;
-        }
+        if (await SignAsync(pass, item, facts, chain[0], key, ct) is not { } renewed) return;
         using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} renews Secret {item.Namespace}/{item.Name}");
         // The previous material first: whatever happens next, an ops engineer can roll back by hand.
         await KeepPreviousAsync(pass, item.Namespace, RunLabels.Fit($"{item.Name}-previous", 253), data!, secretObj.Name, ct);
@@ -251,6 +238,34 @@ public sealed class CertificateRenewalReconciler(
         await events.NormalAsync(secretObj, "CertificateRenewed", text + $" (by CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name})", ct);
         await RollOutAsync(pass, secretObj, item, ct);
     }
+
+    /// <summary>
+    /// The renewal of a due certificate of any source, up to the verified new material: monitor-only and
+    /// maintenance-window waits, the CA, signing. Null when nothing is to be written (the item says why).
+    /// </summary>
+    private async Task<RenewedCertificate?> SignAsync(Pass pass, CertificateStatusItem item, CertificateFacts facts, X509Certificate2 current, AsymmetricAlgorithm key, CancellationToken ct)
+    {
+        if (pass.Cr.Spec.Issuer?.Ca is null) { item.Message = "due; monitor only (no issuer)"; return null; }
+        if (!InWindow(pass, facts, item)) return null;
+        var ca = await LoadCaAsync(pass, ct);
+        if (ca is null)
+        {
+            Fail(item, $"cannot renew: {pass.CaProblem}");
+            pass.Renewals.Add((item.Source, item, "failed"));
+            return null;
+        }
+        try { return Pki.Renew(current, ca, pass.Settings.Key, pass.Settings.RotateKey ? null : key, pass.Settings.Validity, pass.Now); }
+        catch (Exception e) when (e is PkiException or CryptographicException)
+        {
+            Fail(item, $"renewal failed, nothing written: {e.Message}");
+            pass.Renewals.Add((item.Source, item, "failed"));
+            await events.WarningAsync(pass.Cr, "RenewalFailed", $"{item.Source} {item.Namespace}/{item.Name}: {e.Message}", ct);
+            return null;
+        }
+    }
+
+    private static DateTimeOffset? RenewedAt(KubeObject obj) =>
+        DateTimeOffset.TryParse(obj.Metadata.Annotations?.GetValueOrDefault(RenewedAtAnnotation), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
 
     /// <summary>`cmctl renew`: the Certificate's Issuing condition, reason ManuallyTriggered, through its status subresource.</summary>
     private async Task TriggerCertManagerAsync(Pass pass, CertificateStatusItem item, string certificateName, CancellationToken ct)
@@ -342,21 +357,10 @@ public sealed class CertificateRenewalReconciler(
         catch (PkiException e) { Fail(item, e.Message); return; }
         using var keyScope = key;
         var facts = Describe(item, chain[0], pass);
-        item.LastRenewal = DateTimeOffset.TryParse(route.Metadata.Annotations?.GetValueOrDefault(RenewedAtAnnotation), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+        item.LastRenewal = RenewedAt(route);
         if (!Pki.KeyMatches(chain[0], key)) { Fail(item, "spec.tls.key does not match spec.tls.certificate"); return; }
         if (item.State is not ("RenewalDue" or "Expired")) return;
-        if (pass.Cr.Spec.Issuer?.Ca is null) { item.Message = "due; monitor only (no issuer)"; return; }
-        if (!InWindow(pass, facts, item)) return;
-        var ca = await LoadCaAsync(pass, ct);
-        if (ca is null) { Fail(item, $"cannot renew: {pass.CaProblem}"); pass.Renewals.Add(("Route", item, "failed")); return; }
-        RenewedCertificate renewed;
-        try { renewed = Pki.Renew(chain[0], ca, pass.Settings.Key, pass.Settings.RotateKey ? null : key, pass.Settings.Validity, pass.Now); }
-        catch (Exception e) when (e is PkiException or CryptographicException)
-        {
-            Fail(item, $"renewal failed, nothing written: {e.Message}");
-            pass.Renewals.Add(("Route", item, "failed"));
-            return;
-        }
+        if (await SignAsync(pass, item, facts, chain[0], key, ct) is not { } renewed) return;
         using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} renews Route {item.Namespace}/{item.Name}");
         var previous = new JsonObject
         {
