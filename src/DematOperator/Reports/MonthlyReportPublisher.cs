@@ -30,6 +30,11 @@ public sealed class MonthlyReportPublisher(KubeClient client, string ns, EventRe
             {
                 log.LogWarning("monthly report not published yet: {Error}", e.Message);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Whatever one object holds, the report is retried, never the reason the operator stops.
+                log.LogError(e, "monthly report not published: {Error}", e.Message);
+            }
             await Task.Delay(TimeSpan.FromMinutes(10), client.Time, ct);
         }
     }

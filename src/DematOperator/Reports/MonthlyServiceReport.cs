@@ -145,7 +145,13 @@ public sealed record MonthlyServiceReport(
     /// </summary>
     public static BackupRow Backup(string cluster, BackupPolicy policy, IReadOnlyList<ObservedRun> runs, Instant start, Instant until, DateTimeZone zone)
     {
-        var rpo = BackupDecisions.ParseDuration(policy.Spec.Rpo ?? "4h") ?? Duration.FromHours(4);
+        Duration rpo;
+        try { rpo = BackupDecisions.ParseDuration(policy.Spec.Rpo ?? "4h") ?? Duration.FromHours(4); }
+        catch (FormatException e)
+        {
+            // The policy itself is Ready=False for this; the report says so rather than guess an objective.
+            return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, Duration.Zero, null, 0, 0, 0, null, $"RPO invalide : {e.Message}");
+        }
         var created = Instant.FromDateTimeOffset(policy.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch);
         var from = Instant.Max(start, created);
         var inMonth = runs.Where(r => r.Started >= start && r.Started < until).ToList();
