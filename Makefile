@@ -18,7 +18,7 @@ run sandbox:
 	$(DOTNET) run --project src/DematOperator -c Release -- sandbox
 
 sim:
-	$(DOTNET) run --project src/DematOperator -c Release -- sim --kubeconfig-out .sandbox/sim-kubeconfig --crds config/crd/bases --crds ../shared/crds/upstream
+	$(DOTNET) run --project src/DematOperator -c Release -- sim --kubeconfig-out .sandbox/sim-kubeconfig --crds config/crd/bases
 
 ## Regenerate config/crd from the C# types (a test fails when they drift).
 manifests:

@@ -10,6 +10,7 @@ using DematOperator.Kube.Metrics;
 using DematOperator.Kube.Writes;
 using DematOperator.KubeSim;
 using DematOperator.KubeSim.Hosting;
+using DematOperator.KubeSim.ThirdParty;
 using DematOperator.KubeSim.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime;
@@ -39,10 +40,8 @@ internal static class BackupBench
         await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["bench"], Time = clock, Configure = o => o.HistoryLimit = 200_000 });
         var sim = host["bench"].Cluster;
         host["bench"].Controllers.Snapshots.Delay = TimeSpan.Zero;
-        foreach (var dir in new[] { Path.Combine(root, "..", "shared", "crds", "upstream"), Path.Combine(root, "config", "crd", "bases") })
-            foreach (var file in Directory.EnumerateFiles(dir, "*.yaml"))
-                foreach (var crd in YamlDocuments.ParseObjects(File.ReadAllText(file)).Where(o => (string?)o["kind"] == "CustomResourceDefinition"))
-                    sim.Create(RequestContext.System, sim.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!, null, crd);
+        ThirdPartyApis.Install(sim);
+        CrdInstaller.InstallPath(sim, Path.Combine(root, "config", "crd", "bases"));
         var nsDef = sim.Registry.Find("", "v1", "namespaces")!;
         var pvcDef = sim.Registry.Find("", "v1", "persistentvolumeclaims")!;
         var policyDef = sim.Registry.Find("ops.demat.gouv.fr", "v1alpha1", "backuppolicies")!;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DematOperator.KubeSim.Hosting;
+using DematOperator.KubeSim.ThirdParty;
 using DematOperator.TestSupport;
 
 namespace DematOperator.KubeSim.Tests;
@@ -49,10 +50,11 @@ public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
-    public async Task Our_crds_and_upstream_crds_apply_and_get_shows_printer_columns_across_namespaces()
+    public async Task Our_crds_and_third_party_crds_apply_and_get_shows_printer_columns_across_namespaces()
     {
         (await Kubectl.RunAsync("apply", "-f", Path.Combine(RepoPaths.Config, "crd", "bases"))).ShouldSucceed().Stdout.ShouldContain("backuppolicies.ops.demat.gouv.fr");
-        (await Kubectl.RunAsync("apply", "-f", RepoPaths.UpstreamCrds)).ShouldSucceed();
+        foreach (var (file, yaml) in ThirdPartyApis.Definitions)
+            (await Kubectl.ApplyAsync(yaml)).ShouldSucceed().Stdout.ShouldContain("customresourcedefinition.apiextensions.k8s.io/", customMessage: file);
         await Kubectl.RunAsync("create", "namespace", "platau-prod");
         foreach (var sample in Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "samples"), "*.yaml").Where(f => !f.EndsWith("kustomization.yaml")))
         {

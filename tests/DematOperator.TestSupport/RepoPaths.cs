@@ -5,7 +5,9 @@ public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
     public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
+    /// <summary>The upstream CRDs, for the fidelity test only: a clone of the repository alone has no ../shared.</summary>
     public static string UpstreamCrds => Path.Combine(Shared, "crds", "upstream");
+    public static bool HasUpstreamCrds => Directory.Exists(UpstreamCrds);
     public static string Config => Path.Combine(Root, "config");
 
     private static string FindRoot()

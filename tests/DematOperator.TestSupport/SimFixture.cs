@@ -2,11 +2,12 @@ using DematOperator.Kube.Api;
 using DematOperator.KubeSim;
 using DematOperator.KubeSim.Hosting;
 using DematOperator.KubeSim.Store;
+using DematOperator.KubeSim.ThirdParty;
 using Xunit;
 
 namespace DematOperator.TestSupport;
 
-/// <summary>Emulated clusters for a test class, with the upstream CRDs installed and a kubeconfig on disk.</summary>
+/// <summary>Emulated clusters for a test class, with the third-party and our CRDs installed and a kubeconfig on disk.</summary>
 public class SimFixture : IAsyncLifetime
 {
     private readonly SimHostOptions _options;
@@ -22,24 +23,18 @@ public class SimFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Host = await SimHost.StartAsync(_options);
-        foreach (var server in Host.Servers)
-        {
-            InstallCrds(server.Cluster, RepoPaths.UpstreamCrds);
-            InstallCrds(server.Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
-        }
+        foreach (var server in Host.Servers) InstallAllCrds(server.Cluster);
         await File.WriteAllTextAsync(KubeconfigPath, Host.Kubeconfig());
     }
 
-    public static void InstallCrds(SimCluster cluster, string dir)
+    /// <summary>The third-party APIs the operator drives (as this project describes them) and our own kinds.</summary>
+    public static void InstallAllCrds(SimCluster cluster)
     {
-        var def = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
-        foreach (var file in System.IO.Directory.EnumerateFiles(dir, "*.yaml"))
-            foreach (var crd in YamlDocuments.ParseObjects(File.ReadAllText(file)).Where(o => (string?)o["kind"] == "CustomResourceDefinition"))
-            {
-                try { cluster.Create(RequestContext.System, def, null, crd); }
-                catch (KubeApiException e) when (e.IsAlreadyExists) { }
-            }
+        ThirdPartyApis.Install(cluster);
+        InstallCrds(cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
     }
+
+    public static void InstallCrds(SimCluster cluster, string path) => CrdInstaller.InstallPath(cluster, path);
 
     public async Task DisposeAsync()
     {
@@ -50,16 +45,12 @@ public class SimFixture : IAsyncLifetime
 
 public static class Eventually
 {
-    /// <summary>Polls until the condition holds, failing with <paramref name="what"/> after the timeout.</summary>
-    public static async Task HoldsAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"timed out waiting for: {what}");
-            await Task.Delay(25);
-        }
-    }
+    /// <summary>
+    /// Polls until the condition holds, failing with <paramref name="what"/> after the timeout. The timeout is a bound
+    /// on elapsed time (a monotonic stopwatch), never a reading of the calendar.
+    /// </summary>
+    public static Task HoldsAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        HoldsAsync(() => Task.FromResult(condition()), what, timeout);
 
     /// <summary>Polls until the value is not null and returns it.</summary>
     public static async Task<T> ValueAsync<T>(Func<Task<T?>> value, string what, TimeSpan? timeout = null) where T : class
@@ -71,10 +62,11 @@ public static class Eventually
 
     public static async Task HoldsAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        var limit = timeout ?? TimeSpan.FromSeconds(15);
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"timed out waiting for: {what}");
+            if (elapsed.Elapsed > limit) throw new Xunit.Sdk.XunitException($"timed out waiting for: {what}");
             await Task.Delay(25);
         }
     }
@@ -84,10 +76,19 @@ public static class SimClients
 {
     /// <summary>A runtime client for one emulated cluster, through its kubeconfig (TLS, token).</summary>
     public static DematOperator.Kube.Client.KubeClient For(SimHost host, string cluster, DematOperator.Kube.Metrics.MetricsRegistry? metrics = null,
-        DematOperator.Kube.Client.KubeClientOptions? options = null, string? token = null)
+        DematOperator.Kube.Client.KubeClientOptions? options = null, string? token = null, TimeProvider? time = null)
     {
         var kubeconfig = token is null ? host.Kubeconfig() : host.Kubeconfig([(cluster, token)]);
         var endpoint = DematOperator.Kube.Config.KubeConfigLoader.FromText(kubeconfig, cluster);
-        return new DematOperator.Kube.Client.KubeClient(endpoint, options ?? new DematOperator.Kube.Client.KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 3 }, metrics);
+        return new DematOperator.Kube.Client.KubeClient(endpoint, options ?? new DematOperator.Kube.Client.KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 3 }, metrics, time: time);
     }
+}
+
+public static class Reconciled
+{
+    /// <summary>Reconciles finished so far (every result), summed over the controllers of a registry: proof a controller handled an event before a test asserts that nothing else happened.</summary>
+    public static long Count(DematOperator.Kube.Metrics.MetricsRegistry metrics, string? controller = null) =>
+        metrics.Scrape().Split('\n')
+            .Where(l => l.StartsWith("controller_runtime_reconcile_total{", StringComparison.Ordinal) && (controller is null || l.Contains($"controller=\"{controller}\"", StringComparison.Ordinal)))
+            .Sum(l => (long)double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 }

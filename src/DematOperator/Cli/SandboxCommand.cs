@@ -8,6 +8,7 @@ using DematOperator.Kube.Config;
 using DematOperator.Kube.Crd;
 using DematOperator.KubeSim;
 using DematOperator.KubeSim.Hosting;
+using DematOperator.KubeSim.ThirdParty;
 using DematOperator.KubeSim.Store;
 using Microsoft.Extensions.Logging;
 
@@ -105,13 +106,12 @@ internal static class SandboxCommand
         return codes.Any(c => c is not 0) ? 1 : 0;
     }
 
-    /// <summary>CRDs (ours from the code, the upstream ones when ../shared is there), namespaces, Velero and CSI basics, samples.</summary>
+    /// <summary>CRDs (ours from the code, the third-party APIs the emulator describes), namespaces, Velero and CSI basics, samples.</summary>
     private static void Seed(SimCluster cluster, string? repo, SandboxWorld world, SimHost host)
     {
         var crdDef = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
         foreach (var type in OperatorKinds.All) cluster.Create(RequestContext.System, crdDef, null, CrdGenerator.Generate(type));
-        var upstream = repo is null ? null : Path.GetFullPath(Path.Combine(repo, "..", "shared", "crds", "upstream"));
-        if (upstream is not null && Directory.Exists(upstream)) SimCommand.InstallCrds(cluster, upstream);
+        ThirdPartyApis.Install(cluster);
         var nsDef = cluster.Registry.Find("", "v1", "namespaces")!;
         foreach (var ns in Namespaces[cluster.Name])
             cluster.Create(RequestContext.System, nsDef, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using DematOperator.Kube.Api;
 using DematOperator.KubeSim;
 using DematOperator.KubeSim.Hosting;
-using DematOperator.KubeSim.Store;
+using DematOperator.KubeSim.ThirdParty;
 
 namespace DematOperator.Cli;
 
@@ -17,12 +17,14 @@ internal static class SimCommand
         var insecure = new Option<bool>("--insecure-http") { Description = "Serve plain HTTP without authentication instead of HTTPS with bearer tokens" };
         var rbac = new Option<bool>("--rbac") { Description = "Enforce RBAC (Roles and bindings) for every token but the admin's" };
         var crds = new Option<string[]>("--crds") { Description = "Files or folders of CRD YAML to install in every cluster at start", AllowMultipleArgumentsPerToken = true };
+        var withoutThirdParty = new Option<bool>("--without-third-party-apis") { Description = "Do not install the Velero, CSI snapshot, cert-manager, Route and prometheus-operator APIs the operator drives" };
         var command = new Command("sim", "Run the Kubernetes API emulator (one or more clusters) on 127.0.0.1");
         command.Options.Add(kubeconfigOut);
         command.Options.Add(clusters);
         command.Options.Add(insecure);
         command.Options.Add(rbac);
         command.Options.Add(crds);
+        command.Options.Add(withoutThirdParty);
         command.SetAction(async (parse, ct) =>
         {
             var names = parse.GetValue(clusters)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -30,8 +32,11 @@ internal static class SimCommand
             {
                 Clusters = names, InsecureHttp = parse.GetValue(insecure), RbacEnabled = parse.GetValue(rbac),
             });
-            foreach (var path in parse.GetValue(crds) ?? [])
-                foreach (var server in host.Servers) InstallCrds(server.Cluster, path);
+            foreach (var server in host.Servers)
+            {
+                if (!parse.GetValue(withoutThirdParty)) ThirdPartyApis.Install(server.Cluster);
+                foreach (var path in parse.GetValue(crds) ?? []) CrdInstaller.InstallPath(server.Cluster, path);
+            }
             var target = Path.GetFullPath(parse.GetValue(kubeconfigOut)!);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             await File.WriteAllTextAsync(target, host.Kubeconfig(), ct);
@@ -43,22 +48,5 @@ internal static class SimCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>Installs every CustomResourceDefinition found in a YAML file or a folder of them.</summary>
-    public static int InstallCrds(SimCluster cluster, string path)
-    {
-        var files = Directory.Exists(path)
-            ? (IEnumerable<string>)Directory.EnumerateFiles(path, "*.yaml").Concat(Directory.EnumerateFiles(path, "*.yml")).Order()
-            : new[] { path };
-        var def = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
-        var count = 0;
-        foreach (var file in files)
-            foreach (var obj in YamlDocuments.ParseObjects(File.ReadAllText(file)).Where(o => (string?)o["kind"] == "CustomResourceDefinition"))
-            {
-                try { cluster.Create(RequestContext.System, def, null, obj); count++; }
-                catch (KubeApiException e) when (e.IsAlreadyExists) { }
-            }
-        return count;
     }
 }

@@ -43,8 +43,7 @@ public sealed class PraDrillTests : IAsyncLifetime
         _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], Time = _clock });
         foreach (var name in new[] { "sbg", "rbx" })
         {
-            SimFixture.InstallCrds(_host[name].Cluster, RepoPaths.UpstreamCrds);
-            SimFixture.InstallCrds(_host[name].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+            SimFixture.InstallAllCrds(_host[name].Cluster);
         }
         _sbg = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 1 }, time: _clock);
         _rbx = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);

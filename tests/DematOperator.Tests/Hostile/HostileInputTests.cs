@@ -84,8 +84,7 @@ public sealed class HostileInputTests
     public async Task The_operator_answers_every_accepted_hostile_object_with_a_condition_and_keeps_reconciling_the_good_ones()
     {
         await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"] });
-        SimFixture.InstallCrds(host["sbg"].Cluster, RepoPaths.UpstreamCrds);
-        SimFixture.InstallCrds(host["sbg"].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        SimFixture.InstallAllCrds(host["sbg"].Cluster);
         var endpoint = KubeConfigLoader.FromText(host.Kubeconfig(), "sbg");
         var metrics = new MetricsRegistry();
         using var client = new KubeClient(endpoint, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 2 }, metrics);

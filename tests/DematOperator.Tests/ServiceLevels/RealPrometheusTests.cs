@@ -29,8 +29,7 @@ public sealed class RealPrometheusTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallCrds(_host["sbg"].Cluster, RepoPaths.UpstreamCrds);
-        SimFixture.InstallCrds(_host["sbg"].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
     }
 
     public async Task DisposeAsync()

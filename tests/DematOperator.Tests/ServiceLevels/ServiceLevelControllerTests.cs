@@ -67,8 +67,7 @@ public sealed class ServiceLevelControllerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallCrds(_host["sbg"].Cluster, RepoPaths.UpstreamCrds);
-        SimFixture.InstallCrds(_host["sbg"].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
         _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "platau-prod" } });
     }
