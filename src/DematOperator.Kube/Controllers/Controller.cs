@@ -129,6 +129,12 @@ public sealed class Controller
         {
             Reconciles++;
             var result = await _reconciler.ReconcileAsync(request, ct);
+            if (result.Retry)
+            {
+                _total.WithLabels(Name, "requeue").Inc();
+                Queue.AddRateLimited(request);
+                return;
+            }
             Queue.Forget(request);
             if (result.RequeueAfter is { } after && after > TimeSpan.Zero)
             {

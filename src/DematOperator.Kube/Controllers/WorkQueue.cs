@@ -7,6 +7,9 @@ namespace DematOperator.Kube.Controllers;
 /// client-go's rate-limited work queue: FIFO; an item added many times before it is processed is processed
 /// once; an item is never handed to two workers at once (re-added while processing, it comes back after
 /// Done); delayed adds keep the earliest time; per-item and overall rate limits for retries.
+/// Two clocks: delayed adds (RequeueAfter: the next backup slot, a drill deadline) run on the injected clock, which
+/// tests move by hand; rate-limited retries (an error, a 409) are back-pressure on the API server, measured in real
+/// elapsed time, so a conflict is retried within milliseconds even while a test's clock stands still.
 /// </summary>
 public sealed class WorkQueue<TKey> : IDisposable where TKey : notnull
 {
@@ -18,6 +21,7 @@ public sealed class WorkQueue<TKey> : IDisposable where TKey : notnull
     private readonly Dictionary<TKey, DateTimeOffset> _waiting = new();
     private readonly SemaphoreSlim _available = new(0);
     private readonly TimeProvider _time;
+    private readonly TimeProvider _retryTime;
     private readonly RateLimiter<TKey> _limiter;
     private readonly ITimer _timer;
     private DateTimeOffset _timerDue = DateTimeOffset.MaxValue;
@@ -31,11 +35,12 @@ public sealed class WorkQueue<TKey> : IDisposable where TKey : notnull
     private readonly Gauge.Child _unfinished;
     private readonly Gauge.Child _longest;
 
-    public WorkQueue(string name, TimeProvider? time = null, MetricsRegistry? metrics = null, RateLimiter<TKey>? limiter = null)
+    public WorkQueue(string name, TimeProvider? time = null, MetricsRegistry? metrics = null, RateLimiter<TKey>? limiter = null, TimeProvider? retryTime = null)
     {
         Name = name;
         _time = time ?? TimeProvider.System;
-        _limiter = limiter ?? new RateLimiter<TKey>(_time);
+        _retryTime = retryTime ?? TimeProvider.System;
+        _limiter = limiter ?? new RateLimiter<TKey>(_retryTime);
         _timer = _time.CreateTimer(_ => PromoteDue(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         metrics ??= new MetricsRegistry();
         _depth = metrics.Gauge("workqueue_depth", "Current depth of workqueue", "name", "controller").WithLabels(name, name);
@@ -94,7 +99,17 @@ public sealed class WorkQueue<TKey> : IDisposable where TKey : notnull
 
     private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(1);
 
-    public void AddRateLimited(TKey item) => AddAfter(item, _limiter.When(item));
+    public void AddRateLimited(TKey item)
+    {
+        var delay = _limiter.When(item);
+        lock (_gate)
+        {
+            if (_shutdown) return;
+            _retries.Inc();
+        }
+        if (delay <= TimeSpan.Zero) { Add(item); return; }
+        _ = Task.Delay(delay, _retryTime).ContinueWith(_ => Add(item), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
     public void Forget(TKey item) => _limiter.Forget(item);
     public int NumRequeues(TKey item) => _limiter.NumRequeues(item);
 

@@ -18,6 +18,10 @@ public sealed class FaultInjector(TimeProvider time)
     {
         public string? Verb { get; init; }
         public string? Resource { get; init; }
+        /// <summary>"status", "scale"..., or "" for the main resource only; null matches both.</summary>
+        public string? Subresource { get; init; }
+        /// <summary>Only requests for this object name (writes, gets).</summary>
+        public string? Name { get; init; }
         public double Rate { get; init; } = 1;
         public int Code { get; init; } = 500;
         public int RetryAfterSeconds { get; init; } = 1;
@@ -78,7 +82,18 @@ public sealed class FaultInjector(TimeProvider time)
         }
     }
 
-    internal ApiStatus? NextError(string verb, string resource)
+    /// <summary>
+    /// The next write to one object (by verb, resource, name, subresource) answers 409 Conflict with the registry's
+    /// optimistic-lock message, as when someone else updated it between our read and our write.
+    /// </summary>
+    public ErrorRule ConflictOn(string verb, string resource, string? name = null, string? subresource = null, int count = 1)
+    {
+        var rule = new ErrorRule { Code = 409, Verb = verb, Resource = resource, Name = name, Subresource = subresource, Remaining = count };
+        lock (_gate) _rules.Add(rule);
+        return rule;
+    }
+
+    internal ApiStatus? NextError(string verb, string resource, string group = "", string? name = null, string? subresource = null)
     {
         lock (_gate)
         {
@@ -86,6 +101,8 @@ public sealed class FaultInjector(TimeProvider time)
             {
                 if (rule.Verb is not null && rule.Verb != verb) continue;
                 if (rule.Resource is not null && rule.Resource != resource) continue;
+                if (rule.Subresource is not null && rule.Subresource != (subresource ?? "")) continue;
+                if (rule.Name is not null && rule.Name != name) continue;
                 if (rule.Remaining is <= 0) continue;
                 if (_random.NextDouble() >= rule.Rate) continue;
                 if (rule.Remaining is not null) rule.Remaining--;
@@ -93,6 +110,7 @@ public sealed class FaultInjector(TimeProvider time)
                 {
                     429 => new ApiStatus(429, ApiStatus.ReasonTooManyRequests, "Too many requests, please try again later.", RetryAfterSeconds: rule.RetryAfterSeconds),
                     503 => new ApiStatus(503, ApiStatus.ReasonServiceUnavailable, "the server is currently unable to handle the request", RetryAfterSeconds: rule.RetryAfterSeconds),
+                    409 => ApiStatus.Conflict(resource, group, name ?? ""),
                     504 => new ApiStatus(504, ApiStatus.ReasonTimeout, "the server was unable to return a response in the time allotted, but may still be processing the request"),
                     _ => new ApiStatus(rule.Code, ApiStatus.ReasonInternalError, "Internal error occurred: injected fault"),
                 };

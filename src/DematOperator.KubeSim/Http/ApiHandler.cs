@@ -209,7 +209,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
             return;
         }
         cluster.Requests.Add(verb, subresource is null ? def.GroupResource : $"{def.GroupResource}/{subresource}");
-        if (cluster.Faults.NextError(verb, def.Plural) is { } injected)
+        if (cluster.Faults.NextError(verb, def.Plural, def.Group, request.Name, subresource) is { } injected)
         {
             if (injected.RetryAfterSeconds is { } ra) http.Response.Headers.RetryAfter = ra.ToString();
             await WriteStatus(http, injected);

@@ -54,6 +54,8 @@ public sealed class CertificateRenewalReconciler(
         public bool CaLoaded;
         public readonly List<CertificateStatusItem> Items = [];
         public readonly List<(string Source, CertificateStatusItem Item, string Result)> Renewals = [];
+        /// <summary>A write of this pass lost a race (409): the pass ends normally, then is retried at once with backoff.</summary>
+        public bool Conflicted;
         public void Dispose() => Ca?.Dispose();
     }
 
@@ -107,6 +109,7 @@ public sealed class CertificateRenewalReconciler(
         }, ct);
         // No "last check" timestamp in status: it would turn every quiet pass into a write.
         Export(key, items, pass);
+        if (pass.Conflicted) return ReconcileResult.RetrySoon;
 
         var wake = settings.Interval;
         if (next != default && Instant.FromDateTimeOffset(next) > now && Instant.FromDateTimeOffset(next) - now < wake) wake = Instant.FromDateTimeOffset(next) - now + Duration.FromSeconds(1);
@@ -223,7 +226,8 @@ public sealed class CertificateRenewalReconciler(
         }
         catch (KubeApiException e) when (e.IsConflict)
         {
-            item.Message = "the Secret changed while it was being renewed: retried at the next check";
+            item.Message = "the Secret changed while it was being renewed: read again and retried";
+            pass.Conflicted = true;
             return;
         }
         var before = item.Serial;
@@ -293,7 +297,7 @@ public sealed class CertificateRenewalReconciler(
         certificate.Fields!["status"] = status;
         using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} triggers cert-manager re-issuance");
         try { await client.UpdateStatusAsync(CertManagerCertificates, certificate, ct); }
-        catch (KubeApiException e) when (e.IsConflict) { item.Message = "Certificate changed while triggering: retried at the next check"; return; }
+        catch (KubeApiException e) when (e.IsConflict) { item.Message = "Certificate changed while triggering: read again and retried"; pass.Conflicted = true; return; }
         item.Message = $"cert-manager re-issuance of Certificate {certificateName} triggered";
         pass.Renewals.Add(("Secret", item, "triggered"));
         await events.NormalAsync(pass.Cr, "ReissuanceTriggered", $"cert-manager Certificate {item.Namespace}/{certificateName} re-issuance triggered (Issuing=True, ManuallyTriggered)", ct);
@@ -385,7 +389,7 @@ public sealed class CertificateRenewalReconciler(
             ["spec"] = new JsonObject { ["tls"] = newTls },
         };
         try { await client.PatchAsync(Routes, item.Namespace, item.Name, PatchType.Merge, patch.ToJsonString(), ct: ct); }
-        catch (KubeApiException e) when (e.IsConflict) { item.Message = "the Route changed while it was being renewed: retried at the next check"; return; }
+        catch (KubeApiException e) when (e.IsConflict) { item.Message = "the Route changed while it was being renewed: read again and retried"; pass.Conflicted = true; return; }
         Describe(item, X509Certificate2.CreateFromPem(renewed.CertificateChainPem), pass);
         item.State = "Renewed";
         item.LastRenewal = pass.Now.ToDateTimeOffset();

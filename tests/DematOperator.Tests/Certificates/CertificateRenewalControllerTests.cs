@@ -26,7 +26,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
     private const string Ns = "platau-prod";
     private static readonly ResourceType<DynamicObject> Routes = CertificateRenewalReconciler.Routes;
     private static readonly ResourceType<DynamicObject> CmCertificates = CertificateRenewalReconciler.CertManagerCertificates;
-    private readonly ManualTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly ManualTimeProvider _clock = new(TestClock.Start);
     private readonly MetricsRegistry _metrics = new();
     private readonly TestPki.Issued _root = TestPki.RootCa();
     private TestPki.Issued _intermediate = null!;
@@ -35,10 +35,9 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _intermediate = TestPki.Sign(_root, "CN=IGC Serveurs Test,O=Ministere,C=FR", true, DateTimeOffset.UtcNow.AddYears(-1), DateTimeOffset.UtcNow.AddYears(5), isCa: true);
+        _intermediate = TestPki.Sign(_root, "CN=IGC Serveurs Test,O=Ministere,C=FR", true, TestClock.Start.AddYears(-1), TestClock.Start.AddYears(5), isCa: true);
         _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["rbx"], Time = _clock });
-        SimFixture.InstallCrds(_host["rbx"].Cluster, RepoPaths.UpstreamCrds);
-        SimFixture.InstallCrds(_host["rbx"].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        SimFixture.InstallAllCrds(_host["rbx"].Cluster);
         _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 1 }, _metrics, time: _clock);
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = Ns } });
         await TlsSecret("igc-ca", _intermediate.CertPem + _root.CertPem, _intermediate.KeyPem, ca: _root.CertPem, labels: []);
@@ -62,7 +61,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
     }
 
     private TestPki.Issued Leaf(double daysLeft, string cn = "platau.example.gouv.fr", TestPki.Issued? issuer = null) =>
-        TestPki.Sign(issuer ?? _intermediate, $"CN={cn}", false, DateTimeOffset.UtcNow.AddDays(-60), DateTimeOffset.UtcNow.AddDays(daysLeft), [cn]);
+        TestPki.Sign(issuer ?? _intermediate, $"CN={cn}", false, TestClock.Start.AddDays(-60), TestClock.Start.AddDays(daysLeft), [cn]);
 
     private async Task Workload(ResourceType<DynamicObject> type, string name, JsonObject podSpec, bool paused = false)
     {
@@ -169,7 +168,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(dir, "leaf.pem"), chain[0].ExportCertificatePem());
         await File.WriteAllTextAsync(Path.Combine(dir, "chain.pem"), string.Concat(chain.Skip(1).Select(c => c.ExportCertificatePem() + "\n")));
         await File.WriteAllTextAsync(Path.Combine(dir, "ca.pem"), await Text("platau-tls", "ca.crt"));
-        (await TestPki.OpenSsl(dir, "verify", "-CAfile", "ca.pem", "-untrusted", "chain.pem", "leaf.pem")).Output.ShouldContain("leaf.pem: OK");
+        (await TestPki.OpenSsl(dir, "verify", "-attime", TestClock.Epoch(_clock.GetUtcNow()), "-CAfile", "ca.pem", "-untrusted", "chain.pem", "leaf.pem")).Output.ShouldContain("leaf.pem: OK");
         (await Text("platau-tls-previous", "tls.crt")).ShouldContain(old.Certificate.ExportCertificatePem().Split('\n')[1]);
 
         var annotation = "ops.demat.gouv.fr/cert-platau-tls";
@@ -249,6 +248,45 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_conflict_on_the_secret_write_is_read_again_and_retried_at_once_not_at_the_next_interval()
+    {
+        var old = Leaf(5);
+        await TlsSecret("platau-tls", old.CertPem + _intermediate.CertPem, old.KeyPem);
+        var conflict = _host["rbx"].Cluster.Faults.ConflictOn("update", "secrets", "platau-tls");
+        await Renewal("platau", s => { s.Interval = "24h"; s.Secrets = new ObjectSelection { Names = ["platau-tls"] }; });
+        await using var op = StartOperator();
+        // The clock stands still: only a retry at once, not the next 24 h check, can renew it.
+        await Item("platau", "platau-tls", i => i.State == "Renewed", "renewed after the conflict");
+        conflict.Remaining.ShouldBe(0, "the write met the injected 409");
+        _metrics.Scrape().ShouldContain("controller_runtime_reconcile_total{controller=\"certificaterenewal\",result=\"requeue\"} 1");
+        var secret = await _client.GetAsync(Resources.Secrets, Ns, "platau-tls");
+        DematOperator.Certificates.Pki.ParseChain(Encoding.ASCII.GetString(secret.Data!["tls.crt"]), "tls.crt")[0].SerialNumber.ShouldNotBe(old.Certificate.SerialNumber);
+    }
+
+    [Fact]
+    public async Task A_conflict_on_the_route_patch_is_read_again_and_retried_at_once()
+    {
+        var old = Leaf(4, "portal.apps.rbx.example");
+        await _client.CreateAsync(Routes, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = "portal", Namespace = Ns },
+            Fields = new JsonObject
+            {
+                ["spec"] = new JsonObject
+                {
+                    ["host"] = "portal.apps.rbx.example", ["to"] = new JsonObject { ["kind"] = "Service", ["name"] = "portal" },
+                    ["tls"] = new JsonObject { ["termination"] = "edge", ["certificate"] = old.CertPem, ["key"] = old.KeyPem },
+                },
+            },
+        });
+        var conflict = _host["rbx"].Cluster.Faults.ConflictOn("patch", "routes", "portal");
+        await Renewal("routes", s => { s.Interval = "24h"; s.Routes = new ObjectSelection { Names = ["portal"] }; });
+        await using var op = StartOperator();
+        await Item("routes", "portal", i => i.State == "Renewed", "route renewed after the conflict");
+        conflict.Remaining.ShouldBe(0, "the patch met the injected 409");
+    }
+
+    [Fact]
     public async Task Renewals_wait_for_the_maintenance_window_unless_the_certificate_would_expire_first()
     {
         var paris = NodaTime.DateTimeZoneProviders.Tzdb["Europe/Paris"];
@@ -281,7 +319,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         await TlsSecret("due-tls", due.CertPem, due.KeyPem);
         var notCa = TestPki.RootCa(isCa: false);
         await TlsSecret("not-a-ca", notCa.CertPem, notCa.KeyPem, labels: []);
-        var expired = TestPki.RootCa(notBefore: DateTimeOffset.UtcNow.AddYears(-2), notAfter: DateTimeOffset.UtcNow.AddDays(-1));
+        var expired = TestPki.RootCa(notBefore: TestClock.Start.AddYears(-2), notAfter: TestClock.Start.AddDays(-1));
         await TlsSecret("expired-ca", expired.CertPem, expired.KeyPem, labels: []);
         var noSign = TestPki.RootCa(keyCertSign: false);
         await TlsSecret("nosign-ca", noSign.CertPem, noSign.KeyPem, labels: []);

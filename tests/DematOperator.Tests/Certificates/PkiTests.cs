@@ -4,12 +4,14 @@ using FsCheck;
 using FsCheck.Fluent;
 using NodaTime;
 
+using DematOperator.TestSupport;
+
 namespace DematOperator.Tests.Certificates;
 
 /// <summary>Renewal with real keys and CAs, checked by the real openssl.</summary>
 public sealed class PkiTests
 {
-    private static readonly Instant Now = Instant.FromDateTimeOffset(DateTimeOffset.UtcNow);
+    private static readonly Instant Now = Instant.FromDateTimeOffset(TestClock.Start);
 
     private static async Task<string> Write(string dir, string name, string text)
     {
@@ -25,8 +27,8 @@ public sealed class PkiTests
     public async Task A_renewed_certificate_keeps_names_and_usages_and_verifies_with_openssl(bool ecdsaCa, bool ecdsaLeaf, string algorithm, int size)
     {
         var root = TestPki.RootCa(ecdsa: ecdsaCa);
-        var intermediate = TestPki.Sign(root, "CN=IGC Serveurs Test,O=Ministere,C=FR", ecdsaCa, DateTimeOffset.UtcNow.AddYears(-1), DateTimeOffset.UtcNow.AddYears(5), isCa: true);
-        var leaf = TestPki.Sign(intermediate, "CN=platau.example.gouv.fr,O=Ministere,C=FR", ecdsaLeaf, DateTimeOffset.UtcNow.AddDays(-85), DateTimeOffset.UtcNow.AddDays(5),
+        var intermediate = TestPki.Sign(root, "CN=IGC Serveurs Test,O=Ministere,C=FR", ecdsaCa, TestClock.Start.AddYears(-1), TestClock.Start.AddYears(5), isCa: true);
+        var leaf = TestPki.Sign(intermediate, "CN=platau.example.gouv.fr,O=Ministere,C=FR", ecdsaLeaf, TestClock.Start.AddDays(-85), TestClock.Start.AddDays(5),
             ["platau.example.gouv.fr", "api.platau.example.gouv.fr"]);
         using var ca = Pki.LoadAuthority(intermediate.CertPem + root.CertPem, intermediate.KeyPem, root.CertPem, Now);
 
@@ -43,7 +45,7 @@ public sealed class PkiTests
         await Write(dir, "untrusted.pem", chain[1].ExportCertificatePem());
         await Write(dir, "ca.pem", renewed.CaPem);
         await Write(dir, "key.pem", renewed.PrivateKeyPem);
-        var verify = await TestPki.OpenSsl(dir, "verify", "-CAfile", "ca.pem", "-untrusted", "untrusted.pem", "leaf.pem");
+        var verify = await TestPki.OpenSsl(dir, "verify", "-attime", TestClock.Epoch(TestClock.Start), "-CAfile", "ca.pem", "-untrusted", "untrusted.pem", "leaf.pem");
         verify.Output.ShouldContain("leaf.pem: OK");
         var text = (await TestPki.OpenSsl(dir, "x509", "-noout", "-text", "-in", "leaf.pem")).Output;
         text.ShouldContain("DNS:platau.example.gouv.fr, DNS:api.platau.example.gouv.fr");
@@ -61,8 +63,8 @@ public sealed class PkiTests
     [Fact]
     public void Rotation_policy_never_keeps_the_key_and_validity_is_clamped_to_the_ca()
     {
-        var root = TestPki.RootCa(notAfter: DateTimeOffset.UtcNow.AddDays(40));
-        var leaf = TestPki.Sign(root, "CN=portal", false, DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(2));
+        var root = TestPki.RootCa(notAfter: TestClock.Start.AddDays(40));
+        var leaf = TestPki.Sign(root, "CN=portal", false, TestClock.Start.AddDays(-30), TestClock.Start.AddDays(2));
         using var ca = Pki.LoadAuthority(root.CertPem, root.KeyPem, null, Now);
         var renewed = Pki.Renew(leaf.Certificate, ca, KeySpec.Default, leaf.Key, Duration.FromDays(90), Now);
         var cert = X509Certificate2.CreateFromPem(renewed.CertificateChainPem);
@@ -80,7 +82,7 @@ public sealed class PkiTests
         Problem(() => Pki.LoadAuthority(notCa.CertPem, notCa.KeyPem, null, Now)).ShouldContain("is not a CA");
         var noSign = TestPki.RootCa(keyCertSign: false);
         Problem(() => Pki.LoadAuthority(noSign.CertPem, noSign.KeyPem, null, Now)).ShouldContain("keyCertSign");
-        var expired = TestPki.RootCa(notBefore: DateTimeOffset.UtcNow.AddYears(-3), notAfter: DateTimeOffset.UtcNow.AddDays(-1));
+        var expired = TestPki.RootCa(notBefore: TestClock.Start.AddYears(-3), notAfter: TestClock.Start.AddDays(-1));
         Problem(() => Pki.LoadAuthority(expired.CertPem, expired.KeyPem, null, Now)).ShouldContain("expired");
         Problem(() => Pki.ParseChain("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", "tls.crt")).ShouldContain("tls.crt");
         Problem(() => Pki.ParseChain("hello", "tls.crt")).ShouldContain("no PEM certificate");

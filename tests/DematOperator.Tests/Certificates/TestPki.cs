@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using DematOperator.TestSupport;
+
 namespace DematOperator.Tests.Certificates;
 
 /// <summary>Real CAs and leaf certificates for tests, and the real openssl to check what the operator writes.</summary>
@@ -30,7 +32,7 @@ public static class TestPki
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(isCa, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(keyCertSign ? X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign : X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        var cert = request.CreateSelfSigned(notBefore ?? DateTimeOffset.UtcNow.AddYears(-1), notAfter ?? DateTimeOffset.UtcNow.AddYears(10));
+        var cert = request.CreateSelfSigned(notBefore ?? TestClock.Start.AddYears(-1), notAfter ?? TestClock.Start.AddYears(10));
         return new Issued(cert, key);
     }
 
