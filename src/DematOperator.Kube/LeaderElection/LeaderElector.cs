@@ -55,7 +55,14 @@ public sealed class LeaderElector
     }
 
     public string Identity => _options.Identity;
-    public bool IsLeader { get; private set; }
+    /// <summary>
+    /// True while this replica holds the lease and its last successful acquire or renew, counted from before the
+    /// request was sent, is less than a lease duration old: no other candidate can take the lease before that (it
+    /// waits a lease duration from when it saw our record), so a replica starved of CPU never reads as a second leader.
+    /// </summary>
+    public bool IsLeader => _leading && _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _leaderUntilTicks);
+    private volatile bool _leading;
+    private long _leaderUntilTicks;
     public string? ObservedLeader => _observed?.Spec.HolderIdentity;
 
     /// <summary>
@@ -90,10 +97,12 @@ public sealed class LeaderElector
         while (!ct.IsCancellationRequested)
         {
             bool acquired;
+            var attempted = _time.GetUtcNow();
             try { acquired = await TryAcquireOrRenewAsync(ct); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return false; }
             if (acquired)
             {
+                Interlocked.Exchange(ref _leaderUntilTicks, (attempted + _options.LeaseDuration).UtcTicks);
                 SetLeader(true);
                 _log.LogInformation("successfully acquired lease {Namespace}/{Name}", _options.LeaseNamespace, _options.LeaseName);
                 return true;
@@ -113,9 +122,10 @@ public sealed class LeaderElector
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 attempt.CancelAfter(deadline - _time.GetUtcNow() is var left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
+                var attempted = _time.GetUtcNow();
                 try { renewed = await TryAcquireOrRenewAsync(attempt.Token); }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested) { renewed = false; }
-                if (renewed) break;
+                if (renewed) { Interlocked.Exchange(ref _leaderUntilTicks, (attempted + _options.LeaseDuration).UtcTicks); break; }
                 try { await Task.Delay(_options.RetryPeriod, _time, ct); } catch (OperationCanceledException) { return; }
             }
             if (ct.IsCancellationRequested) return;
@@ -166,7 +176,7 @@ public sealed class LeaderElector
             var duration = TimeSpan.FromSeconds(current.Spec.LeaseDurationSeconds ?? seconds);
             if (!string.IsNullOrEmpty(holder) && holder != Identity && _observedTime + duration > now)
             {
-                if (IsLeader) SetLeader(false);
+                if (_leading) SetLeader(false);
                 return false;
             }
             var next = Clone(current);
@@ -225,7 +235,7 @@ public sealed class LeaderElector
 
     private void SetLeader(bool leading)
     {
-        IsLeader = leading;
+        _leading = leading;
         _masterStatus.Set(leading ? 1 : 0);
     }
 
