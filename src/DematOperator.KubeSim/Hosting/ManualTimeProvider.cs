@@ -64,3 +64,14 @@ public sealed class ManualTimeProvider(DateTimeOffset? start = null) : TimeProvi
         public ValueTask DisposeAsync() { Dispose(); return ValueTask.CompletedTask; }
     }
 }
+
+/// <summary>
+/// A clock that runs at the real rate from an instant the test chooses (timers are the system's), for tests that
+/// need real time to pass (faults, leases under load) but must not depend on the hour, weekday or date they run at.
+/// </summary>
+public sealed class FixedStartTimeProvider(DateTimeOffset start) : TimeProvider
+{
+    private readonly long _origin = System.GetTimestamp();
+
+    public override DateTimeOffset GetUtcNow() => start + System.GetElapsedTime(_origin);
+}

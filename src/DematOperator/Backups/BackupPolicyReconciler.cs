@@ -73,7 +73,7 @@ public sealed class BackupPolicyReconciler(
         if (decision.RunSlot is { } slot)
         {
             started = RunLabels.RunName(policy.Name, slot);
-            await StartRunAsync(policy, settings, started, manual: false, ct);
+            await StartRunAsync(policy, settings, started, new RunOrigin(slot, null), ct);
         }
         if (decision.Missed > 0)
         {
@@ -87,7 +87,7 @@ public sealed class BackupPolicyReconciler(
         if (!string.IsNullOrEmpty(runNow) && runNow != status.LastRunNowRequest && started is null && active is null)
         {
             started = RunLabels.RunName(policy.Name, now, manual: true);
-            await StartRunAsync(policy, settings, started, manual: true, ct);
+            await StartRunAsync(policy, settings, started, new RunOrigin(now, runNow), ct);
             acknowledgeRunNow = true;
         }
         if (started is not null) runs = await ObserveRunsAsync(policy, settings, now, ct);
@@ -233,13 +233,15 @@ public sealed class BackupPolicyReconciler(
         return runs.OrderByDescending(r => r.Started).ToList();
     }
 
-    private async Task StartRunAsync(BackupPolicy policy, Settings settings, string run, bool manual, CancellationToken ct)
+    private async Task StartRunAsync(BackupPolicy policy, Settings settings, string run, RunOrigin origin, CancellationToken ct)
     {
+        var manual = origin.RunNowRequest is not null;
         var labels = new Dictionary<string, string>
         {
             [RunLabels.Policy] = RunLabels.LabelValue(policy.Name), [RunLabels.PolicyNamespace] = policy.Namespace!, [RunLabels.Run] = RunLabels.LabelValue(run),
             [RunLabels.Trigger] = manual ? "manual" : "schedule", ["app.kubernetes.io/managed-by"] = "dematoperator",
         };
+        var annotations = origin.Annotations();
         using var because = KubeClient.Because($"BackupPolicy {policy.Namespace}/{policy.Name} {(manual ? "run-now" : "scheduled slot")} {run}");
         var created = 0;
         if (policy.Spec.Method == "CSISnapshot")
@@ -250,7 +252,7 @@ public sealed class BackupPolicyReconciler(
                 {
                     var snapshot = new DynamicObject
                     {
-                        Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels) },
+                        Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels), Annotations = new(annotations) },
                         Fields = new JsonObject
                         {
                             ["spec"] = new JsonObject
@@ -285,7 +287,7 @@ public sealed class BackupPolicyReconciler(
                 spec["labelSelector"] = System.Text.Json.JsonSerializer.SerializeToNode(selector, OperatorJsonContext.Default.LabelSelectorSpec);
             try
             {
-                await client.CreateAsync(VeleroBackups, new DynamicObject { Metadata = new ObjectMeta { Name = run, Namespace = VeleroNamespace(policy), Labels = labels }, Fields = new JsonObject { ["spec"] = spec } }, ct);
+                await client.CreateAsync(VeleroBackups, new DynamicObject { Metadata = new ObjectMeta { Name = run, Namespace = VeleroNamespace(policy), Labels = labels, Annotations = annotations }, Fields = new JsonObject { ["spec"] = spec } }, ct);
                 created = 1;
             }
             catch (KubeApiException e) when (e.IsAlreadyExists) { }

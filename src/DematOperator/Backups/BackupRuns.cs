@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DematOperator.Kube.Api;
 using NodaTime;
+using NodaTime.Text;
 
 namespace DematOperator.Backups;
 
@@ -24,6 +25,10 @@ public static class RunLabels
     public const string Trigger = "ops.demat.gouv.fr/trigger";
     public const string FailedAnnotation = "ops.demat.gouv.fr/run-failed";
     public const string RunNowAnnotation = "ops.demat.gouv.fr/run-now";
+    /// <summary>On each run object: the scheduled slot it runs (UTC), so an audit can count runs per slot whatever the names.</summary>
+    public const string SlotAnnotation = "ops.demat.gouv.fr/slot";
+    /// <summary>On each manual run object: the run-now value that asked for it (one run per request).</summary>
+    public const string RunNowRequestAnnotation = "ops.demat.gouv.fr/run-now-request";
 
     public static string Selector(string ns, string policy) => $"{Policy}={LabelValue(policy)},{PolicyNamespace}={ns}";
 
@@ -40,6 +45,17 @@ public static class RunLabels
     }
 
     public static string LabelValue(string value) => Fit(value, 63);
+}
+
+/// <summary>Why a run exists: a scheduled slot, or a run-now request made at <paramref name="Slot"/>.</summary>
+public readonly record struct RunOrigin(Instant Slot, string? RunNowRequest)
+{
+    public Dictionary<string, string> Annotations()
+    {
+        var annotations = new Dictionary<string, string> { [RunLabels.SlotAnnotation] = InstantPattern.ExtendedIso.Format(Slot) };
+        if (RunNowRequest is not null) annotations[RunLabels.RunNowRequestAnnotation] = RunNowRequest;
+        return annotations;
+    }
 }
 
 /// <summary>Reads a run's state from its objects, following CSI and Velero semantics.</summary>

@@ -8,6 +8,7 @@ using DematOperator.Kube.Informers;
 using DematOperator.Kube.Metrics;
 using DematOperator.Kube.Writes;
 using DematOperator.KubeSim.Hosting;
+using DematOperator.KubeSim.ThirdParty;
 using DematOperator.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,13 +23,8 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
     private static readonly ResourceType<DynamicObject> Locations = Resources.Dynamic("velero.io", "v1", "backupstoragelocations", "BackupStorageLocation", true);
     private static readonly ResourceType<DynamicObject> DeleteRequests = Resources.Dynamic("velero.io", "v1", "deletebackuprequests", "DeleteBackupRequest", true);
 
-    private readonly ManualTimeProvider _clock = new(StartOfThisHour());
+    private readonly ManualTimeProvider _clock = new(TestClock.Start);
 
-    private static DateTimeOffset StartOfThisHour()
-    {
-        var now = DateTime.UtcNow.Ticks;
-        return new DateTimeOffset(now - now % TimeSpan.TicksPerHour, TimeSpan.Zero);
-    }
     private SimHost _host = null!;
     private KubeClient _client = null!;
     private readonly MetricsRegistry _metrics = new();
@@ -36,8 +32,7 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallCrds(_host["sbg"].Cluster, RepoPaths.UpstreamCrds);
-        SimFixture.InstallCrds(_host["sbg"].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
         _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
         foreach (var ns in new[] { "platau-prod", "openshift-adp" })
             await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
@@ -108,6 +103,17 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
 
     private static Condition? Cond(BackupPolicy p, string type) => Conditions.Find(p.Status?.Conditions, type);
 
+    private long Reconciles() => Reconciled.Count(_metrics);
+
+    /// <summary>Wakes the controller with an annotation (its predicate passes annotation changes) and waits for that reconcile to end.</summary>
+    private async Task PokeAndWaitAsync(string policy)
+    {
+        var before = Reconciles();
+        await _client.PatchAsync(OperatorKinds.BackupPolicies, "platau-prod", policy, PatchType.Merge,
+            new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["test.demat/poke"] = before.ToString(System.Globalization.CultureInfo.InvariantCulture) } } }.ToJsonString());
+        await Eventually.HoldsAsync(() => Reconciles() > before, $"{policy} reconciled after the poke");
+    }
+
     [Fact]
     public async Task Csi_policy_snapshots_selected_pvcs_on_schedule_and_flags_the_rpo_at_the_exact_instant()
     {
@@ -133,7 +139,8 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
         await Eventually.HoldsAsync(async () => Cond(await Policy("mongo"), "Ready")?.Reason == "Suspended", "suspended");
         var flip = recoveryPoint + TimeSpan.FromHours(4);
         _clock.Advance(flip - _clock.GetUtcNow() - TimeSpan.FromSeconds(1));
-        await Task.Delay(300);
+        // A reconcile one second before the flip still finds the objective met.
+        await PokeAndWaitAsync("mongo");
         Cond(await Policy("mongo"), "RecoveryPointObjectiveMet")!.Status.ShouldBe("True");
         _clock.Advance(TimeSpan.FromSeconds(2));
         await Eventually.HoldsAsync(async () => Cond(await Policy("mongo"), "RecoveryPointObjectiveMet")?.Reason == "RecoveryPointTooOld", "RPO flips at its instant");
@@ -167,7 +174,18 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
         // Re-applying the same YAML (same annotation value) does not run again.
         await _client.PatchAsync(OperatorKinds.BackupPolicies, "platau-prod", "velero", PatchType.Merge, """{"spec":{"rpo":"5h"}}""");
         await Eventually.HoldsAsync(async () => (await Policy("velero")).Status?.ObservedGeneration == 2, "spec change reconciled");
-        (await _client.ListAsync(VeleroBackups, "openshift-adp")).Items.Count(b => b.Metadata.Labels![RunLabels.Trigger] == "manual").ShouldBeLessThanOrEqualTo(manual);
+        (await _client.ListAsync(VeleroBackups, "openshift-adp")).Items.Count(b => b.Metadata.Labels![RunLabels.Trigger] == "manual").ShouldBe(manual);
+    }
+
+    [Fact]
+    public async Task A_conflict_on_the_status_write_is_read_again_and_retried_at_once()
+    {
+        var conflict = _host["sbg"].Cluster.Faults.ConflictOn("update", "backuppolicies", "conflicted", subresource: "status");
+        await Create("conflicted", "CSISnapshot");
+        await using var op = StartOperator();
+        // The clock stands still: only a retry at once writes the first status.
+        await Eventually.HoldsAsync(async () => (await Policy("conflicted")).Status?.ObservedGeneration == 1, "status written after the conflict");
+        conflict.Remaining.ShouldBe(0, "the status write met the injected 409");
     }
 
     [Fact]
@@ -181,12 +199,12 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
         {
             await Eventually.HoldsAsync(async () => (await Policy("downtime")).Status?.MissedRuns == 4, "4 missed slots");
             (await Policy("downtime")).Status!.MissedByMonth!.Values.Sum().ShouldBe(4, "counted in the month of the slots too");
-            await Task.Delay(300);
             // A restart in the middle of the run adopts it: still one run.
         }
+        var beforeRestart = Reconciles();
         await using (var op = StartOperator())
         {
-            await Task.Delay(500);
+            await Eventually.HoldsAsync(() => Reconciles() > beforeRestart, "the restarted controller reconciled the policy");
             var runs = (await _client.ListAsync(Snapshots, "platau-prod", new ListRequest($"{RunLabels.Policy}=downtime"))).Items
                 .Select(s => s.Metadata.Labels![RunLabels.Run]).Distinct().ToList();
             runs.Count.ShouldBe(1);
@@ -222,20 +240,15 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
 public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
 {
     private static readonly ResourceType<DynamicObject> Snapshots = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true);
-    private readonly ManualTimeProvider _clock = new(StartOfThisHour());
+    private readonly ManualTimeProvider _clock = new(TestClock.Start);
     private SimHost _host = null!;
     private KubeClient _client = null!;
 
-    private static DateTimeOffset StartOfThisHour()
-    {
-        var now = DateTime.UtcNow.Ticks;
-        return new DateTimeOffset(now - now % TimeSpan.TicksPerHour, TimeSpan.Zero);
-    }
 
     public async Task InitializeAsync()
     {
         _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "bare"], Time = _clock });
-        SimFixture.InstallCrds(_host["sbg"].Cluster, RepoPaths.UpstreamCrds);
+        ThirdPartyApis.Install(_host["sbg"].Cluster);
         foreach (var s in _host.Servers) SimFixture.InstallCrds(s.Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
         _client = Client("sbg");
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "app" } });
@@ -257,10 +270,12 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
     private KubeClient Client(string cluster) =>
         new(KubeConfigLoader.FromText(_host.Kubeconfig(), cluster), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
 
-    private static (Task Run, CancellationTokenSource Stop) Start(KubeClient client)
+    private readonly MetricsRegistry _metrics = new();
+
+    private (Task Run, CancellationTokenSource Stop) Start(KubeClient client)
     {
         var informer = new Informer<BackupPolicy>(client, OperatorKinds.BackupPolicies);
-        var controller = BackupPolicyController.Create(client, informer, new EventRecorder(client, "dematoperator"), new MetricsRegistry(), NullLoggerFactory.Instance);
+        var controller = BackupPolicyController.Create(client, informer, new EventRecorder(client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return (Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }
@@ -314,8 +329,12 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
             await Eventually.HoldsAsync(async () => Conditions.Find((await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status?.Conditions, "Ready")?.Reason == "Suspended", "suspended");
             var lastBefore = (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status!.LastRun!.Name;
             _clock.Advance(TimeSpan.FromHours(1));
-            await Task.Delay(500);
+            // Six slots passed while suspended: a reconcile after them (woken by an annotation) still starts none.
+            var before = Reconciled.Count(_metrics);
+            await _client.PatchAsync(OperatorKinds.BackupPolicies, "app", "csi", PatchType.Merge, """{"metadata":{"annotations":{"test.demat/poke":"1"}}}""");
+            await Eventually.HoldsAsync(() => Reconciled.Count(_metrics) > before, "reconciled while suspended");
             (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status!.LastRun!.Name.ShouldBe(lastBefore);
+            (await RunsOf("csi")).ShouldBe(2);
 
             await _client.PatchAsync(OperatorKinds.BackupPolicies, "app", "csi", PatchType.Merge, """{"spec":{"suspend":false}}""");
             await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Status!.LastRun!.Name != lastBefore, "a run after resuming");

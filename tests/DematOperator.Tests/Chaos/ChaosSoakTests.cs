@@ -38,6 +38,9 @@ public sealed class ChaosSoakTests : IAsyncLifetime
     private static readonly ResourceType<DynamicObject> Classes = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false);
     private static readonly ResourceType<DynamicObject> SecretsDynamic = Resources.Dynamic("", "v1", "secrets", "Secret", true);
 
+    // Real time has to pass (faults, leases), but from a fixed instant: Tuesday 2 June 2026, 10:00 Paris, inside every
+    // tier's service hours, so what the soak checks does not depend on when it runs.
+    private readonly FixedStartTimeProvider _clock = new(new DateTimeOffset(2026, 6, 2, 8, 0, 0, TimeSpan.Zero));
     private SimHost _host = null!;
     private readonly FlakyService _service = new();
     private readonly ConcurrentBag<string> _violations = [];
@@ -58,11 +61,10 @@ public sealed class ChaosSoakTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"] });
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], Time = _clock });
         foreach (var c in new[] { "sbg", "rbx" })
         {
-            SimFixture.InstallCrds(_host[c].Cluster, RepoPaths.UpstreamCrds);
-            SimFixture.InstallCrds(_host[c].Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+            SimFixture.InstallAllCrds(_host[c].Cluster);
         }
     }
 
@@ -73,16 +75,16 @@ public sealed class ChaosSoakTests : IAsyncLifetime
         _service.Dispose();
     }
 
-    private KubeClient Admin(string cluster) => SimClients.For(_host, cluster, options: new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 8 });
+    private KubeClient Admin(string cluster) => SimClients.For(_host, cluster, options: new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 8 }, time: _clock);
 
     private Replica Start(string cluster, string identity)
     {
         var endpoint = KubeConfigLoader.FromText(_host.Kubeconfig(), cluster);
         var metrics = new MetricsRegistry();
-        var client = new KubeClient(endpoint, new KubeClientOptions { Identity = identity, RetryBaseDelay = TimeSpan.FromMilliseconds(50), MaxRetries = 3, RequestTimeout = TimeSpan.FromSeconds(5) }, metrics);
+        var client = new KubeClient(endpoint, new KubeClientOptions { Identity = identity, RetryBaseDelay = TimeSpan.FromMilliseconds(50), MaxRetries = 3, RequestTimeout = TimeSpan.FromSeconds(5) }, metrics, time: _clock);
         var manager = OperatorHost.Build(client, metrics, new OperatorOptions
         {
-            LeaseNamespace = "dematoperator-system", MetricsEndpoint = null, ProbeEndpoint = null, Identity = identity,
+            LeaseNamespace = "dematoperator-system", MetricsEndpoint = null, ProbeEndpoint = null, Identity = identity, Time = _clock,
             LeaderElectionOverride = new LeaderElectionOptions
             {
                 LeaseName = "dematoperator.ops.demat.gouv.fr", LeaseNamespace = "dematoperator-system", Identity = identity,
@@ -148,8 +150,8 @@ public sealed class ChaosSoakTests : IAsyncLifetime
             Metadata = new ObjectMeta { Name = "platau", Namespace = "platau-prod" },
             Spec = new ServiceLevelSpec { Tier = "OR", Environment = "production", Interval = "2s", FailureThreshold = 1, Probes = [new ProbeSpec { Name = "portal", Timeout = "1s", Http = new HttpProbeSpec { Url = _service.Url } }] },
         });
-        var root = TestPki.RootCa();
-        var due = TestPki.Sign(root, "CN=platau.example.gouv.fr", true, DateTimeOffset.UtcNow.AddDays(-60), DateTimeOffset.UtcNow.AddDays(3));
+        var root = TestPki.RootCa(notBefore: _clock.GetUtcNow().AddYears(-1), notAfter: _clock.GetUtcNow().AddYears(10));
+        var due = TestPki.Sign(root, "CN=platau.example.gouv.fr", true, _clock.GetUtcNow().AddDays(-60), _clock.GetUtcNow().AddDays(3));
         await sbg.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "igc-ca", Namespace = "platau-prod" }, Type = "kubernetes.io/tls", Data = new() { ["tls.crt"] = Encoding.ASCII.GetBytes(root.CertPem), ["tls.key"] = Encoding.ASCII.GetBytes(root.KeyPem) } });
         await sbg.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "platau-tls", Namespace = "platau-prod", Labels = new() { ["renew"] = "true" } }, Type = "kubernetes.io/tls", Data = new() { ["tls.crt"] = Encoding.ASCII.GetBytes(due.CertPem), ["tls.key"] = Encoding.ASCII.GetBytes(due.KeyPem) } });
         await sbg.CreateAsync(OperatorKinds.CertificateRenewals, new CertificateRenewal
@@ -247,9 +249,9 @@ public sealed class ChaosSoakTests : IAsyncLifetime
         await rbxAdmin.PatchAsync(OperatorKinds.PraDrills, "dematoperator-system", "pra", PatchType.Merge, """{"metadata":{"annotations":{"ops.demat.gouv.fr/run-now":"chaos"}}}""");
 
         var random = new Random(20261122);
-        var end = DateTime.UtcNow.AddSeconds(faultSeconds);
+        var faultPhase = System.Diagnostics.Stopwatch.StartNew();
         var kills = 0;
-        while (DateTime.UtcNow < end)
+        while (faultPhase.Elapsed < TimeSpan.FromSeconds(faultSeconds))
         {
             var target = random.Next(2) == 0 ? "sbg" : "rbx";
             var faults = _host[target].Cluster.Faults;
@@ -337,13 +339,16 @@ public sealed class ChaosSoakTests : IAsyncLifetime
         }
         await Eventually.HoldsAsync(async () => (await sbgAdmin.GetAsync(OperatorKinds.CertificateRenewals, "platau-prod", "platau")).Status?.Items?.SingleOrDefault(i => i.Name == "platau-tls")?.LastRenewal is not null,
             "the due certificate renewed", TimeSpan.FromSeconds(120));
-        var checkpoint = DateTimeOffset.UtcNow;
-        await Eventually.HoldsAsync(async () => (await sbgAdmin.GetAsync(OperatorKinds.ServiceLevels, "platau-prod", "platau")).Status?.CheckpointTime > checkpoint || DateTime.UtcNow.DayOfWeek == DayOfWeek.Sunday,
+        var checkpoint = _clock.GetUtcNow();
+        await Eventually.HoldsAsync(async () => (await sbgAdmin.GetAsync(OperatorKinds.ServiceLevels, "platau-prod", "platau")).Status?.CheckpointTime > checkpoint,
             "the ServiceLevel measures again", TimeSpan.FromSeconds(120));
-        // No backup slot ran twice: each run name (one per slot) maps to one Velero Backup and one snapshot per PVC.
-        _host["sbg"].Cluster.Snapshot("velero.io/backups").GroupBy(b => b.Name).ShouldAllBe(g => g.Count() == 1);
-        _host["sbg"].Cluster.Snapshot("snapshot.storage.k8s.io/volumesnapshots").GroupBy(v => (v.Labels.GetValueOrDefault(RunLabels.Run), v.Parse()["spec"]!["source"]!["persistentVolumeClaimName"]!.ToString()))
-            .ShouldAllBe(g => g.Count() == 1);
+        // No backup slot ran twice, by meaning: one run per policy and slot (or run-now request) on both clusters.
+        var runObjects = new[] { "sbg", "rbx" }.SelectMany(c =>
+            _host[c].Cluster.Snapshot("velero.io/backups").Select(b => RunObject.From(c, "Backup", b))
+                .Concat(_host[c].Cluster.Snapshot("snapshot.storage.k8s.io/volumesnapshots").Select(v => RunObject.From(c, "VolumeSnapshot", v)))).ToList();
+        runObjects.Count(o => o.Kind == "Backup" && o.Cluster == "sbg").ShouldBeGreaterThan(0, "the Velero policy ran");
+        runObjects.Count(o => o.Kind == "VolumeSnapshot").ShouldBeGreaterThan(0, "the CSI policy ran");
+        RunAudit.DuplicateRuns(runObjects).ShouldBeEmpty();
         await watchdog.CancelAsync();
         await checker;
         await kubelet;
