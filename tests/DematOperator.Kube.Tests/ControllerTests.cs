@@ -43,11 +43,12 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
         var ns = await Namespace(client);
         await client.CreateAsync(Policies, Policy(ns, "steady"));
         var informer = new Informer<DynamicObject>(client, Policies, new InformerOptions { Namespace = ns });
-        var clock = TimeProvider.System;
+        var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(TestClock.Start);
         var reconciles = 0;
         var controller = new Controller("steady", new Reconciler(async (req, ct) =>
         {
-            Interlocked.Increment(ref reconciles);
+            // Counted when the reconcile ends: a write it made is then already in the emulator's request log.
+            using var counted = new Finally(() => Interlocked.Increment(ref reconciles));
             var current = informer.Get(req.Namespace, req.Name);
             if (current is null) return ReconcileResult.Done;
             await ObjectWriter.UpdateStatusAsync(client, Policies, current, p =>
@@ -65,13 +66,12 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
         using var stop = new CancellationTokenSource();
         var runs = new[] { Task.Run(() => informer.RunAsync(stop.Token)), Task.Run(() => controller.RunAsync(stop.Token)) };
         await Eventually.HoldsAsync(async () => (await client.GetAsync(Policies, ns, "steady")).Status?["observedGeneration"] is not null, "first status write");
-        await Eventually.HoldsAsync(() => controller.Queue.Length == 0 && reconciles >= 2, "status event reconciled");
-        await Task.Delay(300);
+        // The status write comes back as an event: its reconcile (a no-op) is the second one.
+        await Eventually.HoldsAsync(() => informer.Get(ns, "steady")?.Status?["observedGeneration"] is not null && controller.Queue.Length == 0 && reconciles >= 2, "status event reconciled");
         sim.Cluster.Requests.Reset();
         var before = reconciles;
         for (var i = 0; i < 5; i++) controller.Queue.Add(new ReconcileRequest(ns, "steady"));
         await Eventually.HoldsAsync(() => reconciles > before && controller.Queue.Length == 0, "requeued reconcile ran");
-        await Task.Delay(300);
         sim.Cluster.Requests.Writes.ShouldBe(0);
         stop.Cancel();
         await Task.WhenAll(runs);
@@ -132,8 +132,10 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
         })).For(informer);
         using var stop = new CancellationTokenSource();
         var runs = new[] { Task.Run(() => informer.RunAsync(stop.Token)), Task.Run(() => controller.RunAsync(stop.Token)) };
-        await Eventually.HoldsAsync(() => counts.GetValueOrDefault("later") == 3, "requeued twice");
-        await Task.Delay(500);
+        await Eventually.HoldsAsync(() => counts.GetValueOrDefault("later") == 3 && counts.GetValueOrDefault("hopeless") == 1, "requeued twice; the terminal one tried");
+        // Nothing is queued or waiting any more: neither object can be reconciled again.
+        await Eventually.HoldsAsync(() => controller.Queue.Length == 0 && controller.Queue.Waiting == 0, "queue drained");
+        controller.Queue.NumRequeues(new ReconcileRequest(ns, "hopeless")).ShouldBe(0, "a terminal error is forgotten, not retried");
         counts["hopeless"].ShouldBe(1);
         counts["later"].ShouldBe(3);
         stop.Cancel();
@@ -196,8 +198,8 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
         }
         var one = StartReplica("one");
         var two = StartReplica("two");
-        await Eventually.HoldsAsync(() => reconciledBy.Count > 0, "the leader reconciles");
-        await Task.Delay(1000);
+        // The leader requeues every 100 ms: ten of its reconciles while both replicas run, none by the other.
+        await Eventually.HoldsAsync(() => reconciledBy.Values.Sum() >= 10, "the leader reconciles again and again");
         reconciledBy.Count.ShouldBe(1, "only one replica reconciled");
         var (leader, follower, followerId) = reconciledBy.ContainsKey("one") ? (one, two, "two") : (two, one, "one");
         leader.Stop.Cancel();
@@ -205,5 +207,10 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
         await Eventually.HoldsAsync(() => reconciledBy.ContainsKey(followerId), "the follower takes over", TimeSpan.FromSeconds(10));
         follower.Stop.Cancel();
         await follower.Run;
+    }
+
+    private sealed class Finally(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 }

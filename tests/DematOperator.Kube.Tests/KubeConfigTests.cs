@@ -121,20 +121,26 @@ public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
         var plugin = Write("refreshing-plugin.sh", $$$"""
             #!/bin/sh
             echo run >> "{{{counter}}}"
-            expiry=$(date -u -d '+60 seconds' +%Y-%m-%dT%H:%M:%SZ)
+            expiry=$(cat "{{{counter}}}.expiry")
             printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{{sim.Cluster.Auth.AdminToken}}}","expirationTimestamp":"%s"}}' "$expiry"
             """);
         File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var config = KubeconfigWithUser($"exec: {{apiVersion: client.authentication.k8s.io/v1, command: \"{plugin}\"}}");
-        var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(TestClock.Start);
+        // The plugin's credential expires a minute after the test's instant (not the machine's).
+        void ExpiresInAMinute() => File.WriteAllText(counter + ".expiry", clock.GetUtcNow().AddSeconds(60).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        ExpiresInAMinute();
         using var c = new KubeClient(KubeConfigLoader.FromText(config), time: clock);
         int Runs() => File.ReadAllLines(counter).Length;
         await c.ListAsync(Resources.ConfigMaps, "default");
         await c.ListAsync(Resources.ConfigMaps, "default");
         Runs().ShouldBe(1);
         clock.Advance(TimeSpan.FromMinutes(2));
+        ExpiresInAMinute();
         await c.ListAsync(Resources.ConfigMaps, "default");
         Runs().ShouldBe(2);
+        await c.ListAsync(Resources.ConfigMaps, "default");
+        Runs().ShouldBe(2, "the new credential is valid for another minute");
     }
 
     [Fact]
@@ -142,7 +148,7 @@ public sealed class KubeConfigTests(SimFixture sim) : IClassFixture<SimFixture>
     {
         var tokenFile = Write("rotating-token", "stale-token");
         var config = KubeconfigWithUser($"tokenFile: \"{tokenFile}\"");
-        var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new DematOperator.KubeSim.Hosting.ManualTimeProvider(TestClock.Start);
         using var c = new KubeClient(KubeConfigLoader.FromText(config), new KubeClientOptions { MaxRetries = 0 }, time: clock);
         (await Should.ThrowAsync<KubeApiException>(() => c.ListAsync(Resources.ConfigMaps, "default"))).Code.ShouldBe(401);
         // The kubelet rotates the projected token: the client reads the file again within a minute.

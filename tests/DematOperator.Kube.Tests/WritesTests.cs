@@ -103,6 +103,9 @@ public sealed class WritesTests(SimFixture sim) : IClassFixture<SimFixture>
         var controller = new Controller("owns", new Recorder(woken))
             .For(policies, e => e.Type == InformerEventType.Added)
             .Owns(configMaps, "ops.demat.gouv.fr/v1alpha1", "BackupPolicy");
+        // Handlers run in order: once this one sees the unrelated ConfigMap, the controller's mapping has handled it.
+        var unrelatedSeen = false;
+        configMaps.AddHandler(e => { if (e.New.Name == "unrelated") unrelatedSeen = true; });
         using var stop = new CancellationTokenSource();
         var runs = new[] { policies.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), controller.RunAsync(stop.Token) };
         await Eventually.HoldsAsync(() => woken.Count == 1, "initial reconcile");
@@ -116,7 +119,7 @@ public sealed class WritesTests(SimFixture sim) : IClassFixture<SimFixture>
         });
         await c.CreateAsync(Resources.ConfigMaps, new ConfigMap { Metadata = new ObjectMeta { Name = "unrelated", Namespace = ns } });
         await Eventually.HoldsAsync(() => woken.Count == 2, "owner woken by its ConfigMap");
-        await Task.Delay(300);
+        await Eventually.HoldsAsync(() => unrelatedSeen && controller.Queue.Length == 0, "the unrelated ConfigMap's event handled");
         woken.Count.ShouldBe(2);
         woken.ShouldAllBe(k => k == $"{ns}/owner");
         stop.Cancel();

@@ -119,7 +119,8 @@ public sealed class OperatorEndToEndTests(RbacSim sim) : IClassFixture<RbacSim>
     {
         var token = sim.Cluster.Auth.IssueServiceAccountToken("elsewhere", "nobody");
         await using var op = await StartOperator(token);
-        await Task.Delay(1500);
+        // Its informers have tried and been refused before readiness is judged.
+        await Eventually.HoldsAsync(async () => (await (await op.Get(true, "/metrics")).Content.ReadAsStringAsync()).Contains("code=\"403\""), "lists refused with 403");
         var ready = await op.Get(false, "/readyz?verbose");
         ready.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
         (await ready.Content.ReadAsStringAsync()).ShouldContain("[-]informers-synced failed: not synced: backuppolicies.ops.demat.gouv.fr");

@@ -356,7 +356,9 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         var fault = _host["rbx"].Cluster.Faults.FailRequests(500, verb: "update", resource: "secrets");
         await using var op = StartOperator();
         await Eventually.HoldsAsync(async () => await _client.TryGetAsync(Resources.Secrets, Ns, "platau-tls-previous") is not null, "previous kept before the write");
-        await Task.Delay(500);
+        // A reconcile ended on the refused write (the 500 reached the controller) before the Secret is judged.
+        await Eventually.HoldsAsync(() => _metrics.Scrape().Split('\n').Any(l => l.StartsWith("controller_runtime_reconcile_errors_total{controller=\"certificaterenewal\"}", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal)),
+            "a reconcile failed on the write");
         var secret = await _client.GetAsync(Resources.Secrets, Ns, "platau-tls");
         var cert = DematOperator.Certificates.Pki.ParseChain(Encoding.ASCII.GetString(secret.Data!["tls.crt"]), "crt")[0];
         using (var key = DematOperator.Certificates.Pki.ParseKey(Encoding.ASCII.GetString(secret.Data["tls.key"]), "key"))

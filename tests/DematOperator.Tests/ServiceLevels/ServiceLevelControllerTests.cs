@@ -124,6 +124,17 @@ public sealed class ServiceLevelControllerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_conflict_on_the_status_write_is_read_again_and_retried_at_once()
+    {
+        var conflict = _host["sbg"].Cluster.Faults.ConflictOn("update", "servicelevels", "conflicted", subresource: "status");
+        await Create("conflicted");
+        await using var op = StartOperator();
+        // The clock stands still: only a retry at once writes the first round.
+        await Eventually.HoldsAsync(async () => (await Get("conflicted")).Status?.State == "Up", "first round written after the conflict");
+        conflict.Remaining.ShouldBe(0, "the status write met the injected 409");
+    }
+
+    [Fact]
     public async Task Outage_opens_and_closes_an_incident_survives_a_restart_and_rolls_the_month_into_history()
     {
         await Create("platau");
