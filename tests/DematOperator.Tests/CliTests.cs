@@ -45,6 +45,45 @@ public sealed class CliTests
     }
 }
 
+public sealed class CliErrorTests
+{
+    private static async Task<CommandResult> Run(IDictionary<string, string?> env, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { typeof(RunCommand).Assembly.Location }.Concat(args)) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return new CommandResult(p.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task A_kubeconfig_that_does_not_exist_is_named_as_missing_by_report_and_run()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid().ToString("N"), "kubeconfig");
+        var report = await Run(new Dictionary<string, string?> { ["KUBECONFIG"] = missing }, "report", "--month", "2026-05");
+        report.ExitCode.ShouldNotBe(0);
+        (report.Stdout + report.Stderr).ShouldContain($"kubeconfig file {missing} does not exist");
+        var run = await Run(new Dictionary<string, string?> { ["KUBECONFIG"] = null }, "run", "--kubeconfig", missing, "--metrics-bind-address", "0", "--health-probe-bind-address", "0");
+        run.ExitCode.ShouldBe(2);
+        (run.Stdout + run.Stderr).ShouldContain($"kubeconfig file {missing} does not exist");
+    }
+
+    [Fact]
+    public async Task Runtime_error_messages_are_words_not_resource_keys()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid().ToString("N") + ".csv");
+        var sla = await Run(new Dictionary<string, string?>(), "sla", "report", "--tier", "OR", "--month", "2026-05", "--outages", missing);
+        sla.ExitCode.ShouldNotBe(0);
+        var text = sla.Stdout + sla.Stderr;
+        text.ShouldContain(missing);
+        text.ShouldNotContain("IO_FileNotFound");
+        text.ShouldContain("Could not find file");
+    }
+}
+
 public sealed class SlaCliTests
 {
     private static async Task<CommandResult> Sla(params string[] args)

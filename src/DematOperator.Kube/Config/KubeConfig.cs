@@ -56,10 +56,19 @@ public static class KubeConfigLoader
             new UserCredentials(TokenFile: Path.Combine(ServiceAccountDir, "token")), File.Exists(ns) ? File.ReadAllText(ns).Trim() : null);
     }
 
+    /// <summary>
+    /// Merges kubeconfig files, first wins. As client-go, a missing entry of a list is skipped; but when none of them
+    /// exists, that is the error, said with the paths (not the "no current-context" it would otherwise lead to).
+    /// </summary>
     public static ClusterEndpoint FromFiles(IEnumerable<string> paths, string? context = null)
     {
+        var list = paths.ToList();
+        if (list.Count > 0 && !list.Any(File.Exists))
+            throw new FileNotFoundException(list.Count == 1
+                ? $"kubeconfig file {list[0]} does not exist"
+                : $"none of the kubeconfig files exists: {string.Join(", ", list)}", list[0]);
         var merged = new Merged();
-        foreach (var path in paths)
+        foreach (var path in list)
         {
             if (!File.Exists(path)) continue;
             var full = Path.GetFullPath(path);
