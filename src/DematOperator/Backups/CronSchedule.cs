@@ -127,16 +127,21 @@ public sealed class CronSchedule
     public Instant? Next(Instant after, DateTimeZone zone)
     {
         var start = after.InZone(zone).LocalDateTime;
-        for (var date = start.Date.PlusDays(-1); date <= start.Date.PlusYears(8); date = date.PlusDays(1))
+        // Resolve is monotonic in wall-clock time (a skipped time maps to the end of the gap, an ambiguous one to
+        // its first occurrence), and the wall-clock time of `after` resolves to `after` or earlier: no slot before
+        // it, in wall-clock time, can follow `after`. So the scan starts at that minute, not hours before: a
+        // minute-level schedule costs a few resolutions per slot, not hundreds (the year's LongestGap of
+        // "* * * * *" took over a minute of CPU on a busy machine, blind to cancellation).
+        for (var date = start.Date; date <= start.Date.PlusYears(8); date = date.PlusDays(1))
         {
             if (!MatchesDate(date)) continue;
-            // Offsets move wall-clock time by a few hours at most: earlier hours of the first days cannot follow `after`.
-            var firstHour = date < start.Date ? 20 : date == start.Date ? Math.Max(0, start.Hour - 4) : 0;
+            var today = date == start.Date;
             foreach (var h in _hourList)
             {
-                if (h < firstHour) continue;
+                if (today && h < start.Hour) continue;
                 foreach (var m in _minuteList)
                 {
+                    if (today && h == start.Hour && m < start.Minute) continue;
                     var instant = Resolve(date.At(new LocalTime(h, m)), zone);
                     if (instant > after) return instant;
                 }

@@ -108,4 +108,30 @@ public sealed class CronScheduleTests
             }
             return next > after && matches && noneBetween;
         }).QuickCheckThrowOnFailure();
+
+    /// <summary>The definition of a slot, by brute force: the earliest resolved matching wall-clock minute after `after`.</summary>
+    private static Instant? ReferenceNext(CronSchedule s, Instant after, DateTimeZone zone)
+    {
+        var local = after.InZone(zone).LocalDateTime;
+        var from = local.Date.PlusDays(-1).AtMidnight();
+        Instant? best = null;
+        for (var l = from; l < from.PlusDays(9); l = l.PlusMinutes(1))
+        {
+            if (!s.MatchesDate(l.Date) || !s.MatchesTime(l.TimeOfDay)) continue;
+            var map = zone.MapLocal(l);
+            var instant = map.Count switch { 0 => map.LateInterval.Start, _ => map.First().ToInstant() };
+            if (instant > after && (best is null || instant < best)) best = instant;
+        }
+        return best;
+    }
+
+    [Fact]
+    public void Next_around_both_dst_nights_is_the_earliest_matching_wall_clock_time_after_the_instant() =>
+        Prop.ForAll(Expressions.ToArbitrary(), Gen.Elements(Utc_("2026-03-29T01:00:00Z"), Utc_("2026-10-25T01:00:00Z")).ToArbitrary(), Gen.Choose(-4 * 3600, 4 * 3600).ToArbitrary(),
+            (cron, night, seconds) =>
+            {
+                var s = CronSchedule.Parse(cron);
+                var after = night + Duration.FromSeconds(seconds);
+                return s.Next(after, Paris) == ReferenceNext(s, after, Paris);
+            }).QuickCheckThrowOnFailure();
 }
