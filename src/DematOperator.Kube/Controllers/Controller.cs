@@ -60,6 +60,10 @@ public sealed class Controller
     public WorkQueue<ReconcileRequest> Queue { get; }
     public bool NeedLeaderElection => _options.NeedLeaderElection;
     public long Reconciles { get; private set; }
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ReconcileRequest, long> _inFlight = new();
+
+    /// <summary>The keys being reconciled now, with how long each has run: a reconcile that ignores cancellation shows here.</summary>
+    public string InFlight => string.Join("; ", _inFlight.Select(k => $"{k.Key} for {Stopwatch.GetElapsedTime(k.Value).TotalSeconds:F0} s"));
 
     /// <summary>Reconciles the object itself on its changes, filtered by a predicate (e.g. generation changed).</summary>
     public Controller For<T>(Informer<T> informer, Func<InformerEvent<T>, bool>? predicate = null) where T : KubeObject =>
@@ -125,6 +129,7 @@ public sealed class Controller
         using var because = KubeClient.Because($"{Name} reconcile of {request}");
         _active.Add(1);
         var started = Stopwatch.GetTimestamp();
+        _inFlight[request] = started;
         try
         {
             Reconciles++;
@@ -166,6 +171,7 @@ public sealed class Controller
         }
         finally
         {
+            _inFlight.TryRemove(request, out _);
             _active.Add(-1);
             _duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }

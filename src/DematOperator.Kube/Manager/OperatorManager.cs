@@ -70,20 +70,31 @@ public sealed class OperatorManager
 
     private CancellationTokenSource? _stop;
     private Exception? _failure;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _running = new();
+
+    /// <summary>What this manager still runs (informers, controllers, runnables, the election): a shutdown that hangs says what it waits for.</summary>
+    public IReadOnlyList<string> StillRunning => [.. _running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).Order(StringComparer.Ordinal)];
+
+    private Task Track(string name, Func<Task> run)
+    {
+        var task = Task.Run(run, CancellationToken.None);
+        _running[name] = task;
+        return task;
+    }
 
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _stop = stop;
-        var informers = _informers.Select(i => Task.Run(() => i.RunAsync(stop.Token), CancellationToken.None)).ToList();
-        var always = _controllers.Where(c => !c.NeedLeaderElection).Select(c => Task.Run(() => c.RunAsync(stop.Token), CancellationToken.None))
-            .Concat(_runnables.Where(r => !r.NeedLeader).Select(r => Task.Run(() => r.Run(stop.Token), CancellationToken.None))).ToList();
+        var informers = _informers.Select(i => Track($"informer {i.Description}", () => i.RunAsync(stop.Token))).ToList();
+        var always = _controllers.Where(c => !c.NeedLeaderElection).Select(c => Track($"controller {c.Name}", () => c.RunAsync(stop.Token)))
+            .Concat(_runnables.Where(r => !r.NeedLeader).Select(r => Track($"runnable {r.Name}", () => r.Run(stop.Token)))).ToList();
         try
         {
             if (Elector is null) await RunLeaderWorkAsync(stop.Token);
             else
             {
-                await Elector.RunAsync(RunLeaderWorkAsync, stop.Token);
+                await Track("leader election", () => Elector.RunAsync(RunLeaderWorkAsync, stop.Token));
                 if (_failure is not null) throw new ManagerRunnableFailedException(_failure);
                 if (!ct.IsCancellationRequested) throw new LeaderElectionLostException();
             }
@@ -106,8 +117,8 @@ public sealed class OperatorManager
     private async Task RunLeaderWorkAsync(CancellationToken leading)
     {
         _log.LogInformation("leading: starting {Count} controller(s)", _controllers.Count(c => c.NeedLeaderElection));
-        var pending = _controllers.Where(c => c.NeedLeaderElection).Select(c => Task.Run(() => c.RunAsync(leading), CancellationToken.None))
-            .Concat(_runnables.Where(r => r.NeedLeader).Select(r => Task.Run(() => r.Run(leading), CancellationToken.None))).ToList();
+        var pending = _controllers.Where(c => c.NeedLeaderElection).Select(c => Track($"controller {c.Name}", () => c.RunAsync(leading)))
+            .Concat(_runnables.Where(r => r.NeedLeader).Select(r => Track($"runnable {r.Name}", () => r.Run(leading)))).ToList();
         while (pending.Count > 0)
         {
             var done = await Task.WhenAny(pending);

@@ -105,7 +105,12 @@ public sealed class ChaosSoakTests : IAsyncLifetime
     private async Task Kill(Replica r)
     {
         await r.Stop.CancelAsync();
-        try { await r.Run.WaitAsync(TimeSpan.FromSeconds(60)); } catch (TimeoutException) { _violations.Add($"replica {r.Identity} did not stop within 60 s"); }
+        try { await r.Run.WaitAsync(TimeSpan.FromSeconds(60)); }
+        catch (TimeoutException)
+        {
+            var inFlight = string.Join(", ", r.Manager.Controllers.Select(c => $"{c.Name}: queue {c.Queue.Length}, in flight {c.InFlight}"));
+            _violations.Add($"replica {r.Identity} did not stop within 60 s; still running: {string.Join(", ", r.Manager.StillRunning)}; {inFlight}");
+        }
         lock (_gate) _replicas.Remove(r);
         r.Client.Dispose();
     }
