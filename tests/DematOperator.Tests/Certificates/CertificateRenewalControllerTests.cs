@@ -216,23 +216,26 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         (await _client.TryGetAsync(Resources.Secrets, Ns, "cm-tls-previous")).ShouldBeNull();
     }
 
+    /// <summary>An edge Route for portal.apps.rbx.example holding its certificate inline.</summary>
+    private Task<DynamicObject> EdgeRoute(string name, TestPki.Issued certificate, string? caCertificate = null)
+    {
+        var tls = new JsonObject { ["termination"] = "edge", ["certificate"] = certificate.CertPem, ["key"] = certificate.KeyPem };
+        if (caCertificate is not null) tls["caCertificate"] = caCertificate;
+        return _client.CreateAsync(Routes, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = name, Namespace = Ns },
+            Fields = new JsonObject
+            {
+                ["spec"] = new JsonObject { ["host"] = "portal.apps.rbx.example", ["to"] = new JsonObject { ["kind"] = "Service", ["name"] = "portal" }, ["tls"] = tls },
+            },
+        });
+    }
+
     [Fact]
     public async Task A_route_certificate_is_replaced_inline()
     {
         var old = Leaf(4, "portal.apps.rbx.example");
-        await _client.CreateAsync(Routes, new DynamicObject
-        {
-            Metadata = new ObjectMeta { Name = "portal", Namespace = Ns },
-            Fields = new JsonObject
-            {
-                ["spec"] = new JsonObject
-                {
-                    ["host"] = "portal.apps.rbx.example",
-                    ["to"] = new JsonObject { ["kind"] = "Service", ["name"] = "portal" },
-                    ["tls"] = new JsonObject { ["termination"] = "edge", ["certificate"] = old.CertPem, ["key"] = old.KeyPem, ["caCertificate"] = _root.CertPem },
-                },
-            },
-        });
+        await EdgeRoute("portal", old, _root.CertPem);
         await Renewal("routes", s => s.Routes = new ObjectSelection { Names = ["portal"] });
         await using var op = StartOperator();
         var item = await Item("routes", "portal", i => i.State == "Renewed", "route renewed");
@@ -267,18 +270,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
     public async Task A_conflict_on_the_route_patch_is_read_again_and_retried_at_once()
     {
         var old = Leaf(4, "portal.apps.rbx.example");
-        await _client.CreateAsync(Routes, new DynamicObject
-        {
-            Metadata = new ObjectMeta { Name = "portal", Namespace = Ns },
-            Fields = new JsonObject
-            {
-                ["spec"] = new JsonObject
-                {
-                    ["host"] = "portal.apps.rbx.example", ["to"] = new JsonObject { ["kind"] = "Service", ["name"] = "portal" },
-                    ["tls"] = new JsonObject { ["termination"] = "edge", ["certificate"] = old.CertPem, ["key"] = old.KeyPem },
-                },
-            },
-        });
+        await EdgeRoute("portal", old);
         var conflict = _host["rbx"].Cluster.Faults.ConflictOn("patch", "routes", "portal");
         await Renewal("routes", s => { s.Interval = "24h"; s.Routes = new ObjectSelection { Names = ["portal"] }; });
         await using var op = StartOperator();
