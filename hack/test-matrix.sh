@@ -16,12 +16,18 @@ hack/install-test-tools.sh >/dev/null
 dotnet build DematOperator.sln -c Release --nologo -v q >/dev/null || exit 2
 
 status=0
+logs=${TEST_MATRIX_LOGS:-$(mktemp -d)}
+mkdir -p "$logs"
+runs=0
 # run LABEL COMMAND...: the suite (already built) under COMMAND; one row with its summary line and duration.
 run() {
-  local label=$1 started summary
+  local label=$1 started summary log
   shift
+  runs=$((runs + 1))
+  log="$logs/run-$runs.log"
   started=$(date +%s)
-  summary=$("$@" hack/test.sh --no-build 2>&1 | tail -n 1)
+  "$@" hack/test.sh --no-build >"$log" 2>&1
+  summary=$(tail -n 1 "$log")
   case "$summary" in *" 0 failed"*) ;; *) status=1 ;; esac
   printf '| %s | %s | %s s |\n' "$label" "$summary" "$(( $(date +%s) - started ))"
 }
@@ -40,4 +46,5 @@ for i in 1 2 3; do
   kill "$hogs" 2>/dev/null
   wait "$hogs" 2>/dev/null
 done
+echo "full logs: $logs" >&2
 exit "$status"

@@ -50,6 +50,13 @@ public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
+    public async Task Answers_say_no_cache_private_as_kube_apiserver_so_kubectl_never_reuses_stale_discovery()
+    {
+        var raw = (await Kubectl.RunAsync("get", "--raw", "/apis", "-v=8")).ShouldSucceed();
+        raw.Stderr.ShouldContain("Cache-Control: no-cache, private");
+    }
+
+    [Fact]
     public async Task Our_crds_and_third_party_crds_apply_and_get_shows_printer_columns_across_namespaces()
     {
         (await Kubectl.RunAsync("apply", "-f", Path.Combine(RepoPaths.Config, "crd", "bases"))).ShouldSucceed().Stdout.ShouldContain("backuppolicies.ops.demat.gouv.fr");

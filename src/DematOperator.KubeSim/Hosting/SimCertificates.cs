@@ -23,10 +23,12 @@ public sealed class SimCertificates
     public static SimCertificates Generate(TimeProvider? time = null)
     {
         // The TLS stack checks validity against the real clock, the emulated world may run on a manual one:
-        // the certificates cover both, whatever date a test sets.
+        // the certificates cover both, whatever date a test sets. A year of margin before: a client in another
+        // process may not share this one's clock (kubectl is a static Go binary that libfaketime does not reach,
+        // so under faketime it sees the machine's date while this process sees the faked one).
         var simulated = (time ?? TimeProvider.System).GetUtcNow();
         var real = DateTimeOffset.UtcNow;
-        var (from, to) = (simulated < real ? simulated : real, simulated > real ? simulated : real);
+        var (from, to) = ((simulated < real ? simulated : real).AddDays(-400), simulated > real ? simulated : real);
         var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=kube-sim-ca", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));

@@ -18,6 +18,10 @@ public sealed partial class ApiHandler(SimCluster cluster)
     public async Task HandleAsync(HttpContext http)
     {
         var path = http.Request.Path.Value ?? "/";
+        // As kube-apiserver's cache-control filter: every answer is private and must be revalidated. Without it
+        // kubectl's HTTP cache judges freshness from the Date header alone, and a server whose clock is ahead of
+        // kubectl's (the suite under faketime) had its discovery answers reused forever, new CRDs unseen.
+        http.Response.Headers.CacheControl = "no-cache, private";
         try
         {
             await cluster.Faults.Delay(http.RequestAborted);
