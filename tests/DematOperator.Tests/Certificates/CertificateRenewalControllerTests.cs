@@ -14,6 +14,7 @@ using DematOperator.TestSupport;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -368,13 +369,16 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         var renewed = Leaf(90, "localhost");
         await TlsSecret("served-tls", renewed.CertPem, renewed.KeyPem);
         using var served = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(old.CertPem, old.KeyPem);
-        var port = Random.Shared.Next(30000, 60000);
+        // Port 0: the system picks a free port (a random one collided with ephemeral ports now and then).
         using var kestrel = new HostBuilder()
             .ConfigureLogging(l => l.ClearProviders())
-            .ConfigureWebHost(w => w.UseKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.UseHttps(served)))
+            .ConfigureWebHost(w => w.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(served)))
                 .Configure(app => app.Run(ctx => ctx.Response.WriteAsync("ok"))))
             .Build();
         await kestrel.StartAsync();
+        var bound = kestrel.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single();
+        var port = new Uri(bound).Port;
         try
         {
             await Renewal("endpoints", s =>
