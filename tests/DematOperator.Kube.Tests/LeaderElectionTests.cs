@@ -1,4 +1,5 @@
 using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
 using DematOperator.Kube.LeaderElection;
 using DematOperator.Kube.Metrics;
 using DematOperator.TestSupport;
@@ -30,11 +31,11 @@ public sealed class LeaderElectionTests(SimFixture sim) : IClassFixture<SimFixtu
         }
     }
 
-    private Candidate Start(string lease, string id, bool release = true, int leaseSeconds = 3)
+    private Candidate Start(string lease, string id, bool release = true, int leaseSeconds = 3, LeaderElectionOptions? options = null)
     {
         var c = new Candidate();
         var client = SimClients.For(sim.Host, "sim");
-        c.Elector = new LeaderElector(client, Options(lease, id, release, leaseSeconds), c.Metrics);
+        c.Elector = new LeaderElector(client, options ?? Options(lease, id, release, leaseSeconds), c.Metrics);
         c.Run = Task.Run(() => c.Elector.RunAsync(async leading =>
         {
             c.Working = true;
@@ -107,5 +108,26 @@ public sealed class LeaderElectionTests(SimFixture sim) : IClassFixture<SimFixtu
             await a.Run;
         }
         finally { sim.Cluster.Faults.Remove(rule); }
+    }
+
+    [Fact]
+    public async Task A_lease_changed_since_it_was_last_read_is_still_released_on_shutdown()
+    {
+        // Renewals every 20 s: between acquiring and stopping, only the test touches the lease.
+        await using var a = Start("stale", "a", options: new LeaderElectionOptions
+        {
+            LeaseName = "stale", LeaseNamespace = "default", Identity = "a",
+            LeaseDuration = TimeSpan.FromSeconds(60), RenewDeadline = TimeSpan.FromSeconds(40), RetryPeriod = TimeSpan.FromSeconds(20),
+        });
+        await Eventually.HoldsAsync(() => a.Working, "a leads");
+        using var admin = SimClients.For(sim.Host, "sim");
+        // As a renewal cancelled in flight that still reached the server: the stored lease moves on, a's copy does not.
+        var before = await admin.GetAsync(Resources.Leases, "default", "stale");
+        await admin.PatchAsync(Resources.Leases, "default", "stale", PatchType.Merge, """{"metadata":{"annotations":{"test.demat/touched":"1"}}}""");
+        a.Stop.Cancel();
+        await a.Run;
+        var after = await admin.GetAsync(Resources.Leases, "default", "stale");
+        after.Metadata.ResourceVersion.ShouldNotBe(before.Metadata.ResourceVersion);
+        (after.Spec.HolderIdentity ?? "").ShouldBeEmpty("released despite the conflict");
     }
 }

@@ -208,22 +208,43 @@ public sealed class LeaderElector
         }
     }
 
+    /// <summary>
+    /// Gives the lease up on shutdown so a follower takes it at once. A renewal cancelled mid-flight may still have
+    /// reached the server, leaving our copy one resourceVersion behind: on 409 the lease is read again and, if it
+    /// is still ours, released from that copy.
+    /// </summary>
     private async Task ReleaseAsync()
     {
         if (_observed is null || _observed.Spec.HolderIdentity != Identity) return;
-        var released = Clone(_observed);
-        released.Spec.HolderIdentity = null;
-        released.Spec.LeaseDurationSeconds = 1;
-        released.Spec.RenewTime = _time.GetUtcNow();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
+        var current = _observed;
+        for (var attempt = 1; ; attempt++)
         {
-            await _client.UpdateAsync(Resources.Leases, released, timeout.Token);
-            _log.LogInformation("released lease {Namespace}/{Name}", _options.LeaseNamespace, _options.LeaseName);
-        }
-        catch (Exception e) when (e is KubeApiException or KubeConnectionException or OperationCanceledException)
-        {
-            _log.LogWarning("could not release lease {Name}: {Error}", _options.LeaseName, e.Message);
+            var released = Clone(current);
+            released.Spec.HolderIdentity = null;
+            released.Spec.LeaseDurationSeconds = 1;
+            released.Spec.RenewTime = _time.GetUtcNow();
+            try
+            {
+                await _client.UpdateAsync(Resources.Leases, released, timeout.Token);
+                _log.LogInformation("released lease {Namespace}/{Name}", _options.LeaseNamespace, _options.LeaseName);
+                return;
+            }
+            catch (KubeApiException e) when (e.IsConflict && attempt < 3)
+            {
+                try { current = await _client.GetAsync(Resources.Leases, _options.LeaseNamespace, _options.LeaseName, timeout.Token); }
+                catch (Exception read) when (read is KubeApiException or KubeConnectionException or OperationCanceledException)
+                {
+                    _log.LogWarning("could not release lease {Name}: {Error}", _options.LeaseName, read.Message);
+                    return;
+                }
+                if (current.Spec.HolderIdentity != Identity) return;
+            }
+            catch (Exception e) when (e is KubeApiException or KubeConnectionException or OperationCanceledException)
+            {
+                _log.LogWarning("could not release lease {Name}: {Error}", _options.LeaseName, e.Message);
+                return;
+            }
         }
     }
 
