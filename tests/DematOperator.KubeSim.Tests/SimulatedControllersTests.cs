@@ -96,6 +96,12 @@ public sealed class SimulatedControllersTests(TwoClusters sim) : IClassFixture<T
         restored.Data!["url"].ShouldBe("https://platau");
         restored.Metadata.Labels!["velero.io/restore-name"].ShouldBe("pra-drill-1");
         (await rbx.GetAsync(Resources.Deployments, "platau-pra", "api")).Metadata.Labels!["velero.io/backup-name"].ShouldBe("platau-0300");
+        // excludedResources, as Velero names resources (plural or plural.group): those kinds stay in the backup, unrestored.
+        await rbx.CreateAsync(Restores, Obj("openshift-adp", "no-deployments", """{"spec":{"backupName":"platau-0300","namespaceMapping":{"platau-prod":"platau-partial"},"excludedResources":["deployments.apps"]}}"""));
+        await Eventually.HoldsAsync(async () => (string?)(await rbx.GetAsync(Restores, "openshift-adp", "no-deployments")).Status?["phase"] == "Completed", "partial restore completed");
+        (await rbx.TryGetAsync(Resources.ConfigMaps, "platau-partial", "app-config")).ShouldNotBeNull();
+        (await rbx.TryGetAsync(Resources.Deployments, "platau-partial", "api")).ShouldBeNull("deployments.apps excluded");
+        ((long?)(await rbx.GetAsync(Restores, "openshift-adp", "no-deployments")).Status!["progress"]!["itemsRestored"]).ShouldBe(1);
         await rbx.CreateAsync(Restores, Obj("openshift-adp", "missing", """{"spec":{"backupName":"nope"}}"""));
         await Eventually.HoldsAsync(async () => (string?)(await rbx.GetAsync(Restores, "openshift-adp", "missing")).Status?["phase"] == "FailedValidation", "restore of a missing backup fails validation");
     }

@@ -50,3 +50,24 @@ public sealed class Kubectl(string kubeconfigPath)
 
     public Task<CommandResult> ApplyAsync(string yaml, params string[] extra) => RunAsync(yaml, TimeSpan.FromSeconds(60), ["apply", "-f", "-", .. extra]);
 }
+
+/// <summary>Runs a program to its end with a timeout, capturing its output (the CLI verbs of the operator, say).</summary>
+public static class Processes
+{
+    public static async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>()) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        try { await p.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(60)); }
+        catch (TimeoutException) { p.Kill(entireProcessTree: true); throw; }
+        return new CommandResult(p.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>The operator's executable (its assembly) with a verb.</summary>
+    public static Task<CommandResult> OperatorAsync(System.Reflection.Assembly executable, IEnumerable<string> args, IDictionary<string, string?>? environment = null) =>
+        RunAsync("dotnet", new[] { executable.Location }.Concat(args), environment);
+}

@@ -47,17 +47,7 @@ public sealed class CliTests
 
 public sealed class CliErrorTests
 {
-    private static async Task<CommandResult> Run(IDictionary<string, string?> env, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { typeof(RunCommand).Assembly.Location }.Concat(args)) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return new CommandResult(p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<CommandResult> Run(IDictionary<string, string?> env, params string[] args) => Processes.OperatorAsync(typeof(RunCommand).Assembly, args, env);
 
     [Fact]
     public async Task A_kubeconfig_that_does_not_exist_is_named_as_missing_by_report_and_run()

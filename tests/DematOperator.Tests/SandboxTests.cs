@@ -68,6 +68,33 @@ public sealed class SandboxTests
             var report = (string)drill["status"]!["history"]![0]!["report"]!;
             (await Get("--context", "rbx", "get", "cm", report, "-n", "dematoperator-system", "-o", "jsonpath={.data.report\\.md}")).ShouldContain("Succeeded");
 
+            // Rehearse again, as the printed sequence says: the second run restores production's backup, not a copy
+            // made on rbx, and nothing either rehearsal restored acted on rbx.
+            (await kubectl.RunAsync("--context", "rbx", "annotate", "pradrill", "pra-yearly", "-n", "dematoperator-system", "ops.demat.gouv.fr/run-now=second-look", "--overwrite")).ShouldSucceed();
+            await Eventually.HoldsAsync(async () => (await Get("--context", "rbx", "get", "pradrill", "pra-yearly", "-n", "dematoperator-system", "-o", "jsonpath={.status.history[*].name}")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 2
+                                                    && (await Get("--context", "rbx", "get", "pradrill", "pra-yearly", "-n", "dematoperator-system", "-o", "jsonpath={.status.currentRun}")).Length == 0,
+                "the second drill finished", TimeSpan.FromSeconds(90));
+            var history = JsonNode.Parse(await Get("--context", "rbx", "get", "pradrill", "pra-yearly", "-n", "dematoperator-system", "-o", "jsonpath={.status.history}"))!.AsArray();
+            history.Select(h => (string?)h!["result"]).ShouldAllBe(r => r == "Succeeded", history.ToJsonString());
+            var manualBackups = (await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-l", "ops.demat.gouv.fr/backup-policy=platau-velero,ops.demat.gouv.fr/trigger=manual", "-o", "name"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            manualBackups.Length.ShouldBe(1, "one backup was asked for, one exists: no rehearsal added to production's chain");
+            history.Select(h => (string?)h!["backupName"]).Distinct().ShouldBe([manualBackups[0]["backup.velero.io/".Length..]], "both rehearsals restored production's own backup");
+            // By meaning: the rbx operator never wrote anything a restored BackupPolicy, ServiceLevel or CertificateRenewal would.
+            var rbxWrites = Regex.Matches(await File.ReadAllTextAsync(Path.Combine(dir, "operator-rbx.log")), @"verb=(create|update|patch|delete) resource=(\S+)")
+                .Select(m => (Verb: m.Groups[1].Value, Resource: m.Groups[2].Value)).ToList();
+            rbxWrites.ShouldContain(w => w.Resource == "restores.velero.io", "the rbx log has the drill's audit lines");
+            string[] forbidden = ["backups.velero.io", "deletebackuprequests.velero.io", "schedules.velero.io", "volumesnapshots.snapshot.storage.k8s.io", "secrets",
+                "prometheusrules.monitoring.coreos.com", "backuppolicies.ops.demat.gouv.fr", "servicelevels.ops.demat.gouv.fr", "certificaterenewals.ops.demat.gouv.fr"];
+            rbxWrites.Where(w => forbidden.Contains(w.Resource)).ShouldBeEmpty("a rehearsal's restored objects never act on rbx");
+            // The monthly report counts production's runs exactly: the completed Velero backups of the policy on sbg.
+            var backups = JsonNode.Parse(await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-l", "ops.demat.gouv.fr/backup-policy=platau-velero", "-o", "json"))!["items"]!.AsArray();
+            var month = ((string)backups[0]!["metadata"]!["creationTimestamp"]!)[..7];
+            var completed = backups.Count(b => (string?)b!["status"]?["phase"] == "Completed" && ((string)b["metadata"]!["creationTimestamp"]!).StartsWith(month, StringComparison.Ordinal));
+            var reportRun = await Processes.OperatorAsync(typeof(RunCommand).Assembly, ["report", "--kubeconfig", kubeconfig, "--context", "sbg", "--month", month, "--format", "json"]);
+            var row = JsonNode.Parse(reportRun.ShouldSucceed().Stdout)!["backups"]!.AsArray().Single(b => (string?)b!["policy"] == "platau-velero")!;
+            ((int?)row["succeeded"]).ShouldBe(completed);
+
             // Metrics of both operators expose the demat_* families.
             using var http = new HttpClient();
             var metrics = string.Join("\n", await Task.WhenAll(metricsUrls.Select(u => http.GetStringAsync(u))));

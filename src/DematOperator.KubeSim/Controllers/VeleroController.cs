@@ -98,8 +98,9 @@ public sealed class VeleroController : DelayedSimController
             WriteStatus(cluster, backup, (_, s) => { s["phase"] = "FailedValidation"; s["validationErrors"] = new JsonArray(e.Message); });
             return;
         }
+        var resources = new ResourceFilter(Strings(spec["includedResources"]), Strings(spec["excludedResources"]));
         var items = new List<JsonObject>();
-        foreach (var def in cluster.Registry.All.Where(d => d.Namespaced && d.IsStorageVersion && !d.IsVirtual && !NeverBackedUp.Contains(d.StorageKey)).DistinctBy(d => d.StorageKey))
+        foreach (var def in cluster.Registry.All.Where(d => d.Namespaced && d.IsStorageVersion && !d.IsVirtual && !NeverBackedUp.Contains(d.StorageKey) && resources.Includes(d)).DistinctBy(d => d.StorageKey))
             foreach (var o in cluster.Snapshot(def.StorageKey))
             {
                 if (included.Count > 0 && !included.Contains("*") && !included.Contains(o.Namespace)) continue;
@@ -180,7 +181,9 @@ public sealed class VeleroController : DelayedSimController
         var included = Strings(spec["includedNamespaces"]);
         var existingPolicy = (string?)spec["existingResourcePolicy"] ?? "none";
         int restored = 0, warnings = 0, errors = 0;
-        var items = archive.Items.Where(i => included.Count == 0 || included.Contains("*") || included.Contains(ObjectMetaAccess.Namespace(i) ?? "")).ToList();
+        var resources = new ResourceFilter(Strings(spec["includedResources"]), Strings(spec["excludedResources"]));
+        var items = archive.Items.Where(i => included.Count == 0 || included.Contains("*") || included.Contains(ObjectMetaAccess.Namespace(i) ?? ""))
+            .Where(i => KindOf(cluster, i) is not { } def || resources.Includes(def)).ToList();
         foreach (var ns in items.Select(i => ObjectMetaAccess.Namespace(i) ?? "").Distinct())
         {
             var target = mapping.GetValueOrDefault(ns, ns);
@@ -255,6 +258,27 @@ public sealed class VeleroController : DelayedSimController
             catch (KubeApiException e) when (e.IsNotFound) { }
         }
         WriteStatus(cluster, request, (_, s) => { s["phase"] = "Processed"; if (backup is null) s["errors"] = new JsonArray($"backup {backupName} not found"); });
+    }
+
+    private static ResourceDefinition? KindOf(SimCluster cluster, JsonObject item)
+    {
+        var apiVersion = (string?)item["apiVersion"] ?? "v1";
+        var slash = apiVersion.IndexOf('/');
+        return cluster.Registry.FindKind(slash < 0 ? "" : apiVersion[..slash], slash < 0 ? apiVersion : apiVersion[(slash + 1)..], (string?)item["kind"] ?? "");
+    }
+
+    /// <summary>
+    /// Velero's includedResources / excludedResources: resource names as `plural` or `plural.group`, `*` for all;
+    /// an empty include list means all, and an exclusion wins over an inclusion.
+    /// </summary>
+    internal sealed class ResourceFilter(IReadOnlyList<string> included, IReadOnlyList<string> excluded)
+    {
+        public bool Includes(ResourceDefinition def)
+        {
+            bool Named(IReadOnlyList<string> names) => names.Any(n => n == "*" || string.Equals(n, def.Plural, StringComparison.OrdinalIgnoreCase)
+                                                                      || string.Equals(n, def.GroupResource, StringComparison.OrdinalIgnoreCase));
+            return (included.Count == 0 || Named(included)) && !Named(excluded);
+        }
     }
 
     private static List<string> Strings(JsonNode? n) => (n as JsonArray)?.Select(v => (string?)v ?? "").ToList() ?? [];

@@ -34,6 +34,12 @@ public static class OperatorKinds
     public static readonly ResourceType<CertificateRenewal> CertificateRenewals = new(Group.Name, Group.Version, "certificaterenewals", "CertificateRenewal", true,
         OperatorJsonContext.Default.CertificateRenewal, OperatorJsonContext.Default.ObjectListCertificateRenewal);
 
+    /// <summary>
+    /// Our kinds as Velero names resources (`plural.group`). A PRA rehearsal's Restore excludes them: a BackupPolicy,
+    /// ServiceLevel, CertificateRenewal or PraDrill copied from production must not act on the recovery site.
+    /// </summary>
+    public static readonly string[] GroupResources = [BackupPolicies.GroupResource, PraDrills.GroupResource, ServiceLevels.GroupResource, CertificateRenewals.GroupResource];
+
     /// <summary>The resource classes the CRD generator turns into config/crd.</summary>
     public static readonly Type[] All = [typeof(BackupPolicy), typeof(PraDrill), typeof(ServiceLevel), typeof(CertificateRenewal)];
 }

@@ -436,6 +436,11 @@ public sealed class PraDrillReconciler(
                 },
             },
         };
+        // Isolation: a rehearsal restores production's workloads and data, never our own resources, which would
+        // otherwise run on RBX (backups into production's chain, probes, certificate writes, drills). A failover
+        // restores them on purpose: production now lives on RBX and its duties move with it.
+        if (!cx.Settings.Failover)
+            restore.Fields["spec"]!["excludedResources"] = new JsonArray([.. OperatorKinds.GroupResources.Select(r => (JsonNode)JsonValue.Create(r)!)]);
         // The Restore is named after the run: after a restart it is adopted, never created twice.
         var current = await cx.Target.TryGetAsync(VeleroRestores, cx.VeleroNamespace, run.Name, ct)
                       ?? await CreateOrGetAsync(cx.Target, VeleroRestores, restore, ct);
@@ -443,7 +448,11 @@ public sealed class PraDrillReconciler(
         switch (phase)
         {
             case "Completed":
-                return StepOutcome.Done($"Velero Restore {run.Name} completed: {(int?)current.Status?["progress"]?["itemsRestored"] ?? 0} item(s)");
+                if (cx.Settings.Failover)
+                    await events.NormalAsync(cx.Drill, "OperatorResourcesRestored",
+                        $"run {run.Name} (Failover): the BackupPolicies, ServiceLevels and CertificateRenewals of {string.Join(", ", cx.TargetNamespaces)} were restored and now act on this cluster, as production does", ct);
+                return StepOutcome.Done($"Velero Restore {run.Name} completed: {(int?)current.Status?["progress"]?["itemsRestored"] ?? 0} item(s)"
+                                        + (cx.Settings.Failover ? "" : "; DematOperator's own resources excluded (rehearsal)"));
             case "Failed" or "PartiallyFailed" or "FailedValidation":
                 var why = (string?)current.Status?["failureReason"] ?? (current.Status?["validationErrors"] as JsonArray)?.FirstOrDefault()?.ToString() ?? $"{(int?)current.Status?["errors"] ?? 0} error(s)";
                 return StepOutcome.Fail($"Velero Restore {run.Name} ended {phase}: {why}");

@@ -214,6 +214,10 @@ public sealed class ChaosSoakTests : IAsyncLifetime
             }
             catch (Exception e) when (e is PkiException or FormatException) { _violations.Add($"Secret {secret.Namespace}/{secret.Name}: unreadable ({e.Message})"); }
         }
+        // Isolation: a rehearsal restores production's workloads onto rbx, never our resources (they would act there).
+        foreach (var kind in new[] { "backuppolicies", "servicelevels", "certificaterenewals" })
+            if (_host["rbx"].Cluster.Snapshot($"ops.demat.gouv.fr/{kind}").FirstOrDefault() is { } restored)
+                _violations.Add($"rbx holds {kind} {restored.Namespace}/{restored.Name}: a rehearsal restored a resource of ours");
         // One Restore per drill run, ever.
         var restores = _host["rbx"].Cluster.Snapshot("velero.io/restores").GroupBy(r => r.Labels.GetValueOrDefault(PraDrillReconciler.RunLabel)).Where(g => g.Count() > 1).ToList();
         foreach (var g in restores) _violations.Add($"run {g.Key} has {g.Count()} Restores");
@@ -354,6 +358,9 @@ public sealed class ChaosSoakTests : IAsyncLifetime
         runObjects.Count(o => o.Kind == "Backup" && o.Cluster == "sbg").ShouldBeGreaterThan(0, "the Velero policy ran");
         runObjects.Count(o => o.Kind == "VolumeSnapshot").ShouldBeGreaterThan(0, "the CSI policy ran");
         RunAudit.DuplicateRuns(runObjects).ShouldBeEmpty();
+        // Nothing on rbx started a backup, a snapshot or a deletion: every run object there came from sbg (sync, restore).
+        _host["rbx"].Cluster.Requests.Count(k => k is "create backups.velero.io" or "create volumesnapshots.snapshot.storage.k8s.io" or "create deletebackuprequests.velero.io")
+            .ShouldBe(0, "the recovery site made no backup of its own during rehearsals");
         await watchdog.CancelAsync();
         await checker;
         await kubelet;

@@ -216,6 +216,12 @@ public sealed class PraDrillTests : IAsyncLifetime
         await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillSteps.Quiesce)?.State == "Succeeded", "quiesced");
         ((int?)(await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Spec!["replicas"]).ShouldBe(0);
         ((bool?)(await _rbx.GetAsync(CronJobs, "preprod", "nightly")).Spec!["suspend"]).ShouldBe(true);
+        // Isolation: production's workloads are restored, production's BackupPolicy is not (it would back up on rbx).
+        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillSteps.Restore)?.State == "Succeeded", "restored");
+        (await _rbx.TryGetAsync(Resources.Deployments, "platau-prod", "platau-portal")).ShouldNotBeNull("production's workloads restored");
+        (await _rbx.ListAsync(OperatorKinds.BackupPolicies, "platau-prod")).Items.ShouldBeEmpty("a rehearsal restores none of DematOperator's resources");
+        var restore = (await _rbx.ListAsync(Restores, "openshift-adp")).Items.Single();
+        restore.Spec!["excludedResources"]!.AsArray().Select(r => (string?)r).ShouldContain("backuppolicies.ops.demat.gouv.fr");
 
         var result = await RunToEnd();
         result.Result.ShouldBe("Succeeded", result.Message);
@@ -379,6 +385,9 @@ public sealed class PraDrillTests : IAsyncLifetime
         result.Mode.ShouldBe("Failover");
         (await _rbx.GetAsync(Resources.StatefulSets, "platau-prod", "mongodb")).Status!["readyReplicas"]!.GetValue<int>().ShouldBe(3);
         ((int?)(await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Spec!["replicas"]).ShouldBe(0, "test environments stay stopped after a real failover");
+        // Production now lives on rbx: its BackupPolicy came with it, on purpose, and an Event says so.
+        (await _rbx.TryGetAsync(OperatorKinds.BackupPolicies, "platau-prod", "platau-velero")).ShouldNotBeNull();
+        (await _rbx.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "OperatorResourcesRestored");
         (await Drill("failover")).Status!.History![0].Name.ShouldNotBeNullOrEmpty();
     }
 
