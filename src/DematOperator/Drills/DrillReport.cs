@@ -26,7 +26,7 @@ public static class DrillReport
         md.AppendLine($"# Exercice PRA / DR drill — {ns}/{drill} — {run.Name}");
         md.AppendLine();
         md.AppendLine($"- Mode : {run.Mode} ({run.Trigger})");
-        md.AppendLine($"- Résultat / result : **{result}**{(run.FailureReason is { } why ? $" — {why}" : "")}");
+        md.AppendLine($"- Résultat / result : **{result}**{(run.FailureCode is { } code ? $" ({code})" : "")}{(run.FailureReason is { } why ? $" — {why}" : "")}");
         md.AppendLine($"- Début (sinistre simulé) / start : {Local(run.StartTime)} ({zone.Id})");
         md.AppendLine($"- Fin / end : {Local(end)}");
         md.AppendLine($"- Site de production joignable / source reachable : {(run.SourceReachable switch { true => "oui / yes", false => "non / no (restore from shared backup storage)", _ => "—" })}");
@@ -74,6 +74,7 @@ public static class DrillReport
             ["trigger"] = run.Trigger,
             ["result"] = result,
             ["failureReason"] = run.FailureReason,
+            ["reason"] = run.FailureCode,
             ["start"] = run.StartTime.ToString("O", CultureInfo.InvariantCulture),
             ["end"] = end?.ToString("O", CultureInfo.InvariantCulture),
             ["sourceReachable"] = run.SourceReachable,

@@ -129,6 +129,7 @@ public sealed class DrillRunStatus
     public string? Step { get; set; }
     public List<DrillStep> Steps { get; set; } = [];
     [Doc("Set when the run failed or was aborted: the rollback follows.")] public string? FailureReason { get; set; }
+    [Doc("Why, as a CamelCase reason documented in docs/pradrill.md (NothingRestored, RecoveryPointTooOld...).")] public string? FailureCode { get; set; }
     [Doc("An abort was requested: no more waiting, roll back now.")] public bool? AbortRequested { get; set; }
     public string? BackupName { get; set; }
     [Doc("When the restored data was taken (the backup's start).")] public DateTimeOffset? BackupTime { get; set; }
@@ -174,5 +175,28 @@ public sealed class DrillRunSummary
     public bool? RpoMet { get; set; }
     public string? BackupName { get; set; }
     public string? Report { get; set; }
+    [Doc("Why a run did not succeed, as a CamelCase reason documented in docs/pradrill.md.")] public string? Reason { get; set; }
     public string? Message { get; set; }
+}
+
+/// <summary>Why a drill run did not succeed: the reasons of history[].reason, each documented in docs/pradrill.md.</summary>
+public static class DrillReasons
+{
+    public const string AnotherDrillRunning = nameof(AnotherDrillRunning);
+    public const string TargetUnreachable = nameof(TargetUnreachable);
+    public const string VeleroNotInstalled = nameof(VeleroNotInstalled);
+    public const string NoCompletedBackup = nameof(NoCompletedBackup);
+    public const string RecoveryPointTooOld = nameof(RecoveryPointTooOld);
+    public const string BackupMissesNamespace = nameof(BackupMissesNamespace);
+    public const string NamespaceExists = nameof(NamespaceExists);
+    public const string RestoreFailed = nameof(RestoreFailed);
+    public const string RestoreTimedOut = nameof(RestoreTimedOut);
+    public const string NothingRestored = nameof(NothingRestored);
+    public const string VerificationFailed = nameof(VerificationFailed);
+    public const string VerificationTimedOut = nameof(VerificationTimedOut);
+    public const string NoVerification = nameof(NoVerification);
+    public const string Aborted = nameof(Aborted);
+    public const string Deleted = nameof(Deleted);
+    public const string SpecInvalid = nameof(SpecInvalid);
+    public const string StepFailed = nameof(StepFailed);
 }

@@ -53,11 +53,12 @@ public sealed class PraDrillReconciler(
     }
 
     /// <summary>What a step did: finished (with a message), must wait and look again, or failed the run.</summary>
-    private sealed record StepOutcome(bool Finished, string? Message, string? Failure = null, TimeSpan? RetryAfter = null)
+    private sealed record StepOutcome(bool Finished, string? Message, string? Failure = null, TimeSpan? RetryAfter = null, string? Reason = null)
     {
         public static StepOutcome Done(string message) => new(true, message);
         public static StepOutcome Wait(string message, TimeSpan? after = null) => new(false, message, RetryAfter: after ?? Poll);
-        public static StepOutcome Fail(string reason) => new(true, reason, reason);
+        /// <summary>The step failed: <paramref name="reason"/> is one of <see cref="DrillReasons"/>, searchable in the docs.</summary>
+        public static StepOutcome Fail(string reason, string message) => new(true, message, message, Reason: reason);
         public static StepOutcome Skip(string message) => new(true, message) { Skipped = true };
         public bool Skipped { get; init; }
     }
@@ -90,7 +91,11 @@ public sealed class PraDrillReconciler(
             // A run in flight still needs its rollback: carry on with the settings it had, failing it.
             PraDrillChecks.Resolve(LastGoodSpec(drill), out settings);
             settings ??= new DrillSettings(null, DateTimeZone.Utc, false, Duration.FromHours(2), Duration.FromHours(4), Duration.FromHours(1), Duration.FromMinutes(30), Duration.Zero, new Dictionary<string, string>());
-            run.FailureReason ??= $"the spec became invalid during the run ({problem.Field}: {problem.Message})";
+            if (run.FailureReason is null)
+            {
+                run.FailureReason = $"the spec became invalid during the run ({problem.Field}: {problem.Message})";
+                run.FailureCode = DrillReasons.SpecInvalid;
+            }
         }
 
         KubeClient target;
@@ -104,16 +109,20 @@ public sealed class PraDrillReconciler(
         if (run is null)
         {
             if (drill.IsDeleting) return await ReleaseAsync(drill, ct);
-            return await IdleAsync(drill, settings, now, ct);
+            return await IdleAsync(drill, settings, target, now, ct);
         }
         return await AdvanceRunAsync(new Context(drill, settings, target, run, now), ct);
     }
 
     // ---------------------------------------------------------------- idle: validate, schedule, start
 
-    private async Task<ReconcileResult> IdleAsync(PraDrill drill, DrillSettings settings, Instant now, CancellationToken ct)
+    private async Task<ReconcileResult> IdleAsync(PraDrill drill, DrillSettings settings, KubeClient target, Instant now, CancellationToken ct)
     {
-        try { await CheckBackupSourceAsync(drill, ct); }
+        try
+        {
+            await CheckBackupSourceAsync(drill, ct);
+            await CheckQuiesceNamespacesAsync(drill, target, ct);
+        }
         catch (InvalidDrillException e)
         {
             await SetConditionAsync(drill, false, e.Reason, e.Message, ct, warnWithEvent: true);
@@ -179,6 +188,19 @@ public sealed class PraDrillReconciler(
     }
 
     /// <summary>The named BackupPolicy must exist (here, or on the source when it answers) and use Velero.</summary>
+    /// <summary>
+    /// A test environment named in quiesce.namespaces that does not exist is a typo, not an empty environment: a drill
+    /// would "stop" nothing and keep RBX's capacity busy with them. Refused before any run.
+    /// </summary>
+    private static async Task CheckQuiesceNamespacesAsync(PraDrill drill, KubeClient target, CancellationToken ct)
+    {
+        var missing = new List<string>();
+        foreach (var ns in drill.Spec.Quiesce?.Namespaces ?? [])
+            if (await target.TryGetAsync(Resources.Namespaces, null, ns, ct) is null) missing.Add(ns);
+        if (missing.Count > 0)
+            throw new InvalidDrillException("QuiesceNamespaceNotFound", $"spec.quiesce.namespaces: {string.Join(", ", missing)} not found on the target cluster");
+    }
+
     private async Task CheckBackupSourceAsync(PraDrill drill, CancellationToken ct)
     {
         // A missing or broken kubeconfig Secret is a configuration error; an unreachable source is a disaster, which the drill handles.
@@ -215,11 +237,11 @@ public sealed class PraDrillReconciler(
         var run = cx.Run;
         var abort = drill.Metadata.Annotations?.GetValueOrDefault(AbortAnnotation);
         var abortRequested = !string.IsNullOrEmpty(abort) && abort != drill.Status?.LastAbortRequest;
-        if (drill.IsDeleting && run.FailureReason is null) run.FailureReason = "aborted: the PraDrill is being deleted";
+        if (drill.IsDeleting && run.FailureReason is null) (run.FailureReason, run.FailureCode) = ("aborted: the PraDrill is being deleted", DrillReasons.Deleted);
         if (abortRequested)
         {
             // During the inspection delay of a successful rehearsal, an abort only ends the wait.
-            if (run.FailureReason is null && run.Step != DrillSteps.Rollback) run.FailureReason = $"aborted ({AbortAnnotation}={abort})";
+            if (run.FailureReason is null && run.Step != DrillSteps.Rollback) (run.FailureReason, run.FailureCode) = ($"aborted ({AbortAnnotation}={abort})", DrillReasons.Aborted);
             run.AbortRequested = true;
             await WriteStatusAsync(drill, st => { st.CurrentRun = run; st.LastAbortRequest = abort; }, ct);
             await events.WarningAsync(drill, "AbortRequested", $"abort of run {run.Name} requested: rolling back now", ct);
@@ -276,7 +298,11 @@ public sealed class PraDrillReconciler(
             step.State = outcome.Failure is not null ? "Failed" : outcome.Skipped ? "Skipped" : "Succeeded";
             step.EndTime = cx.Now.ToDateTimeOffset();
             step.Message = outcome.Message;
-            if (outcome.Failure is not null && run.FailureReason is null) run.FailureReason = $"{step.Name}: {outcome.Failure}";
+            if (outcome.Failure is not null && run.FailureReason is null)
+            {
+                run.FailureReason = $"{step.Name}: {outcome.Failure}";
+                run.FailureCode = outcome.Reason;
+            }
             if (step.StartTime is { } started)
                 metrics.StepDuration.WithLabels(drill.Namespace!, drill.Name, step.Name).Set((cx.Now - Instant.FromDateTimeOffset(started)).TotalSeconds);
             await SaveRunAsync(cx, ct);
@@ -290,7 +316,7 @@ public sealed class PraDrillReconciler(
     {
         var (drill, run) = (cx.Drill, cx.Run);
         var others = drills.List().Where(d => d.Metadata.Uid != drill.Metadata.Uid && d.Status?.CurrentRun is not null).Select(d => $"{d.Namespace}/{d.Name}").ToList();
-        if (others.Count > 0) return StepOutcome.Fail($"another drill is running: {string.Join(", ", others)}");
+        if (others.Count > 0) return StepOutcome.Fail(DrillReasons.AnotherDrillRunning, $"another drill is running: {string.Join(", ", others)}");
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -299,7 +325,7 @@ public sealed class PraDrillReconciler(
         }
         catch (Exception e) when (e is KubeConnectionException or OperationCanceledException or KubeApiException && !ct.IsCancellationRequested)
         {
-            return StepOutcome.Fail($"the target cluster is unreachable: {e.Message}");
+            return StepOutcome.Fail(DrillReasons.TargetUnreachable, $"the target cluster is unreachable: {e.Message}");
         }
         run.SourceReachable = await SourceReachableAsync(drill, ct);
 
@@ -308,19 +334,25 @@ public sealed class PraDrillReconciler(
             : $"velero.io/schedule-name={drill.Spec.Backup.VeleroSchedule}";
         List<DynamicObject> backups;
         try { backups = (await cx.Target.ListAsync(VeleroBackups, cx.VeleroNamespace, new ListRequest(selector), ct)).Items; }
-        catch (KubeApiException e) when (e.Code == 404) { return StepOutcome.Fail("the velero.io API is not installed on the target cluster"); }
+        catch (KubeApiException e) when (e.Code == 404) { return StepOutcome.Fail(DrillReasons.VeleroNotInstalled, "the velero.io API is not installed on the target cluster"); }
         var newest = backups.Where(b => (string?)b.Status?["phase"] == "Completed")
             .Select(b => (Backup: b, Time: DataTime(b)))
             .OrderByDescending(b => b.Time).FirstOrDefault();
-        if (newest.Backup is null) return StepOutcome.Fail($"no completed Velero backup matches {selector} in {cx.VeleroNamespace}");
+        if (newest.Backup is null) return StepOutcome.Fail(DrillReasons.NoCompletedBackup, $"no completed Velero backup matches {selector} in {cx.VeleroNamespace}");
+        var included = Strings(newest.Backup.Spec?["includedNamespaces"]);
+        var excluded = Strings(newest.Backup.Spec?["excludedNamespaces"]);
+        var notInBackup = drill.Spec.Source.Namespaces.Where(ns => included.Count > 0 && !included.Contains("*") && !included.Contains(ns) || excluded.Contains(ns)).ToList();
+        if (notInBackup.Count > 0)
+            return StepOutcome.Fail(DrillReasons.BackupMissesNamespace,
+                $"backup {newest.Backup.Name} does not hold {string.Join(", ", notInBackup)} (it includes {(included.Count == 0 ? "every namespace" : string.Join(", ", included))}{(excluded.Count > 0 ? $", excludes {string.Join(", ", excluded)}" : "")})");
         var age = Instant.FromDateTimeOffset(run.StartTime) - newest.Time;
         if (age > cx.Settings.Rpo)
-            return StepOutcome.Fail($"the newest completed backup {newest.Backup.Name} is {Human(age)} old, older than the {Human(cx.Settings.Rpo)} RPO: the drill would restore data the contract does not accept");
+            return StepOutcome.Fail(DrillReasons.RecoveryPointTooOld, $"the newest completed backup {newest.Backup.Name} is {Human(age)} old, older than the {Human(cx.Settings.Rpo)} RPO: the drill would restore data the contract does not accept");
         foreach (var ns in cx.TargetNamespaces)
         {
             var existing = await cx.Target.TryGetAsync(Resources.Namespaces, null, ns, ct);
             if (existing is not null && existing.Metadata.Labels?.GetValueOrDefault(RunLabel) != RunLabels.LabelValue(run.Name))
-                return StepOutcome.Fail($"namespace {ns} already exists on the target and was not created by this run: the drill never restores over existing namespaces");
+                return StepOutcome.Fail(DrillReasons.NamespaceExists, $"namespace {ns} already exists on the target and was not created by this run: the drill never restores over existing namespaces");
         }
         run.BackupName = newest.Backup.Name;
         run.BackupTime = newest.Time.ToDateTimeOffset();
@@ -409,7 +441,7 @@ public sealed class PraDrillReconciler(
             {
                 var existing = await cx.Target.GetAsync(Resources.Namespaces, null, ns, ct);
                 if (existing.Metadata.Labels?.GetValueOrDefault(RunLabel) != RunLabels.LabelValue(run.Name))
-                    return StepOutcome.Fail($"namespace {ns} appeared on the target during the run and is not the drill's");
+                    return StepOutcome.Fail(DrillReasons.NamespaceExists, $"namespace {ns} appeared on the target during the run and is not the drill's");
             }
             if (!created.Contains(ns)) created.Add(ns);
         }
@@ -451,16 +483,36 @@ public sealed class PraDrillReconciler(
                 if (cx.Settings.Failover)
                     await events.NormalAsync(cx.Drill, "OperatorResourcesRestored",
                         $"run {run.Name} (Failover): the BackupPolicies, ServiceLevels and CertificateRenewals of {string.Join(", ", cx.TargetNamespaces)} were restored and now act on this cluster, as production does", ct);
-                return StepOutcome.Done($"Velero Restore {run.Name} completed: {(int?)current.Status?["progress"]?["itemsRestored"] ?? 0} item(s)"
+                var items = (int?)current.Status?["progress"]?["itemsRestored"] ?? 0;
+                if ((int?)current.Status?["errors"] is > 0 and var errors)
+                    return StepOutcome.Fail(DrillReasons.RestoreFailed, $"Velero Restore {run.Name} completed with {errors} error(s)");
+                var empty = new List<string>();
+                foreach (var ns in cx.TargetNamespaces)
+                    if (!await HoldsRestoredObjectsAsync(cx.Target, ns, run.Name, ct)) empty.Add(ns);
+                if (items == 0 || empty.Count > 0)
+                    return StepOutcome.Fail(DrillReasons.NothingRestored,
+                        $"Velero Restore {run.Name} completed but restored {(items == 0 ? "nothing" : $"nothing into {string.Join(", ", empty)}")}: a drill that restored nothing proves nothing");
+                return StepOutcome.Done($"Velero Restore {run.Name} completed: {items} item(s)"
                                         + (cx.Settings.Failover ? "" : "; DematOperator's own resources excluded (rehearsal)"));
             case "Failed" or "PartiallyFailed" or "FailedValidation":
                 var why = (string?)current.Status?["failureReason"] ?? (current.Status?["validationErrors"] as JsonArray)?.FirstOrDefault()?.ToString() ?? $"{(int?)current.Status?["errors"] ?? 0} error(s)";
-                return StepOutcome.Fail($"Velero Restore {run.Name} ended {phase}: {why}");
+                return StepOutcome.Fail(DrillReasons.RestoreFailed, $"Velero Restore {run.Name} ended {phase}: {why}");
         }
         if (cx.Now - Instant.FromDateTimeOffset(step.StartTime!.Value) > cx.Settings.RestoreTimeout)
-            return StepOutcome.Fail($"Velero Restore {run.Name} not completed after {Human(cx.Settings.RestoreTimeout)} (phase {phase ?? "New"})");
+            return StepOutcome.Fail(DrillReasons.RestoreTimedOut, $"Velero Restore {run.Name} not completed after {Human(cx.Settings.RestoreTimeout)} (phase {phase ?? "New"})");
         return StepOutcome.Wait($"Velero Restore {run.Name}: {phase ?? "New"}");
     }
+
+    /// <summary>Whether Velero put anything of this restore into the namespace (its objects carry velero.io/restore-name).</summary>
+    private static async Task<bool> HoldsRestoredObjectsAsync(KubeClient target, string ns, string restore, CancellationToken ct)
+    {
+        var selector = new ListRequest($"velero.io/restore-name={RunLabels.LabelValue(restore)}", Limit: 1);
+        async Task<bool> Any<T>(ResourceType<T> type) where T : KubeObject => (await target.ListAsync(type, ns, selector, ct)).Items.Count > 0;
+        return await Any(Resources.Deployments) || await Any(Resources.StatefulSets) || await Any(Resources.PersistentVolumeClaims)
+               || await Any(Resources.ConfigMaps) || await Any(Resources.Secrets);
+    }
+
+    private static List<string> Strings(JsonNode? node) => (node as JsonArray)?.Select(n => (string?)n ?? "").ToList() ?? [];
 
     private async Task<StepOutcome> VerifyAsync(Context cx, DrillStep step, CancellationToken ct)
     {
@@ -496,17 +548,19 @@ public sealed class PraDrillReconciler(
             }, ct);
             var conditions = existing.Status?["conditions"] as JsonArray ?? [];
             bool Has(string type) => conditions.Any(c => (string?)c?["type"] == type && (string?)c?["status"] == "True");
-            if (Has("Failed")) return StepOutcome.Fail($"verification Job {ns}/{name} failed: {conditions.Select(c => (string?)c?["message"]).FirstOrDefault(m => !string.IsNullOrEmpty(m))}");
+            if (Has("Failed")) return StepOutcome.Fail(DrillReasons.VerificationFailed, $"verification Job {ns}/{name} failed: {conditions.Select(c => (string?)c?["message"]).FirstOrDefault(m => !string.IsNullOrEmpty(m))}");
             (Has("Complete") ? passed : pending).Add($"Job {ns}/{name} {(Has("Complete") ? "succeeded" : "running")}");
         }
         cx.Run.Checks = [.. passed, .. pending];
+        if (passed.Count == 0 && pending.Count == 0)
+            return StepOutcome.Fail(DrillReasons.NoVerification, "no verification ran: no workload was restored and no HTTP check or Job is configured");
         if (pending.Count == 0)
         {
             cx.Run.VerifiedTime = cx.Now.ToDateTimeOffset();
             return StepOutcome.Done($"{passed.Count} check(s) passed");
         }
         if (cx.Now - Instant.FromDateTimeOffset(step.StartTime!.Value) > cx.Settings.VerifyTimeout)
-            return StepOutcome.Fail($"verification not complete after {Human(cx.Settings.VerifyTimeout)}: {string.Join("; ", pending.Take(5))}");
+            return StepOutcome.Fail(DrillReasons.VerificationTimedOut, $"verification not complete after {Human(cx.Settings.VerifyTimeout)}: {string.Join("; ", pending.Take(5))}");
         return StepOutcome.Wait($"waiting for {pending.Count} check(s): {string.Join("; ", pending.Take(3))}");
     }
 
@@ -604,7 +658,7 @@ public sealed class PraDrillReconciler(
     {
         var (drill, run) = (cx.Drill, cx.Run);
         var refused = run.Steps.First(s => s.Name == DrillSteps.Preflight).State == "Failed";
-        var result = run.FailureReason is null ? "Succeeded" : refused ? "Refused" : run.FailureReason.StartsWith("aborted", StringComparison.Ordinal) ? "Aborted" : "Failed";
+        var result = run.FailureReason is null ? "Succeeded" : refused ? "Refused" : run.FailureCode is DrillReasons.Aborted or DrillReasons.Deleted ? "Aborted" : "Failed";
         if (!refused) await ReportAsync(cx, result, ct);
         var end = cx.Now.ToDateTimeOffset();
         var summary = new DrillRunSummary
@@ -614,6 +668,7 @@ public sealed class PraDrillReconciler(
             RtoMet = run.RtoSeconds is { } rto ? rto <= cx.Settings.Rto.TotalSeconds : null,
             RpoMet = run.RpoSeconds is { } rpo ? rpo <= cx.Settings.Rpo.TotalSeconds : null,
             BackupName = run.BackupName, Report = refused ? null : run.Report, Message = run.FailureReason,
+            Reason = run.FailureReason is null ? null : run.FailureCode ?? DrillReasons.StepFailed,
         };
         await WriteStatusAsync(drill, st =>
         {
@@ -643,7 +698,8 @@ public sealed class PraDrillReconciler(
                    (refused ? "" : $"; report in ConfigMap {run.Report}");
         if (result == "Succeeded") await events.NormalAsync(drill, "RunSucceeded", text, ct);
         else await events.WarningAsync(drill, refused ? "PreflightRefused" : "RunFailed", text, ct);
-        log.LogWarning("PRA drill {Namespace}/{Drill} run {Run} ended {Result}: {Reason}", drill.Namespace, drill.Name, run.Name, result, run.FailureReason);
+        if (run.FailureReason is null) log.LogInformation("PRA drill {Namespace}/{Drill} run {Run} ended {Result}", drill.Namespace, drill.Name, run.Name, result);
+        else log.LogWarning("PRA drill {Namespace}/{Drill} run {Run} ended {Result} ({Reason}): {Message}", drill.Namespace, drill.Name, run.Name, result, summary.Reason, run.FailureReason);
         var fresh = await client.GetAsync(OperatorKinds.PraDrills, drill.Namespace, drill.Name, ct);
         await ObjectWriter.RemoveFinalizerAsync(client, OperatorKinds.PraDrills, fresh, Finalizer, ct);
         return ReconcileResult.After(TimeSpan.FromMilliseconds(1));

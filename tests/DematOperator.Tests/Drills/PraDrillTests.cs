@@ -110,12 +110,13 @@ public sealed class PraDrillTests : IAsyncLifetime
     }
 
     /// <summary>A production backup on sbg, labelled as the BackupPolicy's runs are, completed and synced to rbx.</summary>
-    private async Task ProductionBackup(string name)
+    private async Task ProductionBackup(string name, params string[] namespaces)
     {
+        var included = new JsonArray([.. (namespaces.Length == 0 ? ["platau-prod"] : namespaces).Select(n => (JsonNode)JsonValue.Create(n)!)]);
         await _sbg.CreateAsync(Backups, new DynamicObject
         {
             Metadata = new ObjectMeta { Name = name, Namespace = "openshift-adp", Labels = new() { [RunLabels.Policy] = "platau-velero", [RunLabels.PolicyNamespace] = "platau-prod", [RunLabels.Run] = name } },
-            Fields = JsonNode.Parse("""{"spec":{"includedNamespaces":["platau-prod"],"storageLocation":"default"}}""")!.AsObject(),
+            Fields = new JsonObject { ["spec"] = new JsonObject { ["includedNamespaces"] = included, ["storageLocation"] = "default" } },
         });
         await AdvanceUntil(async () => await _rbx.TryGetAsync(Backups, "openshift-adp", name) is { } b && (string?)b.Status?["phase"] == "Completed", "backup completed and synced to rbx");
     }
@@ -272,6 +273,53 @@ public sealed class PraDrillTests : IAsyncLifetime
         // The clock stands still: only a retry at once writes the first status.
         await Eventually.HoldsAsync(async () => (await Drill()).Status?.Phase == "Idle", "idle after the conflict");
         conflict.Remaining.ShouldBe(0, "the status write met the injected 409");
+    }
+
+    [Fact]
+    public async Task A_test_environment_that_does_not_exist_is_a_spec_error_before_any_run()
+    {
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill(tweak: s => { s.Source.Namespaces = ["no-such-prod"]; s.Quiesce = new DrillQuiesce { Namespaces = ["no-such-test-env"] }; });
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "typo");
+        await Eventually.HoldsAsync(async () => Conditions.Find((await Drill()).Status?.Conditions, "Ready")?.Reason == "QuiesceNamespaceNotFound", "the missing test environment reported");
+        var drill = await Drill();
+        Conditions.Find(drill.Status!.Conditions, "Ready")!.Message!.ShouldContain("no-such-test-env");
+        drill.Status.CurrentRun.ShouldBeNull();
+        (drill.Status.History ?? []).ShouldBeEmpty("no run started");
+        (await _rbx.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "QuiesceNamespaceNotFound");
+    }
+
+    [Fact]
+    public async Task A_source_namespace_the_backup_does_not_hold_is_refused_naming_it()
+    {
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill(tweak: s => s.Source.Namespaces = ["no-such-prod"]);
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Refused");
+        result.Reason.ShouldBe(DrillReasons.BackupMissesNamespace);
+        result.Message!.ShouldContain("no-such-prod");
+        result.RtoSeconds.ShouldBeNull();
+        (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldBeEmpty();
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task A_restore_that_brings_nothing_back_fails_NothingRestored_and_still_rolls_back()
+    {
+        // The backup names the namespace, but it held nothing: Velero completes with 0 items.
+        await Namespace(_sbg, "platau-empty");
+        await ProductionBackup("platau-velero-1", "platau-prod", "platau-empty");
+        await CreateDrill(tweak: s => s.Source.Namespaces = ["platau-empty"]);
+        await using var op = StartOperator();
+        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe("Failed");
+        result.Reason.ShouldBe(DrillReasons.NothingRestored, result.Message);
+        result.RtoSeconds.ShouldBeNull("a run that restored nothing never reaches a recovery time");
+        await AssertTestEnvironmentsGivenBack();
     }
 
     [Fact]
