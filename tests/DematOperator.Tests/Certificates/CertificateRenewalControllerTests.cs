@@ -95,10 +95,19 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         }
     }
 
+    private DematOperator.Kube.Controllers.Controller? _controller;
+
+    /// <summary>
+    /// Before moving the clock: no reconcile in flight and its wake-up registered. A wake-up registered after the clock
+    /// moved would count its delay from the new time and be late by the whole step.
+    /// </summary>
+    private Task ControllerIdleWithWakeUp() =>
+        Eventually.HoldsAsync(() => _controller is { } c && c.InFlight.Length == 0 && c.Queue.Length == 0 && c.Queue.Waiting > 0, "controller idle, its next check scheduled");
+
     private Operator StartOperator()
     {
         var informer = new Informer<CertificateRenewal>(_client, OperatorKinds.CertificateRenewals);
-        var controller = CertificateRenewalController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var controller = _controller = CertificateRenewalController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new Operator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }
@@ -190,6 +199,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         (await DematOperator.Kube.Tests.Promtool.CheckMetricsAsync(scrape)).ShouldBe("");
 
         // The next pass finds it valid and writes nothing more.
+        await ControllerIdleWithWakeUp();
         _clock.Advance(TimeSpan.FromHours(1));
         await Item("platau", "platau-tls", i => i.State == "Valid", "valid after renewal");
         (await _client.GetAsync(Resources.Secrets, Ns, "platau-tls")).Metadata.Annotations![CertificateRenewalReconciler.RevisionAnnotation].ShouldBe("1");
@@ -296,6 +306,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         await using var op = StartOperator();
         await Item("window", "urgent-tls", i => i.State == "Renewed", "urgent renewed at once: it expires before the window");
         (await Item("window", "waits-tls", i => i.State == "RenewalDue", "waits")).Message!.ShouldContain("waiting for the maintenance window");
+        await ControllerIdleWithWakeUp();
         _clock.Advance(TimeSpan.FromHours(6) + TimeSpan.FromMinutes(1));
         await Item("window", "waits-tls", i => i.State is "Renewed" or "Valid" && i.LastRenewal is not null, "renewed in the window");
     }
@@ -358,6 +369,7 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
             DematOperator.Certificates.Pki.KeyMatches(cert, key).ShouldBeTrue("the Secret is whole: old certificate with old key");
         cert.SerialNumber.ShouldBe(old.Certificate.SerialNumber);
         _host["rbx"].Cluster.Faults.Remove(fault);
+        await ControllerIdleWithWakeUp();
         _clock.Advance(TimeSpan.FromMinutes(2));
         await Item("platau", "platau-tls", i => i.State == "Renewed" || i.LastRenewal is not null, "renewed once the API accepts the write");
     }

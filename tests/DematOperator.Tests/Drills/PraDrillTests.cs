@@ -287,7 +287,8 @@ public sealed class PraDrillTests : IAsyncLifetime
         Conditions.Find(drill.Status!.Conditions, "Ready")!.Message!.ShouldContain("no-such-test-env");
         drill.Status.CurrentRun.ShouldBeNull();
         (drill.Status.History ?? []).ShouldBeEmpty("no run started");
-        (await _rbx.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "QuiesceNamespaceNotFound");
+        // The Event follows the condition's write.
+        await Eventually.HoldsAsync(async () => (await _rbx.ListAsync(Resources.Events, Ns)).Items.Any(e => e.Reason == "QuiesceNamespaceNotFound"), "the Event for the missing test environment");
     }
 
     [Fact]

@@ -16,18 +16,19 @@ namespace DematOperator.Tests.ServiceLevels;
 /// <summary>A local HTTP service whose health is switched by the test.</summary>
 public sealed class FlakyService : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private volatile bool _up = true;
 
     public FlakyService()
     {
+        // HttpListener cannot bind port 0: try random ports, each with a new listener (a failed Start disposes it).
         for (var attempt = 0; ; attempt++)
         {
             Port = Random.Shared.Next(20000, 60000);
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try { _listener.Start(); break; }
-            catch (HttpListenerException) when (attempt < 20) { }
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            try { listener.Start(); _listener = listener; break; }
+            catch (HttpListenerException) when (attempt < 20) { listener.Close(); }
         }
         _ = Task.Run(ServeAsync);
     }
