@@ -83,7 +83,9 @@ internal static class SandboxCommand
               kubectl --context sbg describe sl platau-production -n platau-prod
               kubectl --context sbg get certrenewal platau-tls -n platau-prod -o yaml
 
-            Take a backup now, then rehearse the PRA (restore on rbx, verify, measure, report, roll back):
+            Take a backup now, then rehearse the PRA (restore on rbx, verify, measure, report, roll back).
+            In the sandbox the rehearsal rolls back at once (rollback.after: 0s); config/samples keeps the
+            restored production up 30 minutes for inspection:
               kubectl --context sbg annotate bp platau-velero -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx annotate pradrill pra-yearly -n dematoperator-system {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx get pradrill pra-yearly -n dematoperator-system -w
