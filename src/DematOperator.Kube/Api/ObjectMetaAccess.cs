@@ -23,8 +23,10 @@ public static class ObjectMetaAccess
     public static Dictionary<string, string> Labels(JsonObject? obj) => StringMap((obj?["metadata"] as JsonObject)?["labels"]);
     public static Dictionary<string, string> Annotations(JsonObject? obj) => StringMap((obj?["metadata"] as JsonObject)?["annotations"]);
 
-    public static List<string> Finalizers(JsonObject? obj) =>
-        ((obj?["metadata"] as JsonObject)?["finalizers"] as JsonArray)?.Select(f => (string?)f ?? "").ToList() ?? [];
+    public static List<string> Finalizers(JsonObject? obj) => StringList((obj?["metadata"] as JsonObject)?["finalizers"]);
+
+    /// <summary>A JSON array of strings as a list (empty when absent or not an array).</summary>
+    public static List<string> StringList(JsonNode? node) => (node as JsonArray)?.Select(v => (string?)v ?? "").ToList() ?? [];
 
     public static Dictionary<string, string> StringMap(JsonNode? node)
     {

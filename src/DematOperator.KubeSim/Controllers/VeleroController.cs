@@ -89,8 +89,8 @@ public sealed class VeleroController : DelayedSimController
             WriteStatus(cluster, backup, (_, s) => { s["phase"] = "Failed"; s["failureReason"] = failure; s["completionTimestamp"] = Now(cluster); s["errors"] = 1; });
             return;
         }
-        var included = Strings(spec["includedNamespaces"]);
-        var excluded = Strings(spec["excludedNamespaces"]);
+        var included = ObjectMetaAccess.StringList(spec["includedNamespaces"]);
+        var excluded = ObjectMetaAccess.StringList(spec["excludedNamespaces"]);
         LabelSelector selector;
         try { selector = LabelSelector.FromObject(spec["labelSelector"]); }
         catch (FormatException e)
@@ -98,7 +98,7 @@ public sealed class VeleroController : DelayedSimController
             WriteStatus(cluster, backup, (_, s) => { s["phase"] = "FailedValidation"; s["validationErrors"] = new JsonArray(e.Message); });
             return;
         }
-        var resources = new ResourceFilter(Strings(spec["includedResources"]), Strings(spec["excludedResources"]));
+        var resources = new ResourceFilter(ObjectMetaAccess.StringList(spec["includedResources"]), ObjectMetaAccess.StringList(spec["excludedResources"]));
         var items = new List<JsonObject>();
         foreach (var def in cluster.Registry.All.Where(d => d.Namespaced && d.IsStorageVersion && !d.IsVirtual && !NeverBackedUp.Contains(d.StorageKey) && resources.Includes(d)).DistinctBy(d => d.StorageKey))
             foreach (var o in cluster.Snapshot(def.StorageKey))
@@ -178,10 +178,10 @@ public sealed class VeleroController : DelayedSimController
             return;
         }
         var mapping = ObjectMetaAccess.StringMap(spec["namespaceMapping"]);
-        var included = Strings(spec["includedNamespaces"]);
+        var included = ObjectMetaAccess.StringList(spec["includedNamespaces"]);
         var existingPolicy = (string?)spec["existingResourcePolicy"] ?? "none";
         int restored = 0, warnings = 0, errors = 0;
-        var resources = new ResourceFilter(Strings(spec["includedResources"]), Strings(spec["excludedResources"]));
+        var resources = new ResourceFilter(ObjectMetaAccess.StringList(spec["includedResources"]), ObjectMetaAccess.StringList(spec["excludedResources"]));
         var items = archive.Items.Where(i => included.Count == 0 || included.Contains("*") || included.Contains(ObjectMetaAccess.Namespace(i) ?? ""))
             .Where(i => KindOf(cluster, i) is not { } def || resources.Includes(def)).ToList();
         foreach (var ns in items.Select(i => ObjectMetaAccess.Namespace(i) ?? "").Distinct())
@@ -281,7 +281,6 @@ public sealed class VeleroController : DelayedSimController
         }
     }
 
-    private static List<string> Strings(JsonNode? n) => (n as JsonArray)?.Select(v => (string?)v ?? "").ToList() ?? [];
 
     /// <summary>Go duration strings as Velero writes them: `720h0m0s`, `24h`, `90m`.</summary>
     internal static TimeSpan? ParseDuration(string? text)

@@ -57,21 +57,20 @@ public static class RbacAuthorizer
 
     public static bool Matches(JsonObject rule, AuthorizationRequest request)
     {
-        var verbs = Strings(rule["verbs"]);
+        var verbs = ObjectMetaAccess.StringList(rule["verbs"]);
         if (!verbs.Contains("*") && !verbs.Contains(request.Verb)) return false;
         if (request.NonResourcePath is { } path)
         {
-            var urls = Strings(rule["nonResourceURLs"]);
+            var urls = ObjectMetaAccess.StringList(rule["nonResourceURLs"]);
             return urls.Any(u => u == "*" || u == path || (u.EndsWith('*') && path.StartsWith(u[..^1], StringComparison.Ordinal)));
         }
-        var groups = Strings(rule["apiGroups"]);
+        var groups = ObjectMetaAccess.StringList(rule["apiGroups"]);
         if (!groups.Contains("*") && !groups.Contains(request.Group)) return false;
-        var resources = Strings(rule["resources"]);
+        var resources = ObjectMetaAccess.StringList(rule["resources"]);
         var wanted = request.Subresource is null ? request.Resource : $"{request.Resource}/{request.Subresource}";
         if (!resources.Any(r => r == "*" || r == wanted || (request.Subresource is not null && r == $"*/{request.Subresource}"))) return false;
-        var names = Strings(rule["resourceNames"]);
+        var names = ObjectMetaAccess.StringList(rule["resourceNames"]);
         return names.Count == 0 || (request.Name is not null && names.Contains(request.Name));
     }
 
-    private static List<string> Strings(JsonNode? node) => (node as JsonArray)?.Select(n => (string?)n ?? "").ToList() ?? [];
 }

@@ -339,8 +339,8 @@ public sealed class PraDrillReconciler(
             .Select(b => (Backup: b, Time: DataTime(b)))
             .OrderByDescending(b => b.Time).FirstOrDefault();
         if (newest.Backup is null) return StepOutcome.Fail(DrillReasons.NoCompletedBackup, $"no completed Velero backup matches {selector} in {cx.VeleroNamespace}");
-        var included = Strings(newest.Backup.Spec?["includedNamespaces"]);
-        var excluded = Strings(newest.Backup.Spec?["excludedNamespaces"]);
+        var included = ObjectMetaAccess.StringList(newest.Backup.Spec?["includedNamespaces"]);
+        var excluded = ObjectMetaAccess.StringList(newest.Backup.Spec?["excludedNamespaces"]);
         var notInBackup = drill.Spec.Source.Namespaces.Where(ns => included.Count > 0 && !included.Contains("*") && !included.Contains(ns) || excluded.Contains(ns)).ToList();
         if (notInBackup.Count > 0)
             return StepOutcome.Fail(DrillReasons.BackupMissesNamespace,
@@ -512,7 +512,6 @@ public sealed class PraDrillReconciler(
                || await Any(Resources.ConfigMaps) || await Any(Resources.Secrets);
     }
 
-    private static List<string> Strings(JsonNode? node) => (node as JsonArray)?.Select(n => (string?)n ?? "").ToList() ?? [];
 
     private async Task<StepOutcome> VerifyAsync(Context cx, DrillStep step, CancellationToken ct)
     {
