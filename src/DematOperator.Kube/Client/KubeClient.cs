@@ -101,6 +101,43 @@ public sealed class KubeClient : IDisposable
 
     private sealed class Restore(Action undo) : IDisposable { public void Dispose() => undo(); }
 
+    /// <summary>
+    /// Runs a command in a pod's container and waits for it to end, as `kubectl exec` does (no stdin, no TTY). The
+    /// caller bounds the time with <paramref name="ct"/>. HTTP refusals (pod not found, forbidden) throw
+    /// <see cref="KubeApiException"/>; a command that runs and fails returns its exit code.
+    /// </summary>
+    public async Task<ExecResult> ExecAsync(string ns, string pod, string? container, IReadOnlyList<string> command, CancellationToken ct = default)
+    {
+        var http = await _http.Value;
+        var path = ExecProtocol.Path(ns, pod, container, command);
+        var uri = new UriBuilder(new Uri(_endpoint.Server, path)) { Scheme = _endpoint.Server.Scheme == "https" ? "wss" : "ws" }.Uri;
+        using var activity = Tracing.StartActivity($"EXEC /api/v1/namespaces/{ns}/pods/{pod}/exec", ActivityKind.Client);
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.AddSubProtocol(ExecProtocol.V5);
+        socket.Options.AddSubProtocol(ExecProtocol.V4);
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("User-Agent", _options.UserAgent);
+        if (await _credentials.TokenAsync(ct) is { } token) socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        try { await socket.ConnectAsync(uri, http, ct); }
+        catch (System.Net.WebSockets.WebSocketException e) when (socket.HttpStatusCode is not 0 and not HttpStatusCode.SwitchingProtocols)
+        {
+            var code = (int)socket.HttpStatusCode;
+            _requests.WithLabels(code.ToString(), "GET", Host).Inc();
+            if (socket.HttpStatusCode == HttpStatusCode.Unauthorized) _credentials.Invalidate();
+            Audit(("pods/exec", ns, pod, "create"), code, socket.HttpStatusCode.ToString());
+            throw new KubeApiException(new ApiStatus(code, socket.HttpStatusCode.ToString(), $"exec in {ns}/{pod} refused: {e.Message}"));
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or HttpRequestException)
+        {
+            _requests.WithLabels("<error>", "GET", Host).Inc();
+            throw new KubeConnectionException(Host, e);
+        }
+        _requests.WithLabels("101", "GET", Host).Inc();
+        Audit(("pods/exec", ns, pod, "create"), 101, null);
+        try { return await ExecProtocol.ReadAsync(socket, ct); }
+        catch (System.Net.WebSockets.WebSocketException e) { throw new KubeConnectionException(Host, e, mayHaveBeenProcessed: true); }
+    }
+
     // ---------------------------------------------------------------- typed operations
 
     public async Task<T> GetAsync<T>(ResourceType<T> rt, string? ns, string name, CancellationToken ct = default) where T : KubeObject =>

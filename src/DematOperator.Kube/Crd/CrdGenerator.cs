@@ -130,6 +130,11 @@ public static class CrdGenerator
         return result;
     }
 
+    /// <summary>An enum's values as they are serialised: JsonStringEnumMemberName when given, else the member's name.</summary>
+    private static IEnumerable<string> EnumNames(Type type) =>
+        type.GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name);
+
     private static JsonObject TypeSchema(Type type, HashSet<Type> visiting, PropertyInfo? owner = null)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
@@ -141,7 +146,7 @@ public static class CrdGenerator
         if (type == typeof(long)) return new JsonObject { ["type"] = "integer", ["format"] = "int64" };
         if (type == typeof(double)) return new JsonObject { ["type"] = "number" };
         if (type == typeof(DateTimeOffset)) return new JsonObject { ["type"] = "string", ["format"] = "date-time" };
-        if (type.IsEnum) return new JsonObject { ["type"] = "string", ["enum"] = new JsonArray([.. Enum.GetNames(type).Select(n => (JsonNode)JsonValue.Create(n)!)]) };
+        if (type.IsEnum) return new JsonObject { ["type"] = "string", ["enum"] = new JsonArray([.. EnumNames(type).Select(n => (JsonNode)JsonValue.Create(n)!)]) };
         if (type == typeof(JsonObject)) return new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true };
         if (type == typeof(Condition)) return ConditionSchema();
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))

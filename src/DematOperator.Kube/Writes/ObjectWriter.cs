@@ -38,6 +38,13 @@ public static class ObjectWriter
         }
     }
 
+    /// <summary>Creates an object with a deterministic name, or adopts the one already there (a restart, a new leader).</summary>
+    public static async Task<T> CreateOrGetAsync<T>(KubeClient client, ResourceType<T> rt, T obj, CancellationToken ct) where T : KubeObject
+    {
+        try { return await client.CreateAsync(rt, obj, ct); }
+        catch (KubeApiException e) when (e.IsAlreadyExists) { return await client.GetAsync(rt, obj.Metadata.Namespace, obj.Name, ct); }
+    }
+
     public static T Copy<T>(ResourceType<T> rt, T obj) where T : KubeObject =>
         JsonSerializer.Deserialize(JsonSerializer.Serialize(obj, rt.TypeInfo), rt.TypeInfo)!;
 

@@ -21,6 +21,9 @@ public sealed class LabelSelectorSpec
 {
     public Dictionary<string, string>? MatchLabels { get; set; }
     public List<LabelSelectorRequirementSpec>? MatchExpressions { get; set; }
+
+    public Kube.Api.LabelSelector ToSelector() =>
+        Kube.Api.LabelSelector.FromObject(System.Text.Json.JsonSerializer.SerializeToNode(this, OperatorJsonContext.Default.LabelSelectorSpec));
 }
 
 public sealed class LabelSelectorRequirementSpec

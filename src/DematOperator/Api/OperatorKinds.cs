@@ -10,6 +10,7 @@ namespace DematOperator.Api;
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true,
     Converters = [typeof(KubeTimeConverter)])]
 [JsonSerializable(typeof(BackupPolicy))]
 [JsonSerializable(typeof(ObjectList<BackupPolicy>))]

@@ -36,7 +36,7 @@ public static class BackupPolicyChecks
             var gap = schedule.LongestGap(now, zone);
             if (gap > objective)
                 yield return new SpecProblem("spec.schedule", "ScheduleGapExceedsRpo",
-                    $"the schedule leaves gaps of up to {BackupPolicyReconciler.Human(gap)} in {zone.Id}, longer than the {BackupPolicyReconciler.Human(objective)} RPO", Warning: true);
+                    $"the schedule leaves gaps of up to {Durations.Human(gap)} in {zone.Id}, longer than the {Durations.Human(objective)} RPO", Warning: true);
         }
     }
 }

@@ -133,14 +133,14 @@ public sealed class BackupPolicyReconciler(
             Conditions.Set(s.Conditions, recoveryPoint is null
                 ? Conditions.Make("RecoveryPointObjectiveMet", false, "NoRecoveryPoint", "no successful run yet", gen)
                 : Conditions.Make("RecoveryPointObjectiveMet", rpoMet, rpoMet ? "WithinObjective" : "RecoveryPointTooOld",
-                    $"recovery point {Format(recoveryPoint.Value, settings.Zone)} is {Human(now - recoveryPoint.Value)} old; objective {Human(settings.Rpo)}", gen), t);
+                    $"recovery point {Format(recoveryPoint.Value, settings.Zone)} is {Durations.Human(now - recoveryPoint.Value)} old; objective {Durations.Human(settings.Rpo)}", gen), t);
             Conditions.Set(s.Conditions, gap > settings.Rpo
-                ? Conditions.Make("ScheduleMeetsObjective", false, "ScheduleGapExceedsRpo", $"the schedule leaves gaps of up to {Human(gap)}, longer than the {Human(settings.Rpo)} RPO: the objective cannot be met by design", gen)
-                : Conditions.Make("ScheduleMeetsObjective", true, "GapsWithinRpo", $"longest gap between runs is {Human(gap)}", gen), t);
+                ? Conditions.Make("ScheduleMeetsObjective", false, "ScheduleGapExceedsRpo", $"the schedule leaves gaps of up to {Durations.Human(gap)}, longer than the {Durations.Human(settings.Rpo)} RPO: the objective cannot be met by design", gen)
+                : Conditions.Make("ScheduleMeetsObjective", true, "GapsWithinRpo", $"longest gap between runs is {Durations.Human(gap)}", gen), t);
         }, ct);
         if (decision.LatestSlot is { } scheduledSlot) _scheduled[policy.Metadata.Uid ?? ""] = scheduledSlot;
         if (Conditions.IsTrue(before.Status?.Conditions, "RecoveryPointObjectiveMet") && !rpoMet)
-            await events.WarningAsync(policy, "RecoveryPointObjectiveMissed", $"the recovery point is older than the {Human(settings.Rpo)} RPO", ct);
+            await events.WarningAsync(policy, "RecoveryPointObjectiveMissed", $"the recovery point is older than the {Durations.Human(settings.Rpo)} RPO", ct);
 
         if (recoveryPoint is { } point) metrics.RecoveryPoint.WithLabels(ns, policy.Name).Set(point.ToUnixTimeMilliseconds() / 1000.0);
         if (succeeded.Select(r => r.Completed).Max() is { } lastOk) metrics.LastSuccess.WithLabels(ns, policy.Name).Set(lastOk.ToUnixTimeMilliseconds() / 1000.0);
@@ -217,7 +217,7 @@ public sealed class BackupPolicyReconciler(
                 if (run.Phase == RunPhase.Running && now - run.Started > settings.CsiTimeout)
                 {
                     // The timeout is written on the objects, so the verdict survives restarts (status is not the source of truth).
-                    var reason = $"snapshots not ready after {Human(settings.CsiTimeout)}";
+                    var reason = $"snapshots not ready after {Durations.Human(settings.CsiTimeout)}";
                     foreach (var s in group)
                         await client.PatchAsync(Snapshots, s.Namespace, s.Name, PatchType.Merge,
                             new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RunLabels.FailedAnnotation] = reason } } }.ToJsonString(), ct: ct);
@@ -400,12 +400,7 @@ public sealed class BackupPolicyReconciler(
 
     private static string VeleroNamespace(BackupPolicy p) => p.Spec.Velero?.Namespace ?? "openshift-adp";
 
-    private static string LabelSelectorText(LabelSelectorSpec s) =>
-        LabelSelector.FromObject(System.Text.Json.JsonSerializer.SerializeToNode(s, OperatorJsonContext.Default.LabelSelectorSpec)).ToString();
+    private static string LabelSelectorText(LabelSelectorSpec s) => s.ToSelector().ToString();
 
     private static string Format(Instant i, DateTimeZone z) => i.InZone(z).ToString("yyyy-MM-dd HH:mm x", System.Globalization.CultureInfo.InvariantCulture);
-
-    internal static string Human(Duration d) => d.TotalHours >= 1
-        ? $"{(int)d.TotalHours}h{(d.Minutes > 0 ? $"{d.Minutes}m" : "")}"
-        : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m" : $"{(int)d.TotalSeconds}s";
 }

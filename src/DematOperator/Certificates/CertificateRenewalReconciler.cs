@@ -141,7 +141,7 @@ public sealed class CertificateRenewalReconciler(
         var result = new List<DynamicObject>();
         if (selection is null) return result;
         var dynamicType = Resources.Dynamic(type.Group, type.Version, type.Plural, type.Kind, true);
-        var selector = selection.Selector is { } s ? LabelSelector.FromObject(System.Text.Json.JsonSerializer.SerializeToNode(s, OperatorJsonContext.Default.LabelSelectorSpec)).ToString() : null;
+        var selector = selection.Selector?.ToSelector().ToString();
         foreach (var ns in selection.Namespaces is { Count: > 0 } list ? list : [cr.Namespace!])
         {
             try

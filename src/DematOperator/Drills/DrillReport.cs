@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DematOperator.Backups;
+using DematOperator.Api;
 using NodaTime;
 
 namespace DematOperator.Drills;
@@ -13,11 +13,12 @@ namespace DematOperator.Drills;
 /// </summary>
 public static class DrillReport
 {
-    public static (string Markdown, string Json) Render(string ns, string drill, DrillRunStatus run, DrillSettings settings, string result, DateTimeOffset? end)
+    public static (string Markdown, string Json) Render(string ns, string drill, DrillRunStatus run, DrillSettings settings, DrillResult? result, DateTimeOffset? end)
     {
         var zone = settings.Zone;
+        var resultText = result?.ToString() ?? "InProgress";
         string Local(DateTimeOffset? t) => t is { } v ? Instant.FromDateTimeOffset(v).InZone(zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—";
-        string Human(long? seconds) => seconds is { } s ? BackupPolicyReconciler.Human(Duration.FromSeconds(s)) : "—";
+        string Human(long? seconds) => seconds is { } s ? Durations.Human(Duration.FromSeconds(s)) : "—";
         bool? rtoMet = run.RtoSeconds is { } rto ? rto <= settings.Rto.TotalSeconds : null;
         bool? rpoMet = run.RpoSeconds is { } rpo ? rpo <= settings.Rpo.TotalSeconds : null;
         string Verdict(bool? met) => met switch { true => "atteint / met", false => "**NON atteint / NOT met**", _ => "non mesuré / not measured" };
@@ -25,8 +26,8 @@ public static class DrillReport
         var md = new StringBuilder();
         md.AppendLine($"# Exercice PRA / DR drill — {ns}/{drill} — {run.Name}");
         md.AppendLine();
-        md.AppendLine($"- Mode : {run.Mode} ({run.Trigger})");
-        md.AppendLine($"- Résultat / result : **{result}**{(run.FailureCode is { } code ? $" ({code})" : "")}{(run.FailureReason is { } why ? $" — {why}" : "")}");
+        md.AppendLine($"- Mode : {run.Mode} ({DrillText.Trigger(run.Trigger)})");
+        md.AppendLine($"- Résultat / result : **{resultText}**{(run.FailureCode is { } code ? $" ({code})" : "")}{(run.FailureReason is { } why ? $" — {why}" : "")}");
         md.AppendLine($"- Début (sinistre simulé) / start : {Local(run.StartTime)} ({zone.Id})");
         md.AppendLine($"- Fin / end : {Local(end)}");
         md.AppendLine($"- Site de production joignable / source reachable : {(run.SourceReachable switch { true => "oui / yes", false => "non / no (restore from shared backup storage)", _ => "—" })}");
@@ -35,8 +36,8 @@ public static class DrillReport
         md.AppendLine();
         md.AppendLine("| | objectif | atteint / achieved | verdict |");
         md.AppendLine("|---|---|---|---|");
-        md.AppendLine($"| RTO | {BackupPolicyReconciler.Human(settings.Rto)} | {Human(run.RtoSeconds)} | {Verdict(rtoMet)} |");
-        md.AppendLine($"| RPO | {BackupPolicyReconciler.Human(settings.Rpo)} | {Human(run.RpoSeconds)} | {Verdict(rpoMet)} |");
+        md.AppendLine($"| RTO | {Durations.Human(settings.Rto)} | {Human(run.RtoSeconds)} | {Verdict(rtoMet)} |");
+        md.AppendLine($"| RPO | {Durations.Human(settings.Rpo)} | {Human(run.RpoSeconds)} | {Verdict(rpoMet)} |");
         md.AppendLine();
         md.AppendLine("## Sauvegarde utilisée / backup used");
         md.AppendLine();
@@ -56,23 +57,33 @@ public static class DrillReport
         foreach (var c in run.Checks ?? []) md.AppendLine($"- {c}");
         if (run.Checks is null or { Count: 0 }) md.AppendLine("- —");
         md.AppendLine();
+        if (run.Outputs is { Count: > 0 } outputs)
+        {
+            md.AppendLine("## Données / data checks");
+            md.AppendLine();
+            md.AppendLine("| contrôle / check | pod | commande / command | code | sortie / output | verdict |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            foreach (var o in outputs)
+                md.AppendLine($"| {o.Name} | {o.Pod} | `{Cell(o.Command)}` | {o.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "—"} | {Cell(o.Output)} | {(o.Passed ? "ok" : "**échec / failed**")} |");
+            md.AppendLine();
+        }
         md.AppendLine("## Environnements de test / test environments");
         md.AppendLine();
         foreach (var q in run.Quiesced ?? [])
             md.AppendLine($"- {q.Kind} {q.Namespace}/{q.Name}: {(q.Kind == "CronJob" ? $"suspend {q.Suspend?.ToString().ToLowerInvariant()}" : $"{q.Replicas} replica(s)")}");
         if (run.Quiesced is null or { Count: 0 }) md.AppendLine("- —");
-        var rollback = run.Steps.FirstOrDefault(s => s.Name == DrillSteps.Rollback);
+        var rollback = run.Steps.FirstOrDefault(s => s.Name == DrillStepName.Rollback);
         md.AppendLine();
-        md.AppendLine($"Retour arrière / rollback : {rollback?.State ?? "—"}{(rollback?.Message is { } m ? $" — {m}" : "")}");
+        md.AppendLine($"Retour arrière / rollback : {rollback?.State.ToString() ?? "—"}{(rollback?.Message is { } m ? $" — {m}" : "")}");
 
         var json = new JsonObject
         {
             ["namespace"] = ns,
             ["drill"] = drill,
             ["run"] = run.Name,
-            ["mode"] = run.Mode,
-            ["trigger"] = run.Trigger,
-            ["result"] = result,
+            ["mode"] = run.Mode.ToString(),
+            ["trigger"] = DrillText.Trigger(run.Trigger),
+            ["result"] = resultText,
             ["failureReason"] = run.FailureReason,
             ["reason"] = run.FailureCode,
             ["start"] = run.StartTime.ToString("O", CultureInfo.InvariantCulture),
@@ -85,10 +96,14 @@ public static class DrillReport
             ["restoredNamespaces"] = new JsonArray([.. (run.CreatedNamespaces ?? []).Select(n => (JsonNode)JsonValue.Create(n)!)]),
             ["steps"] = new JsonArray([.. run.Steps.Select(s => (JsonNode)new JsonObject
             {
-                ["name"] = s.Name, ["state"] = s.State, ["start"] = s.StartTime?.ToString("O", CultureInfo.InvariantCulture),
+                ["name"] = s.Name.ToString(), ["state"] = s.State.ToString(), ["start"] = s.StartTime?.ToString("O", CultureInfo.InvariantCulture),
                 ["end"] = s.EndTime?.ToString("O", CultureInfo.InvariantCulture), ["message"] = s.Message,
             })]),
             ["checks"] = new JsonArray([.. (run.Checks ?? []).Select(c => (JsonNode)JsonValue.Create(c)!)]),
+            ["dataChecks"] = new JsonArray([.. (run.Outputs ?? []).Select(o => (JsonNode)new JsonObject
+            {
+                ["name"] = o.Name, ["pod"] = o.Pod, ["command"] = o.Command, ["exitCode"] = o.ExitCode, ["output"] = o.Output, ["passed"] = o.Passed,
+            })]),
             ["quiesced"] = new JsonArray([.. (run.Quiesced ?? []).Select(q => (JsonNode)new JsonObject
             {
                 ["kind"] = q.Kind, ["namespace"] = q.Namespace, ["name"] = q.Name, ["replicas"] = q.Replicas, ["suspend"] = q.Suspend,
@@ -96,17 +111,7 @@ public static class DrillReport
         };
         return (md.ToString(), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
+
+    private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ").Replace("`", "'");
 }
 
-/// <summary>The ordered steps of a run.</summary>
-public static class DrillSteps
-{
-    public const string Preflight = "Preflight";
-    public const string Quiesce = "Quiesce";
-    public const string Restore = "Restore";
-    public const string Verify = "Verify";
-    public const string Measure = "Measure";
-    public const string Report = "Report";
-    public const string Rollback = "Rollback";
-    public static readonly string[] All = [Preflight, Quiesce, Restore, Verify, Measure, Report, Rollback];
-}

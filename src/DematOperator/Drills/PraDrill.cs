@@ -83,6 +83,32 @@ public sealed class DrillVerify
     [Doc("Wait for every restored Deployment and StatefulSet to be ready."), Default("true")] public bool? Workloads { get; set; }
     [Doc("HTTP checks that must answer as expected.")] public List<DrillHttpCheck>? Http { get; set; }
     [Doc("A verification Job (e.g. smoke tests) created in the first restored namespace; it must succeed.")] public DrillJob? Job { get; set; }
+    [Doc("Commands run in restored pods whose output proves the data came back (a count of collections, of rows...).")] public List<DrillExecCheck>? Exec { get; set; }
+}
+
+public sealed class DrillExecCheck
+{
+    [RequiredField, Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] public string Name { get; set; } = "";
+    [Doc("Production namespace (as in source.namespaces) whose restored copy holds the pod; the first one when empty.")] public string? Namespace { get; set; }
+    [Doc("A ready pod of this restored workload runs the command.")] public DrillWorkloadRef? Workload { get; set; }
+    [Doc("Or this pod, by name (e.g. mongodb-0).")] public string? Pod { get; set; }
+    [Doc("Container of the pod; the first one when empty.")] public string? Container { get; set; }
+    [RequiredField, Items(1), Doc("The command and its arguments, run without a shell (e.g. [mongosh, --quiet, --eval, 'db.getCollectionNames().length']).")]
+    public List<string> Command { get; set; } = [];
+    [RequiredField, Doc("What the output (stdout, trimmed) must show.")] public DrillExpectedOutput Expect { get; set; } = new();
+    [Doc("Time allowed for one run of the command."), Default("\"1m\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
+}
+
+public sealed class DrillWorkloadRef
+{
+    [RequiredField, EnumValues("Deployment", "StatefulSet")] public string Kind { get; set; } = "";
+    [RequiredField] public string Name { get; set; } = "";
+}
+
+public sealed class DrillExpectedOutput
+{
+    [Doc("A regular expression (.NET syntax) the output must match.")] public string? Regex { get; set; }
+    [Doc("The output must be a number at least this big.")] public long? Minimum { get; set; }
 }
 
 public sealed class DrillHttpCheck
@@ -107,9 +133,9 @@ public sealed class DrillRollback
 
 public sealed class PraDrillStatus : CommonStatus
 {
-    [EnumValues("Idle", "Running", "RollingBack")] public string? Phase { get; set; }
+    public DrillPhase? Phase { get; set; }
     public DrillRunStatus? CurrentRun { get; set; }
-    [Doc("Result of the last finished run.")] public string? LastResult { get; set; }
+    [Doc("Result of the last finished run.")] public DrillResult? LastResult { get; set; }
     [Doc("Achieved RTO of the last finished run.")] public string? LastRto { get; set; }
     public DateTimeOffset? LastRunTime { get; set; }
     public DateTimeOffset? LastSuccessfulTime { get; set; }
@@ -123,10 +149,10 @@ public sealed class PraDrillStatus : CommonStatus
 public sealed class DrillRunStatus
 {
     public string Name { get; set; } = "";
-    [EnumValues("Rehearsal", "Failover")] public string Mode { get; set; } = "";
-    [EnumValues("schedule", "manual")] public string Trigger { get; set; } = "";
+    public DrillMode Mode { get; set; }
+    public DrillTrigger Trigger { get; set; }
     [Doc("The simulated disaster: RTO counts from here.")] public DateTimeOffset StartTime { get; set; }
-    public string? Step { get; set; }
+    public DrillStepName? Step { get; set; }
     public List<DrillStep> Steps { get; set; } = [];
     [Doc("Set when the run failed or was aborted: the rollback follows.")] public string? FailureReason { get; set; }
     [Doc("Why, as a CamelCase reason documented in docs/pradrill.md (NothingRestored, RecoveryPointTooOld...).")] public string? FailureCode { get; set; }
@@ -141,13 +167,24 @@ public sealed class DrillRunStatus
     public long? RpoSeconds { get; set; }
     public bool? SourceReachable { get; set; }
     public List<string>? Checks { get; set; }
+    [Doc("What each exec check printed (truncated, secrets of the restored namespaces redacted).")] public List<ExecEvidence>? Outputs { get; set; }
     public string? Report { get; set; }
+}
+
+public sealed class ExecEvidence
+{
+    public string Name { get; set; } = "";
+    public string Pod { get; set; } = "";
+    public string Command { get; set; } = "";
+    public int? ExitCode { get; set; }
+    public string Output { get; set; } = "";
+    public bool Passed { get; set; }
 }
 
 public sealed class DrillStep
 {
-    public string Name { get; set; } = "";
-    [EnumValues("Pending", "Running", "Succeeded", "Failed", "Skipped")] public string State { get; set; } = "Pending";
+    public DrillStepName Name { get; set; }
+    public StepState State { get; set; }
     public DateTimeOffset? StartTime { get; set; }
     public DateTimeOffset? EndTime { get; set; }
     public string? Message { get; set; }
@@ -165,8 +202,8 @@ public sealed class QuiescedObject
 public sealed class DrillRunSummary
 {
     public string Name { get; set; } = "";
-    public string Mode { get; set; } = "";
-    [EnumValues("Succeeded", "Failed", "Aborted", "Refused")] public string Result { get; set; } = "";
+    public DrillMode Mode { get; set; }
+    public DrillResult Result { get; set; }
     public DateTimeOffset StartTime { get; set; }
     public DateTimeOffset? EndTime { get; set; }
     public long? RtoSeconds { get; set; }
@@ -192,9 +229,13 @@ public static class DrillReasons
     public const string RestoreFailed = nameof(RestoreFailed);
     public const string RestoreTimedOut = nameof(RestoreTimedOut);
     public const string NothingRestored = nameof(NothingRestored);
-    public const string VerificationFailed = nameof(VerificationFailed);
-    public const string VerificationTimedOut = nameof(VerificationTimedOut);
+    public const string WorkloadNotReady = nameof(WorkloadNotReady);
+    public const string VolumeNotBound = nameof(VolumeNotBound);
+    public const string HttpCheckFailed = nameof(HttpCheckFailed);
+    public const string JobFailed = nameof(JobFailed);
+    public const string DataCheckFailed = nameof(DataCheckFailed);
     public const string NoVerification = nameof(NoVerification);
+    public const string RecoveryTimeTooLong = nameof(RecoveryTimeTooLong);
     public const string Aborted = nameof(Aborted);
     public const string Deleted = nameof(Deleted);
     public const string SpecInvalid = nameof(SpecInvalid);

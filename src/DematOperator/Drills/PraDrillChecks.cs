@@ -1,5 +1,6 @@
 using DematOperator.Api;
 using DematOperator.Backups;
+using System.Text.RegularExpressions;
 using NodaTime;
 
 namespace DematOperator.Drills;
@@ -16,6 +17,10 @@ public sealed record DrillSettings(
     Duration RollbackAfter,
     IReadOnlyDictionary<string, string> NamespaceMapping)
 {
+    /// <summary>What a run in flight carries on with when its spec became unreadable: the contract's defaults.</summary>
+    public static readonly DrillSettings Defaults = new(null, DateTimeZone.Utc, false, Duration.FromHours(2), Duration.FromHours(4), Duration.FromHours(1),
+        Duration.FromMinutes(30), Duration.Zero, new Dictionary<string, string>());
+
     /// <summary>Where each production namespace is restored on the target.</summary>
     public string TargetNamespace(string source) => NamespaceMapping.GetValueOrDefault(source, source);
 }
@@ -73,6 +78,26 @@ public static class PraDrillChecks
         foreach (var (check, i) in (spec.Verify?.Http ?? []).Select((c, i) => (c, i)))
             if (!Uri.TryCreate(check.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
                 problems.Add(new($"spec.verify.http[{i}].url", "InvalidUrl", $"\"{check.Url}\" is not an absolute http:// or https:// URL"));
+        var execNames = new HashSet<string>();
+        foreach (var (check, i) in (spec.Verify?.Exec ?? []).Select((c, i) => (c, i)))
+        {
+            var field = $"spec.verify.exec[{i}]";
+            if (!execNames.Add(check.Name)) problems.Add(new($"{field}.name", "DuplicateName", $"\"{check.Name}\" names two exec checks"));
+            if ((check.Workload is null) == string.IsNullOrEmpty(check.Pod))
+                problems.Add(new(field, "InvalidExecTarget", "set exactly one of workload or pod"));
+            if (check.Command.Count == 0 || check.Command.Any(string.IsNullOrEmpty))
+                problems.Add(new($"{field}.command", "InvalidCommand", "give the command and its arguments, none empty"));
+            if (check.Expect.Regex is null && check.Expect.Minimum is null)
+                problems.Add(new($"{field}.expect", "NoExpectation", "give a regex or a minimum: an exit code alone proves no data"));
+            if (check.Expect.Regex is { } regex)
+            {
+                try { _ = new Regex(regex, RegexOptions.None, TimeSpan.FromSeconds(1)); }
+                catch (ArgumentException e) { problems.Add(new($"{field}.expect.regex", "InvalidRegex", e.Message)); }
+            }
+            if (check.Namespace is { } ns && !spec.Source.Namespaces.Contains(ns))
+                problems.Add(new($"{field}.namespace", "NotRestored", $"\"{ns}\" is not in spec.source.namespaces: data checks run only in what the drill restored"));
+            Parse($"{field}.timeout", check.Timeout, Duration.FromMinutes(1));
+        }
         if (spec.Schedule is null && !failover)
             problems.Add(new("spec.schedule", "NotScheduled", "no schedule: the contract wants at least one rehearsal a year; runs start only with ops.demat.gouv.fr/run-now", Warning: true));
         if (zone is null || problems.Any(p => !p.Warning)) return problems;

@@ -18,6 +18,6 @@ public sealed class PraDrillMetrics(MetricsRegistry registry)
     {
         foreach (var g in new[] { LastRun, LastSuccess, Rto, Rpo, Running }) g.Remove(ns, drill);
         foreach (var o in new[] { "rto", "rpo" }) Objective.Remove(ns, drill, o);
-        foreach (var s in DrillSteps.All) StepDuration.Remove(ns, drill, s);
+        foreach (var s in DrillRunMachine.Order) StepDuration.Remove(ns, drill, s.ToString());
     }
 }

@@ -115,8 +115,8 @@ public sealed record MonthlyServiceReport(
                 {
                     var runStart = Instant.FromDateTimeOffset(h.StartTime);
                     if (runStart >= start && runStart < end)
-                        drills.Add(new DrillRow(snap.Cluster, d.Namespace!, d.Name, h.Name, h.Mode, h.Result, runStart, h.RtoSeconds, h.RpoSeconds, h.RtoMet, h.RpoMet, h.Report));
-                    if (h.Result == "Succeeded" && h.EndTime is { } ended && Instant.FromDateTimeOffset(ended) < end && (lastSuccess is null || Instant.FromDateTimeOffset(ended) > lastSuccess))
+                        drills.Add(new DrillRow(snap.Cluster, d.Namespace!, d.Name, h.Name, h.Mode.ToString(), h.Result.ToString(), runStart, h.RtoSeconds, h.RpoSeconds, h.RtoMet, h.RpoMet, h.Report));
+                    if (h.Result == DematOperator.Drills.DrillResult.Succeeded && h.EndTime is { } ended && Instant.FromDateTimeOffset(ended) < end && (lastSuccess is null || Instant.FromDateTimeOffset(ended) > lastSuccess))
                     {
                         lastSuccess = Instant.FromDateTimeOffset(ended);
                         lastSuccessRun = ($"{d.Namespace}/{d.Name}", h.RtoSeconds, h.RpoSeconds);

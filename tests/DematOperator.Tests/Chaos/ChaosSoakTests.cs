@@ -219,7 +219,7 @@ public sealed class ChaosSoakTests : IAsyncLifetime
             if (_host["rbx"].Cluster.Snapshot($"ops.demat.gouv.fr/{kind}").FirstOrDefault() is { } restored)
                 _violations.Add($"rbx holds {kind} {restored.Namespace}/{restored.Name}: a rehearsal restored a resource of ours");
         // One Restore per drill run, ever.
-        var restores = _host["rbx"].Cluster.Snapshot("velero.io/restores").GroupBy(r => r.Labels.GetValueOrDefault(PraDrillReconciler.RunLabel)).Where(g => g.Count() > 1).ToList();
+        var restores = _host["rbx"].Cluster.Snapshot("velero.io/restores").GroupBy(r => r.Labels.GetValueOrDefault(DrillMarks.RunLabel)).Where(g => g.Count() > 1).ToList();
         foreach (var g in restores) _violations.Add($"run {g.Key} has {g.Count()} Restores");
     }
 
@@ -309,7 +309,7 @@ public sealed class ChaosSoakTests : IAsyncLifetime
         using var sbgAdmin = Admin("sbg");
         await Eventually.HoldsAsync(async () => (await rbxAdmin.GetAsync(OperatorKinds.PraDrills, "dematoperator-system", "pra")).Status?.History is { Count: > 0 } h && (await rbxAdmin.GetAsync(OperatorKinds.PraDrills, "dematoperator-system", "pra")).Status!.CurrentRun is null,
             "the drill ended (succeeded, or failed and rolled back)", TimeSpan.FromSeconds(180));
-        if ((await rbxAdmin.GetAsync(OperatorKinds.PraDrills, "dematoperator-system", "pra")).Status!.History![0].Result == "Refused")
+        if ((await rbxAdmin.GetAsync(OperatorKinds.PraDrills, "dematoperator-system", "pra")).Status!.History![0].Result == DrillResult.Refused)
         {
             // Refused at preflight under the faults (target unreachable...): that proves nothing about rollback; run it again, calm.
             await rbxAdmin.PatchAsync(OperatorKinds.PraDrills, "dematoperator-system", "pra", PatchType.Merge, """{"metadata":{"annotations":{"ops.demat.gouv.fr/run-now":"chaos-again"}}}""");
@@ -317,13 +317,13 @@ public sealed class ChaosSoakTests : IAsyncLifetime
                 "the second drill ended", TimeSpan.FromSeconds(120));
         }
         var history = (await rbxAdmin.GetAsync(OperatorKinds.PraDrills, "dematoperator-system", "pra")).Status!.History!;
-        history[0].Result.ShouldBeOneOf(["Succeeded", "Failed", "Aborted"], "a run went past preflight, so its rollback is what is checked below");
+        history[0].Result.ShouldBeOneOf([DrillResult.Succeeded, DrillResult.Failed, DrillResult.Aborted], "a run went past preflight, so its rollback is what is checked below");
         await Eventually.HoldsAsync(async () => await rbxAdmin.TryGetAsync(Resources.Namespaces, null, "platau-prod") is null, "no drill namespace left", TimeSpan.FromSeconds(120));
         foreach (var (ns, replicas) in new[] { ("preprod", 2), ("perf", 0) })
         {
             var app = await rbxAdmin.GetAsync(Resources.Deployments, ns, "app");
             ((int?)app.Spec!["replicas"]).ShouldBe(replicas, $"{ns} replicas given back");
-            app.Metadata.Annotations?.Keys.ShouldNotContain(PraDrillReconciler.QuiescedByAnnotation);
+            app.Metadata.Annotations?.Keys.ShouldNotContain(DrillMarks.QuiescedByAnnotation);
             ((bool?)(await rbxAdmin.GetAsync(CronJobs, ns, "nightly")).Spec!["suspend"]).ShouldBe(false, $"{ns} CronJob resumed");
         }
         foreach (var policy in new[] { "mongo-snapshots", "platau-velero" })

@@ -190,10 +190,10 @@ public sealed class PraDrillTests : IAsyncLifetime
         {
             var app = await _rbx.GetAsync(Resources.Deployments, ns, "app");
             ((int?)app.Spec!["replicas"]).ShouldBe(replicas, $"{ns} replicas");
-            app.Metadata.Annotations?.Keys.ShouldNotContain(PraDrillReconciler.QuiescedByAnnotation);
+            app.Metadata.Annotations?.Keys.ShouldNotContain(DrillMarks.QuiescedByAnnotation);
             var cj = await _rbx.GetAsync(CronJobs, ns, "nightly");
             ((bool?)cj.Spec!["suspend"]).ShouldBe(suspended, $"{ns} cronjob suspension");
-            cj.Metadata.Annotations?.Keys.ShouldNotContain(PraDrillReconciler.OriginalSuspendAnnotation);
+            cj.Metadata.Annotations?.Keys.ShouldNotContain(DrillMarks.OriginalSuspendAnnotation);
         }
         await AdvanceUntil(async () => await _rbx.TryGetAsync(Resources.Namespaces, null, "platau-prod") is null, "restored namespace deleted", maxSteps: 100);
     }
@@ -208,24 +208,24 @@ public sealed class PraDrillTests : IAsyncLifetime
         _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromMinutes(5);
         await CreateDrill();
         await using var op = StartOperator();
-        await Eventually.HoldsAsync(async () => (await Drill()).Status?.Phase == "Idle", "idle");
+        await Eventually.HoldsAsync(async () => (await Drill()).Status?.Phase == DrillPhase.Idle, "idle");
         if (sbgBurnt) _host["sbg"].Cluster.Faults.Unreachable = true;
         var start = _clock.GetUtcNow();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "pra-2026");
+        await Annotate(DrillMarks.RunNowAnnotation, "pra-2026");
 
         // While it runs, the test environments are stopped.
-        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillSteps.Quiesce)?.State == "Succeeded", "quiesced");
+        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillStepName.Quiesce)?.State == StepState.Succeeded, "quiesced");
         ((int?)(await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Spec!["replicas"]).ShouldBe(0);
         ((bool?)(await _rbx.GetAsync(CronJobs, "preprod", "nightly")).Spec!["suspend"]).ShouldBe(true);
         // Isolation: production's workloads are restored, production's BackupPolicy is not (it would back up on rbx).
-        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillSteps.Restore)?.State == "Succeeded", "restored");
+        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillStepName.Restore)?.State == StepState.Succeeded, "restored");
         (await _rbx.TryGetAsync(Resources.Deployments, "platau-prod", "platau-portal")).ShouldNotBeNull("production's workloads restored");
         (await _rbx.ListAsync(OperatorKinds.BackupPolicies, "platau-prod")).Items.ShouldBeEmpty("a rehearsal restores none of DematOperator's resources");
         var restore = (await _rbx.ListAsync(Restores, "openshift-adp")).Items.Single();
         restore.Spec!["excludedResources"]!.AsArray().Select(r => (string?)r).ShouldContain("backuppolicies.ops.demat.gouv.fr");
 
         var result = await RunToEnd();
-        result.Result.ShouldBe("Succeeded", result.Message);
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
         result.RtoMet.ShouldBe(true);
         result.RpoMet.ShouldBe(true);
         result.RpoSeconds!.Value.ShouldBeInRange(40 * 60, 45 * 60, "the backup's data was taken ~40 min before the run");
@@ -234,7 +234,7 @@ public sealed class PraDrillTests : IAsyncLifetime
         result.StartTime.ShouldBeGreaterThanOrEqualTo(start);
         result.RtoSeconds!.Value.ShouldBeInRange(5 * 60, (long)(_clock.GetUtcNow() - start).TotalSeconds);
         var drill = await Drill();
-        drill.Status!.LastResult.ShouldBe("Succeeded");
+        drill.Status!.LastResult.ShouldBe(DrillResult.Succeeded);
         drill.Status.LastSuccessfulTime.ShouldNotBeNull();
         drill.Status.LastRunNowRequest.ShouldBe("pra-2026");
         // The rollback finalizer goes in a write of its own, after the run's result.
@@ -271,7 +271,7 @@ public sealed class PraDrillTests : IAsyncLifetime
         await CreateDrill();
         await using var op = StartOperator();
         // The clock stands still: only a retry at once writes the first status.
-        await Eventually.HoldsAsync(async () => (await Drill()).Status?.Phase == "Idle", "idle after the conflict");
+        await Eventually.HoldsAsync(async () => (await Drill()).Status?.Phase == DrillPhase.Idle, "idle after the conflict");
         conflict.Remaining.ShouldBe(0, "the status write met the injected 409");
     }
 
@@ -281,7 +281,7 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1");
         await CreateDrill(tweak: s => { s.Source.Namespaces = ["no-such-prod"]; s.Quiesce = new DrillQuiesce { Namespaces = ["no-such-test-env"] }; });
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "typo");
+        await Annotate(DrillMarks.RunNowAnnotation, "typo");
         await Eventually.HoldsAsync(async () => Conditions.Find((await Drill()).Status?.Conditions, "Ready")?.Reason == "QuiesceNamespaceNotFound", "the missing test environment reported");
         var drill = await Drill();
         Conditions.Find(drill.Status!.Conditions, "Ready")!.Message!.ShouldContain("no-such-test-env");
@@ -297,9 +297,9 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1");
         await CreateDrill(tweak: s => s.Source.Namespaces = ["no-such-prod"]);
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
         var result = await RunToEnd();
-        result.Result.ShouldBe("Refused");
+        result.Result.ShouldBe(DrillResult.Refused);
         result.Reason.ShouldBe(DrillReasons.BackupMissesNamespace);
         result.Message!.ShouldContain("no-such-prod");
         result.RtoSeconds.ShouldBeNull();
@@ -315,9 +315,9 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1", "platau-prod", "platau-empty");
         await CreateDrill(tweak: s => s.Source.Namespaces = ["platau-empty"]);
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
         var result = await RunToEnd();
-        result.Result.ShouldBe("Failed");
+        result.Result.ShouldBe(DrillResult.Failed);
         result.Reason.ShouldBe(DrillReasons.NothingRestored, result.Message);
         result.RtoSeconds.ShouldBeNull("a run that restored nothing never reaches a recovery time");
         await AssertTestEnvironmentsGivenBack();
@@ -330,9 +330,9 @@ public sealed class PraDrillTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromHours(5));
         await CreateDrill();
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
         var result = await RunToEnd();
-        result.Result.ShouldBe("Refused");
+        result.Result.ShouldBe(DrillResult.Refused);
         result.Message!.ShouldContain("older than the 4h RPO");
         result.Report.ShouldBeNull();
         var drill = await Drill();
@@ -340,8 +340,8 @@ public sealed class PraDrillTests : IAsyncLifetime
         Conditions.Find(drill.Status.Conditions, "Ready")!.Status.ShouldBe("True", "the drill itself is fine: only its run was refused");
         drill.Status.History![0].Name.ShouldNotBeNullOrEmpty();
         (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldBeEmpty();
-        (await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Metadata.Annotations?.Keys.ShouldNotContain(PraDrillReconciler.QuiescedByAnnotation);
-        (await _rbx.ListAsync(Resources.ConfigMaps, Ns, new ListRequest($"{PraDrillReconciler.DrillLabel}=pra"))).Items.ShouldBeEmpty();
+        (await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Metadata.Annotations?.Keys.ShouldNotContain(DrillMarks.QuiescedByAnnotation);
+        (await _rbx.ListAsync(Resources.ConfigMaps, Ns, new ListRequest($"{DrillMarks.DrillLabel}=pra"))).Items.ShouldBeEmpty();
         (await _rbx.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "PreflightRefused");
     }
 
@@ -352,9 +352,9 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1");
         await CreateDrill();
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
         var result = await RunToEnd();
-        result.Result.ShouldBe("Failed");
+        result.Result.ShouldBe(DrillResult.Failed);
         result.Message!.ShouldContain("object storage returned 403");
         var report = await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!);
         report.Data!["report.md"].ShouldContain("Failed");
@@ -369,9 +369,9 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1");
         await CreateDrill(tweak: s => s.Verify = new DrillVerify { Timeout = "5m" });
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
         var result = await RunToEnd();
-        result.Result.ShouldBe("Failed");
+        result.Result.ShouldBe(DrillResult.Failed);
         result.Message!.ShouldContain("verification not complete after 5m");
         result.Message.ShouldContain("StatefulSet platau-prod/mongodb 0/3 ready");
         result.RtoSeconds.ShouldBeNull();
@@ -385,11 +385,11 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1");
         await CreateDrill();
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
-        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Step == DrillSteps.Verify, "verifying");
-        await Annotate(PraDrillReconciler.AbortAnnotation, "stop-it");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Step == DrillStepName.Verify, "verifying");
+        await Annotate(DrillMarks.AbortAnnotation, "stop-it");
         var result = await RunToEnd();
-        result.Result.ShouldBe("Aborted");
+        result.Result.ShouldBe(DrillResult.Aborted);
         result.Message!.ShouldContain("stop-it");
         await AssertTestEnvironmentsGivenBack();
     }
@@ -401,14 +401,14 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1");
         await CreateDrill();
         var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "1");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
         await AdvanceUntil(async () => (await _rbx.ListAsync(Restores, "openshift-adp")).Items.Count == 1, "restore created");
         await op.DisposeAsync();
-        (await Drill()).Status!.CurrentRun!.Step.ShouldBe(DrillSteps.Restore);
+        (await Drill()).Status!.CurrentRun!.Step.ShouldBe(DrillStepName.Restore);
         // A new process (or a new leader) takes over from the recorded step.
         await using var second = StartOperator();
         var result = await RunToEnd();
-        result.Result.ShouldBe("Succeeded", result.Message);
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
         (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldHaveSingleItem();
         await AssertTestEnvironmentsGivenBack();
     }
@@ -419,19 +419,19 @@ public sealed class PraDrillTests : IAsyncLifetime
         await ProductionBackup("platau-velero-1");
         await CreateDrill("failover", s => s.Mode = "Failover");
         await using var op = StartOperator();
-        await Annotate(PraDrillReconciler.RunNowAnnotation, "sbg-fire-2026", "failover");
+        await Annotate(DrillMarks.RunNowAnnotation, "sbg-fire-2026", "failover");
         await Eventually.HoldsAsync(async () => Conditions.Find((await Drill("failover")).Status?.Conditions, "Ready")?.Reason == "FailoverNotConfirmed", "confirmation demanded");
         (await Drill("failover")).Status!.CurrentRun.ShouldBeNull();
         var beforeTypo = Reconciled.Count(_metrics, PraDrillController.Name);
-        await Annotate(PraDrillReconciler.ConfirmFailoverAnnotation, "typo", "failover");
+        await Annotate(DrillMarks.ConfirmFailoverAnnotation, "typo", "failover");
         await Eventually.HoldsAsync(() => Reconciled.Count(_metrics, PraDrillController.Name) > beforeTypo, "the wrong confirmation reconciled");
         (await Drill("failover")).Status!.CurrentRun.ShouldBeNull("a confirmation naming another run starts nothing");
         Conditions.Find((await Drill("failover")).Status?.Conditions, "Ready")?.Reason.ShouldBe("FailoverNotConfirmed");
 
-        await Annotate(PraDrillReconciler.ConfirmFailoverAnnotation, "sbg-fire-2026", "failover");
+        await Annotate(DrillMarks.ConfirmFailoverAnnotation, "sbg-fire-2026", "failover");
         var result = await RunToEnd("failover");
-        result.Result.ShouldBe("Succeeded", result.Message);
-        result.Mode.ShouldBe("Failover");
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
+        result.Mode.ShouldBe(DrillMode.Failover);
         (await _rbx.GetAsync(Resources.StatefulSets, "platau-prod", "mongodb")).Status!["readyReplicas"]!.GetValue<int>().ShouldBe(3);
         ((int?)(await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Spec!["replicas"]).ShouldBe(0, "test environments stay stopped after a real failover");
         // Production now lives on rbx: its BackupPolicy came with it, on purpose, and an Event says so.
@@ -453,7 +453,7 @@ public sealed class PraDrillTests : IAsyncLifetime
         {
             await Eventually.HoldsAsync(async () => Conditions.Find((await Drill(name)).Status?.Conditions, "Ready")?.Reason == reason, $"{name}: {reason}");
             var before = Reconciled.Count(_metrics, PraDrillController.Name);
-            await Annotate(PraDrillReconciler.RunNowAnnotation, "1", name);
+            await Annotate(DrillMarks.RunNowAnnotation, "1", name);
             await Eventually.HoldsAsync(() => Reconciled.Count(_metrics, PraDrillController.Name) > before, $"{name}: the run-now request reconciled");
         }
         foreach (var name in new[] { "unknown-policy", "garbage-kubeconfig", "empty" })

@@ -147,12 +147,12 @@ public sealed class MonthlyReportTests : IAsyncLifetime
 
         await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.PraDrills, drill, d => d.Status = new PraDrillStatus
         {
-            Phase = "Idle", LastResult = "Succeeded",
+            Phase = DrillPhase.Idle, LastResult = DrillResult.Succeeded,
             History =
             [
-                new DrillRunSummary { Name = "pra-yearly-20260516-190000", Mode = "Rehearsal", Result = "Succeeded", StartTime = At("2026-05-16T21:00:00").ToDateTimeOffset(),
+                new DrillRunSummary { Name = "pra-yearly-20260516-190000", Mode = DrillMode.Rehearsal, Result = DrillResult.Succeeded, StartTime = At("2026-05-16T21:00:00").ToDateTimeOffset(),
                     EndTime = At("2026-05-16T23:30:00").ToDateTimeOffset(), RtoSeconds = 5400, RpoSeconds = 3600, RtoMet = true, RpoMet = true, Report = "pra-yearly-20260516-190000-report" },
-                new DrillRunSummary { Name = "pra-yearly-20260420-190000", Mode = "Rehearsal", Result = "Failed", StartTime = At("2026-04-20T21:00:00").ToDateTimeOffset(), EndTime = At("2026-04-20T22:00:00").ToDateTimeOffset(), Message = "Restore: failed" },
+                new DrillRunSummary { Name = "pra-yearly-20260420-190000", Mode = DrillMode.Rehearsal, Result = DrillResult.Failed, StartTime = At("2026-04-20T21:00:00").ToDateTimeOffset(), EndTime = At("2026-04-20T22:00:00").ToDateTimeOffset(), Message = "Restore: failed" },
             ],
         }, default);
         await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.CertificateRenewals, certificates, c => c.Status = new CertificateRenewalStatus

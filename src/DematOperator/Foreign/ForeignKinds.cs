@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+using DematOperator.Kube.Api;
+
+namespace DematOperator.Foreign;
+
+/// <summary>
+/// Source-generated JSON for the objects DematOperator reads but does not own. Unknown fields are ignored on
+/// read; none of these models is ever sent back in an update (only whole objects we create, or merge patches).
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(KubeTimeConverter)])]
+[JsonSerializable(typeof(VeleroBackup))]
+[JsonSerializable(typeof(ObjectList<VeleroBackup>))]
+[JsonSerializable(typeof(VeleroRestore))]
+[JsonSerializable(typeof(ObjectList<VeleroRestore>))]
+[JsonSerializable(typeof(Workload))]
+[JsonSerializable(typeof(ObjectList<Workload>))]
+[JsonSerializable(typeof(CronJob))]
+[JsonSerializable(typeof(ObjectList<CronJob>))]
+[JsonSerializable(typeof(PersistentVolumeClaim))]
+[JsonSerializable(typeof(ObjectList<PersistentVolumeClaim>))]
+[JsonSerializable(typeof(Pod))]
+[JsonSerializable(typeof(ObjectList<Pod>))]
+[JsonSerializable(typeof(Job))]
+[JsonSerializable(typeof(ObjectList<Job>))]
+public sealed partial class ForeignJsonContext : JsonSerializerContext;
+
+/// <summary>Where the foreign kinds live, typed.</summary>
+public static class ForeignKinds
+{
+    private static readonly ForeignJsonContext Json = ForeignJsonContext.Default;
+
+    public static readonly ResourceType<VeleroBackup> VeleroBackups = new("velero.io", "v1", "backups", "Backup", true, Json.VeleroBackup, Json.ObjectListVeleroBackup);
+    public static readonly ResourceType<VeleroRestore> VeleroRestores = new("velero.io", "v1", "restores", "Restore", true, Json.VeleroRestore, Json.ObjectListVeleroRestore);
+    public static readonly ResourceType<Workload> Deployments = new("apps", "v1", "deployments", "Deployment", true, Json.Workload, Json.ObjectListWorkload);
+    public static readonly ResourceType<Workload> StatefulSets = new("apps", "v1", "statefulsets", "StatefulSet", true, Json.Workload, Json.ObjectListWorkload);
+    public static readonly ResourceType<CronJob> CronJobs = new("batch", "v1", "cronjobs", "CronJob", true, Json.CronJob, Json.ObjectListCronJob);
+    public static readonly ResourceType<Job> Jobs = new("batch", "v1", "jobs", "Job", true, Json.Job, Json.ObjectListJob);
+    public static readonly ResourceType<PersistentVolumeClaim> PersistentVolumeClaims = new("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, Json.PersistentVolumeClaim, Json.ObjectListPersistentVolumeClaim);
+    public static readonly ResourceType<Pod> Pods = new("", "v1", "pods", "Pod", true, Json.Pod, Json.ObjectListPod);
+
+    /// <summary>The workload kinds a drill restores, stops and checks.</summary>
+    public static readonly ResourceType<Workload>[] WorkloadKinds = [Deployments, StatefulSets];
+}

@@ -1,0 +1,99 @@
+namespace DematOperator.Foreign;
+
+/// <summary>velero.io/v1 Backup, as far as DematOperator reads it (velero pkg/apis/velero/v1/backup_types.go).</summary>
+public sealed class VeleroBackup : Kube.Api.KubeObject
+{
+    public VeleroBackupSpec? Spec { get; set; }
+    public VeleroBackupStatus? Status { get; set; }
+
+    /// <summary>When its data was taken: the start (the snapshot instant), else the object's creation.</summary>
+    public DateTimeOffset DataTime => Status?.StartTimestamp ?? Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch;
+
+    /// <summary>
+    /// Whether the backup holds a namespace: Velero's includedNamespaces (empty or `*` for every namespace) minus
+    /// excludedNamespaces, which wins.
+    /// </summary>
+    public bool Holds(string ns)
+    {
+        var included = Spec?.IncludedNamespaces ?? [];
+        return (included.Count == 0 || included.Contains("*") || included.Contains(ns)) && !(Spec?.ExcludedNamespaces ?? []).Contains(ns);
+    }
+}
+
+public sealed class VeleroBackupSpec
+{
+    public List<string>? IncludedNamespaces { get; set; }
+    public List<string>? ExcludedNamespaces { get; set; }
+    public string? StorageLocation { get; set; }
+}
+
+public sealed class VeleroBackupStatus
+{
+    public string? Phase { get; set; }
+    public DateTimeOffset? StartTimestamp { get; set; }
+    public DateTimeOffset? CompletionTimestamp { get; set; }
+    public string? FailureReason { get; set; }
+    public List<string>? ValidationErrors { get; set; }
+    public int? Errors { get; set; }
+    public int? Warnings { get; set; }
+}
+
+/// <summary>velero.io/v1 Restore: what a drill creates and then watches (velero pkg/apis/velero/v1/restore_types.go).</summary>
+public sealed class VeleroRestore : Kube.Api.KubeObject
+{
+    public VeleroRestoreSpec? Spec { get; set; }
+    public VeleroRestoreStatus? Status { get; set; }
+}
+
+public sealed class VeleroRestoreSpec
+{
+    public string? BackupName { get; set; }
+    public List<string>? IncludedNamespaces { get; set; }
+    public List<string>? ExcludedResources { get; set; }
+    public Dictionary<string, string>? NamespaceMapping { get; set; }
+    public bool? RestorePVs { get; set; }
+    /// <summary>`none` (the default: an object that exists is left as it is and warned about) or `update`.</summary>
+    public string? ExistingResourcePolicy { get; set; }
+}
+
+public sealed class VeleroRestoreStatus
+{
+    public string? Phase { get; set; }
+    public DateTimeOffset? StartTimestamp { get; set; }
+    public DateTimeOffset? CompletionTimestamp { get; set; }
+    public string? FailureReason { get; set; }
+    public List<string>? ValidationErrors { get; set; }
+    public int? Errors { get; set; }
+    public int? Warnings { get; set; }
+    public VeleroRestoreProgress? Progress { get; set; }
+}
+
+public sealed class VeleroRestoreProgress
+{
+    public int? TotalItems { get; set; }
+    public int? ItemsRestored { get; set; }
+}
+
+/// <summary>
+/// Velero's phases (BackupPhase, RestorePhase). Kept as strings: a newer Velero may add one, which must read as
+/// "not finished", never fail to decode.
+/// </summary>
+public static class VeleroPhases
+{
+    public const string New = "New";
+    public const string InProgress = "InProgress";
+    public const string Completed = "Completed";
+    public const string PartiallyFailed = "PartiallyFailed";
+    public const string Failed = "Failed";
+    public const string FailedValidation = "FailedValidation";
+
+    public static bool IsFailure(string? phase) => phase is PartiallyFailed or Failed or FailedValidation;
+}
+
+/// <summary>Labels Velero puts on what it restores and on synced backups.</summary>
+public static class VeleroLabels
+{
+    public const string RestoreName = "velero.io/restore-name";
+    public const string BackupName = "velero.io/backup-name";
+    public const string ScheduleName = "velero.io/schedule-name";
+}
