@@ -58,6 +58,8 @@ public sealed partial class SimCluster
     public Faults.FaultInjector Faults { get; }
     public Security.Authenticator Auth { get; }
     public RequestCounter Requests { get; } = new();
+    /// <summary>What commands run in pods answer (`kubectl exec`, a drill's data checks).</summary>
+    public PodExecSimulator Exec { get; } = new();
 
     /// <summary>Raised after every committed change, outside the lock (simulated controllers listen here).</summary>
     public event Action<StoreEvent>? Committed;

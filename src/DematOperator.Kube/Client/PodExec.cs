@@ -67,7 +67,11 @@ public static class ExecProtocol
             if (message.Length == 0) continue;
             var bytes = message.GetBuffer().AsSpan(0, (int)message.Length);
             var target = bytes[0] switch { Stdout => stdout, Stderr => stderr, Error => error, _ => null };
-            if (target is not null && target.Length < MaxKept) target.Append(Encoding.UTF8.GetString(bytes[1..]));
+            if (target is not null && target.Length < MaxKept)
+            {
+                var text = Encoding.UTF8.GetString(bytes[1..]);
+                target.Append(text.Length <= MaxKept - target.Length ? text : text[..(MaxKept - target.Length)]);
+            }
         }
         if (socket.State is WebSocketState.CloseReceived)
         {

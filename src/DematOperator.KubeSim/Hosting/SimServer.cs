@@ -66,7 +66,7 @@ public sealed class SimServer : IAsyncDisposable
                     });
                 });
                 web.ConfigureLogging(l => l.ClearProviders());
-                web.Configure(app => app.Run(handler.HandleAsync));
+                web.Configure(app => app.UseWebSockets().Run(handler.HandleAsync));
             });
             _host = webBuilder.Build();
             await _host.StartAsync();

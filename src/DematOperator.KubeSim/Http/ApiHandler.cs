@@ -206,6 +206,11 @@ public sealed partial class ApiHandler(SimCluster cluster)
             _ => throw new KubeApiException(ApiStatus.MethodNotAllowed($"the server does not allow this method on the requested resource")),
         };
         var subresource = request.Subresource;
+        if (def.StorageKey == "/pods" && subresource == "exec" && request.Name is not null)
+        {
+            await HandleExec(http, user, request);
+            return;
+        }
         if (subresource is not null && !(subresource == "status" && def.HasStatus) && !(subresource == "scale" && def.Scale is not null)
             && !(subresource == "finalize" && def.StorageKey == "/namespaces"))
         {

@@ -64,7 +64,11 @@ public static class DrillRunMachine
 
     public static DrillStep StepOf(DrillRunStatus run, DrillStepName name) => run.Steps.First(s => s.Name == name);
 
-    public static bool Refused(DrillRunStatus run) => run.Steps.FirstOrDefault(s => s.Name == DrillStepName.Preflight)?.State == StepState.Failed;
+    /// <summary>
+    /// The run never began Quiesce, the first step that changes anything on the clusters: there is nothing to report on
+    /// or undo. (Found by the property test: judging by Preflight's state let a run that had quiesced skip its rollback.)
+    /// </summary>
+    public static bool TouchedNothing(DrillRunStatus run) => run.Steps.FirstOrDefault(s => s.Name == DrillStepName.Quiesce)?.StartTime is null;
 
     /// <summary>Marks the current step Running (with its start time) if it was Pending.</summary>
     public static DrillRunStatus Begin(DrillRunStatus run, Instant now)
@@ -135,17 +139,17 @@ public static class DrillRunMachine
 
     public static DrillResult Result(DrillRunStatus run) =>
         run.FailureReason is null ? DrillResult.Succeeded
-        : Refused(run) ? DrillResult.Refused
         : run.FailureCode is DrillReasons.Aborted or DrillReasons.Deleted ? DrillResult.Aborted
+        : TouchedNothing(run) ? DrillResult.Refused
         : DrillResult.Failed;
 
-    /// <summary>A failed run skips what is left of its work; a refused preflight also skips Report and Rollback (it did nothing).</summary>
+    /// <summary>A failed run skips what is left of its work; one stopped at Preflight also skips Report and Rollback (it did nothing).</summary>
     private static void SkipToRollback(DrillRunStatus run, Instant now)
     {
-        var refused = Refused(run);
+        var untouched = TouchedNothing(run);
         foreach (var s in run.Steps.Where(s => s.State is StepState.Pending or StepState.Running))
         {
-            if (!refused && s.Name is DrillStepName.Report or DrillStepName.Rollback) continue;
+            if (!untouched && s.Name is DrillStepName.Report or DrillStepName.Rollback) continue;
             s.State = s.State == StepState.Running ? StepState.Failed : StepState.Skipped;
             s.EndTime ??= now.ToDateTimeOffset();
             s.Message = s.State == StepState.Failed ? run.FailureReason : "skipped: the run failed";

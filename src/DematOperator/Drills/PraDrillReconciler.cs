@@ -210,7 +210,7 @@ public sealed class PraDrillReconciler : IReconciler
     {
         var (drill, run) = (cx.Drill, cx.Run);
         var result = DrillRunMachine.Result(run);
-        var refused = result == DrillResult.Refused;
+        var refused = DrillRunMachine.TouchedNothing(run);
         if (!refused) await _report.WriteAsync(cx, result, ct);
         await DrillLock.ReleaseAsync(cx.Target, cx.VeleroNamespace, cx.RunKey, ct);
         var end = cx.Now.ToDateTimeOffset();
@@ -251,7 +251,7 @@ public sealed class PraDrillReconciler : IReconciler
                    (run.RpoSeconds is { } r2 ? $", RPO {Durations.Human(Duration.FromSeconds(r2))} / {Durations.Human(cx.Settings.Rpo)}" : "") +
                    (refused ? "" : $"; report in ConfigMap {run.Report}");
         if (result == DrillResult.Succeeded) await _events.NormalAsync(drill, "RunSucceeded", text, ct);
-        else await _events.WarningAsync(drill, refused ? "PreflightRefused" : "RunFailed", text, ct);
+        else await _events.WarningAsync(drill, result == DrillResult.Refused ? "PreflightRefused" : "RunFailed", text, ct);
         if (run.FailureReason is null) _log.LogInformation("PRA drill {Namespace}/{Drill} run {Run} ended {Result}", drill.Namespace, drill.Name, run.Name, result);
         else _log.LogWarning("PRA drill {Namespace}/{Drill} run {Run} ended {Result} ({Reason}): {Message}", drill.Namespace, drill.Name, run.Name, result, summary.Reason, run.FailureReason);
         var fresh = await _client.GetAsync(OperatorKinds.PraDrills, drill.Namespace, drill.Name, ct);
