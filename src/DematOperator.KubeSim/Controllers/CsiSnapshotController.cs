@@ -19,6 +19,9 @@ public sealed class CsiSnapshotController : DelayedSimController
     /// <summary>Snapshots for which this returns a message fail with that error.</summary>
     public Func<StoredObject, string?>? FailWith { get; set; }
 
+    /// <summary>Claims for which this returns true stay Pending (no storage for them: a lost volume, a full pool).</summary>
+    public Func<StoredObject, bool>? NeverBind { get; set; }
+
     public override Task OnChangeAsync(SimCluster cluster, StoreEvent change, CancellationToken ct)
     {
         var o = change.Object;
@@ -120,8 +123,9 @@ public sealed class CsiSnapshotController : DelayedSimController
         catch (KubeApiException e) when (e.IsNotFound) { }
     }
 
-    private static void BindClaim(SimCluster cluster, StoredObject pvc)
+    private void BindClaim(SimCluster cluster, StoredObject pvc)
     {
+        if (NeverBind?.Invoke(pvc) == true) return;
         var obj = pvc.Parse();
         if ((string?)(obj["status"] as JsonObject)?["phase"] != "Pending") return;
         var spec = obj["spec"] as JsonObject;

@@ -9,6 +9,7 @@ using DematOperator.Kube.Config;
 using DematOperator.Kube.Informers;
 using DematOperator.Kube.Metrics;
 using DematOperator.Kube.Writes;
+using DematOperator.KubeSim;
 using DematOperator.KubeSim.Hosting;
 using DematOperator.ServiceLevels;
 using DematOperator.TestSupport;
@@ -460,5 +461,269 @@ public sealed class PraDrillTests : IAsyncLifetime
             (await Drill(name)).Status!.CurrentRun.ShouldBeNull();
         var secretText = (await _rbx.ListAsync(Resources.Events, Ns)).Items.Select(e => e.Message).ToList();
         secretText.ShouldNotContain(m => m!.Contains("oops"), "the kubeconfig's content never reaches an Event");
+    }
+
+    private async Task<StepState?> StepStateOf(DrillStepName step, string name = "pra") =>
+        (await Drill(name)).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == step)?.State;
+
+    private async Task<int> EventCount(string reason) =>
+        (await _rbx.ListAsync(Resources.Events, Ns)).Items.Where(e => e.Reason == reason).Sum(e => e.Count ?? 1);
+
+    private static DrillExecCheck Collections(long minimum) => new()
+    {
+        Name = "collections", Workload = new DrillWorkloadRef { Kind = "StatefulSet", Name = "mongodb" }, Container = "c",
+        Command = ["mongosh", "--quiet", "--eval", "db.getCollectionNames().length"], Expect = new DrillExpectedOutput { Minimum = minimum },
+    };
+
+    [Fact]
+    public async Task Data_checks_run_in_a_restored_pod_and_their_output_is_the_evidence_with_secrets_redacted()
+    {
+        await _sbg.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "mongo-auth", Namespace = "platau-prod" }, Data = new() { ["password"] = Encoding.UTF8.GetBytes("s3cr3t-Pa55word") } });
+        await ProductionBackup("platau-velero-1");
+        _host["rbx"].Cluster.Exec.Answer("platau-prod", "mongodb-", ExecAnswer.Ok("12\n"));
+        _host["rbx"].Cluster.Exec.Answer(c => c.Pod == "mongodb-0" && c.Command.Any(a => a.Contains("connectionStatus")), _ => ExecAnswer.Ok("authenticated as admin:s3cr3t-Pa55word ok\n"));
+        await CreateDrill(tweak: s => s.Verify = new DrillVerify
+        {
+            Timeout = "20m",
+            Exec = [Collections(10), new DrillExecCheck { Name = "login", Pod = "mongodb-0", Command = ["mongosh", "--eval", "db.runCommand({connectionStatus: 1})"], Expect = new DrillExpectedOutput { Regex = "ok$" } }],
+        });
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
+        var calls = _host["rbx"].Cluster.Exec.Calls;
+        calls.ShouldNotBeEmpty();
+        calls.ShouldAllBe(c => c.Namespace == "platau-prod", "data checks run only in what the drill restored");
+        _host["sbg"].Cluster.Exec.Calls.ShouldBeEmpty("nothing is ever run in production");
+        calls.First(c => c.Command[0] == "mongosh" && c.Command.Contains("db.getCollectionNames().length")).Pod.ShouldBe("mongodb-0", "a ready pod of the workload, the first by name");
+        var report = (await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!)).Data!;
+        report["report.md"].ShouldContain("| collections | platau-prod/mongodb-0 |");
+        report["report.md"].ShouldContain("| 12 | ok |");
+        report["report.md"].ShouldContain("authenticated as admin:[redacted] ok");
+        report["report.md"].ShouldNotContain("s3cr3t-Pa55word");
+        report["report.json"].ShouldNotContain("s3cr3t-Pa55word");
+        var json = JsonNode.Parse(report["report.json"])!;
+        json["dataChecks"]!.AsArray().Select(d => (bool?)d!["passed"]).ShouldAllBe(p => p == true);
+    }
+
+    [Fact]
+    public async Task A_data_check_that_does_not_show_the_data_fails_DataCheckFailed_and_rolls_back()
+    {
+        await ProductionBackup("platau-velero-1");
+        _host["rbx"].Cluster.Exec.Answer("platau-prod", "mongodb-", ExecAnswer.Ok("3\n"));
+        await CreateDrill(tweak: s => s.Verify = new DrillVerify { Timeout = "5m", Exec = [Collections(10)] });
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Failed);
+        result.Reason.ShouldBe(DrillReasons.DataCheckFailed, result.Message);
+        result.Message!.ShouldContain("3 is below the expected minimum 10");
+        result.RtoSeconds.ShouldBeNull("a run that did not prove the data never reaches a recovery time");
+        var report = (await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!)).Data!["report.md"];
+        report.ShouldContain("(DataCheckFailed)");
+        report.ShouldContain("| RTO | 2h | — | non mesuré / not measured |");
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task A_restored_volume_that_never_binds_fails_VolumeNotBound()
+    {
+        await _sbg.CreateAsync(Resources.PersistentVolumeClaims, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = "mongodb-data", Namespace = "platau-prod" },
+            Fields = JsonNode.Parse("""{"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"10Gi"}}}}""")!.AsObject(),
+        });
+        await ProductionBackup("platau-velero-1");
+        _host["rbx"].Controllers.Snapshots.NeverBind = pvc => pvc.Namespace == "platau-prod";
+        await CreateDrill(tweak: s => s.Verify = new DrillVerify { Timeout = "5m" });
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Failed);
+        result.Reason.ShouldBe(DrillReasons.VolumeNotBound, result.Message);
+        result.Message!.ShouldContain("PersistentVolumeClaim platau-prod/mongodb-data Pending");
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task A_drill_never_restores_over_nor_deletes_a_namespace_it_did_not_create()
+    {
+        await ProductionBackup("platau-velero-1");
+        await Namespace(_rbx, "platau-prod");
+        await _rbx.CreateAsync(Resources.ConfigMaps, new ConfigMap { Metadata = new ObjectMeta { Name = "someone-elses", Namespace = "platau-prod" }, Data = new() { ["k"] = "v" } });
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Refused);
+        result.Reason.ShouldBe(DrillReasons.NamespaceExists);
+        (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldBeEmpty();
+        (await _rbx.GetAsync(Resources.Namespaces, null, "platau-prod")).Metadata.DeletionTimestamp.ShouldBeNull();
+        (await _rbx.GetAsync(Resources.ConfigMaps, "platau-prod", "someone-elses")).Data!["k"].ShouldBe("v");
+    }
+
+    [Fact]
+    public async Task Only_one_drill_runs_at_a_time_the_second_is_refused_and_the_first_succeeds()
+    {
+        _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromMinutes(10);
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        await CreateDrill("pra-b");
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => await StepStateOf(DrillStepName.Restore) == StepState.Running, "first drill restoring");
+        (await _rbx.GetAsync(Resources.Leases, "openshift-adp", DrillLock.LeaseName)).Spec.HolderIdentity.ShouldStartWith($"{Ns}/pra/");
+        await Annotate(DrillMarks.RunNowAnnotation, "1", "pra-b");
+        var second = await RunToEnd("pra-b");
+        second.Result.ShouldBe(DrillResult.Refused);
+        second.Reason.ShouldBe(DrillReasons.AnotherDrillRunning);
+        second.Message!.ShouldContain($"{Ns}/pra/");
+        var first = await RunToEnd();
+        first.Result.ShouldBe(DrillResult.Succeeded, first.Message);
+        (await _rbx.TryGetAsync(Resources.Leases, "openshift-adp", DrillLock.LeaseName)).ShouldBeNull("the lock is given back when the run ends");
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task A_drill_deleted_mid_run_rolls_back_before_it_goes()
+    {
+        _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod";
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => await StepStateOf(DrillStepName.Verify) == StepState.Running, "verifying");
+        await _rbx.DeleteAsync(OperatorKinds.PraDrills, Ns, "pra");
+        await AdvanceUntil(async () => await _rbx.TryGetAsync(OperatorKinds.PraDrills, Ns, "pra") is null, "the drill gone once rolled back");
+        await AssertTestEnvironmentsGivenBack();
+        (await EventCount("RolledBack")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_drill_made_invalid_mid_run_rolls_back_even_the_test_environments_removed_from_its_spec()
+    {
+        _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod";
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => await StepStateOf(DrillStepName.Verify) == StepState.Running, "verifying");
+        // preprod leaves the list and platau-prod enters it: a clash (invalid), and a test environment the spec no longer names.
+        await _rbx.PatchAsync(OperatorKinds.PraDrills, Ns, "pra", PatchType.Merge, """{"spec":{"quiesce":{"namespaces":["validation","demo","perf","platau-prod"]}}}""");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Failed);
+        result.Reason.ShouldBe(DrillReasons.SpecInvalid, result.Message);
+        await AssertTestEnvironmentsGivenBack();
+        Conditions.Find((await Drill()).Status!.Conditions, DrillConditions.Ready)!.Reason.ShouldBe("QuiesceClash");
+    }
+
+    [Fact]
+    public async Task A_restore_that_never_completes_times_out_and_rolls_back()
+    {
+        _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromHours(10);
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill(tweak: s => s.Restore = new DrillRestore { Timeout = "10m" });
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Failed);
+        result.Reason.ShouldBe(DrillReasons.RestoreTimedOut, result.Message);
+        result.Message!.ShouldContain("not completed after 10m");
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task An_abort_during_the_restore_rolls_back_at_once()
+    {
+        _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromHours(10);
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => await StepStateOf(DrillStepName.Restore) == StepState.Running, "restoring");
+        await Annotate(DrillMarks.AbortAnnotation, "stop");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Aborted);
+        result.Reason.ShouldBe(DrillReasons.Aborted);
+        var steps = (await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!)).Data!["report.json"];
+        JsonNode.Parse(steps)!["steps"]!.AsArray().Single(s => (string?)s!["name"] == "Restore")!["state"]!.GetValue<string>().ShouldBe("Failed");
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task A_successful_rehearsal_stays_up_for_rollback_after_and_only_then_gives_back()
+    {
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill(tweak: s => s.Rollback = new DrillRollback { After = "30m" });
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => await StepStateOf(DrillStepName.Rollback) == StepState.Running, "kept for inspection");
+        var verified = (await Drill()).Status!.CurrentRun!.VerifiedTime!.Value;
+        await AdvanceUntil(async () => _clock.GetUtcNow() >= verified + TimeSpan.FromMinutes(25), "25 minutes of inspection", TimeSpan.FromMinutes(1));
+        (await Drill()).Status!.CurrentRun.ShouldNotBeNull("still kept for inspection");
+        ((int?)(await _rbx.GetAsync(Resources.Deployments, "preprod", "app")).Spec!["replicas"]).ShouldBe(0, "test environments stay stopped while production is inspected");
+        (await _rbx.TryGetAsync(Resources.Namespaces, null, "platau-prod")).ShouldNotBeNull();
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
+        result.EndTime!.Value.ShouldBeGreaterThanOrEqualTo(verified + TimeSpan.FromMinutes(30));
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task Replicas_left_stopped_by_an_interrupted_earlier_run_come_back_to_their_original_count()
+    {
+        // An earlier run (its operator lost with its status) left preprod stopped, with the original count on the object.
+        await _rbx.PatchAsync(Resources.Deployments, "preprod", "app", PatchType.Merge,
+            $$$"""{"metadata":{"annotations":{"{{{DrillMarks.QuiescedByAnnotation}}}":"{{{Ns}}}/pra/pra-20250314-200000","{{{DrillMarks.OriginalReplicasAnnotation}}}":"3"}},"spec":{"replicas":0}}""");
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
+        (await Drill()).Status!.History![0].Name.ShouldBe(result.Name);
+        await AssertTestEnvironmentsGivenBack();
+    }
+
+    [Fact]
+    public async Task A_scheduled_drill_missed_while_the_operator_was_down_raises_its_condition_until_a_run_starts()
+    {
+        await ProductionBackup("platau-velero-1");
+        // 21:30 Paris on 14 March: half an hour after the drill is created.
+        await CreateDrill(tweak: s => s.Schedule = "30 21 14 3 *");
+        _clock.Advance(TimeSpan.FromHours(2));
+        await using var op = StartOperator();
+        await Eventually.HoldsAsync(async () => Conditions.Find((await Drill()).Status?.Conditions, DrillConditions.ScheduledRunMissed)?.Status == "True", "the missed slot raised");
+        var missed = Conditions.Find((await Drill()).Status!.Conditions, DrillConditions.ScheduledRunMissed)!;
+        missed.Reason.ShouldBe(DrillConditions.DrillMissed);
+        missed.Message!.ShouldContain("2026-03-14 21:30");
+        (await Drill()).Status!.CurrentRun.ShouldBeNull("a missed slot is reported, never replayed");
+        await Eventually.HoldsAsync(async () => await EventCount(DrillConditions.DrillMissed) >= 1, "the DrillMissed Event");
+        await Annotate(DrillMarks.RunNowAnnotation, "catch-up");
+        await RunToEnd();
+        Conditions.Find((await Drill()).Status!.Conditions, DrillConditions.ScheduledRunMissed)!.Status.ShouldBe("False");
+    }
+
+    [Fact]
+    public async Task An_operator_killed_during_verify_resumes_and_rolls_back_exactly_once()
+    {
+        var ready = false;
+        _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod" && !ready;
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill();
+        var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => await StepStateOf(DrillStepName.Verify) == StepState.Running, "verifying");
+        await op.DisposeAsync();
+        ready = true;
+        // Workloads settle on their next change: nudge them as a rollout would.
+        foreach (var (type, name) in new[] { (Resources.Deployments, "platau-portal"), (Resources.StatefulSets, "mongodb") })
+            await _rbx.PatchAsync(type, "platau-prod", name, PatchType.Merge, """{"metadata":{"annotations":{"nudge":"1"}}}""");
+        await using var second = StartOperator();
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
+        (await _rbx.ListAsync(Restores, "openshift-adp")).Items.ShouldHaveSingleItem();
+        await AssertTestEnvironmentsGivenBack();
+        (await EventCount("RolledBack")).ShouldBe(1, "rollback happened once");
     }
 }

@@ -34,7 +34,10 @@ public sealed class RollbackStep(EventRecorder events) : IDrillStep
         }
         using var because = KubeClient.Because($"PraDrill {cx.RunKey} rollback");
         var givenBack = 0;
-        foreach (var ns in await TestEnvironments.NamespacesAsync(cx.Drill, cx.Settings, cx.Target, ct))
+        // The namespaces the run recorded at Quiesce, as well as the spec's: a spec edited during the run must not leave
+        // a test environment stopped.
+        var namespaces = (await TestEnvironments.NamespacesAsync(cx.Drill, cx.Settings, cx.Target, ct)).Union((run.Quiesced ?? []).Select(q => q.Namespace)).ToList();
+        foreach (var ns in namespaces)
         {
             foreach (var kind in ForeignKinds.WorkloadKinds)
                 foreach (var w in (await cx.Target.ListAsync(kind, ns, null, ct)).Items.Where(o => QuiescedByThisRun(cx, o)))
