@@ -41,6 +41,7 @@ public static class Conditions
 
     public static bool IsTrue(IEnumerable<Condition>? conditions, string type) => Find(conditions, type)?.Status == "True";
 
-    public static Condition Make(string type, bool status, string reason, string message, long? generation) =>
-        new() { Type = type, Status = status ? "True" : "False", Reason = reason, Message = message, ObservedGeneration = generation };
+    /// <summary>A condition; a null status is `Unknown` (the controller cannot tell, e.g. the cluster it reads does not answer).</summary>
+    public static Condition Make(string type, bool? status, string reason, string message, long? generation) =>
+        new() { Type = type, Status = status switch { true => "True", false => "False", null => "Unknown" }, Reason = reason, Message = message, ObservedGeneration = generation };
 }

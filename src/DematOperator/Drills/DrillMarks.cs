@@ -33,4 +33,5 @@ public static class DrillConditions
     public const string UnsuitableBackupPolicy = nameof(UnsuitableBackupPolicy);
     public const string DrillMissed = nameof(DrillMissed);
     public const string RunStarted = nameof(RunStarted);
+    public const string SourceUnreachable = nameof(SourceUnreachable);
 }

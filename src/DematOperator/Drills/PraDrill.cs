@@ -37,6 +37,13 @@ public sealed class PraDrillSpec
     public DrillVerify? Verify { get; set; }
     public DrillRollback? Rollback { get; set; }
     [Doc("Runs kept in status.history."), Default("10"), Range(1, 50)] public int? HistoryLimit { get; set; }
+    [Doc("What the PRA must cover on the source: production that no backup of the drill holds, or that appeared since its last successful run, makes CoverageComplete False.")]
+    public DrillCoverage? Coverage { get; set; }
+}
+
+public sealed class DrillCoverage
+{
+    [RequiredField, Doc("The production namespaces, on the source cluster.")] public LabelSelectorSpec NamespaceSelector { get; set; } = new();
 }
 
 public sealed class DrillObjectives
@@ -144,6 +151,16 @@ public sealed class PraDrillStatus : CommonStatus
     [Doc("The last ops.demat.gouv.fr/run-now value acted on.")] public string? LastRunNowRequest { get; set; }
     [Doc("The last ops.demat.gouv.fr/abort value acted on.")] public string? LastAbortRequest { get; set; }
     [Doc("Finished runs, newest first.")] public List<DrillRunSummary>? History { get; set; }
+    [Doc("Production the PRA does not cover (spec.coverage), as last assessed on the source.")] public List<CoverageGap>? CoverageGaps { get; set; }
+}
+
+public sealed class CoverageGap
+{
+    [EnumValues("Namespace", "PersistentVolumeClaim", "Deployment", "StatefulSet")] public string Kind { get; set; } = "";
+    public string Namespace { get; set; } = "";
+    public string Name { get; set; } = "";
+    [EnumValues("NotBackedUp", "NotRehearsed")] public string Gap { get; set; } = "";
+    public string Message { get; set; } = "";
 }
 
 public sealed class DrillRunStatus

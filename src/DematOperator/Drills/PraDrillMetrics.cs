@@ -12,6 +12,7 @@ public sealed class PraDrillMetrics(MetricsRegistry registry)
     public readonly Gauge Objective = registry.Gauge("demat_pra_drill_objective_seconds", "RTO and RPO objectives.", "namespace", "drill", "objective");
     public readonly Counter Runs = registry.Counter("demat_pra_drill_runs_total", "Runs that ended, by result (succeeded, failed, aborted, refused).", "namespace", "drill", "result");
     public readonly Gauge Running = registry.Gauge("demat_pra_drill_running", "1 while a run is in progress.", "namespace", "drill");
+    public readonly Gauge CoverageGaps = registry.Gauge("demat_pra_drill_coverage_gaps", "Production objects the drill would not bring back (not_backed_up) or has not rehearsed since they appeared (not_rehearsed; 1 while no run succeeded).", "namespace", "drill", "gap");
     public readonly Gauge StepDuration = registry.Gauge("demat_pra_drill_step_duration_seconds", "Duration of each step of the last run.", "namespace", "drill", "step");
 
     public void Forget(string ns, string drill)
@@ -19,5 +20,11 @@ public sealed class PraDrillMetrics(MetricsRegistry registry)
         foreach (var g in new[] { LastRun, LastSuccess, Rto, Rpo, Running }) g.Remove(ns, drill);
         foreach (var o in new[] { "rto", "rpo" }) Objective.Remove(ns, drill, o);
         foreach (var s in DrillRunMachine.Order) StepDuration.Remove(ns, drill, s.ToString());
+        ForgetCoverage(ns, drill);
+    }
+
+    public void ForgetCoverage(string ns, string drill)
+    {
+        foreach (var gap in new[] { "not_backed_up", "not_rehearsed" }) CoverageGaps.Remove(ns, drill, gap);
     }
 }

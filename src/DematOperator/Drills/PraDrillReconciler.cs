@@ -27,6 +27,9 @@ public sealed class PraDrillReconciler : IReconciler
     private readonly PraDrillMetrics _metrics;
     private readonly ILogger _log;
     private readonly ReportStep _report;
+    private readonly DrillCoverageObserver _coverage;
+    /// <summary>How often an idle drill with spec.coverage looks at production again.</summary>
+    public static readonly TimeSpan CoverageInterval = TimeSpan.FromMinutes(15);
     private readonly Dictionary<DrillStepName, IDrillStep> _steps;
 
     public PraDrillReconciler(KubeClient client, Informer<PraDrill> drills, RemoteClusters remotes, IProbeRunner probes, EventRecorder events,
@@ -35,6 +38,7 @@ public sealed class PraDrillReconciler : IReconciler
         (_client, _drills, _events, _metrics, _log) = (client, drills, events, metrics, log);
         _clusters = new DrillClusters(client, remotes);
         _report = new ReportStep(client);
+        _coverage = new DrillCoverageObserver(client, _clusters);
         IDrillStep[] steps =
         [
             new PreflightStep(_clusters, new DrillLock(client)), new QuiesceStep(), new RestoreStep(events),
@@ -88,6 +92,8 @@ public sealed class PraDrillReconciler : IReconciler
             await SetReadyAsync(drill, false, problem.Reason, problem.Message, ct, warnWithEvent: true);
             return ReconcileResult.After(TimeSpan.FromMinutes(5));
         }
+        var coverage = await _coverage.AssessAsync(drill, ct);
+        ExportCoverage(drill, coverage);
         var created = Instant.FromDateTimeOffset(drill.Metadata.CreationTimestamp ?? _client.Time.GetUtcNow());
         var decision = DrillStart.Decide(settings, drill.Spec.Suspend == true, drill.Metadata.Annotations ?? [], drill.Status, created, now);
         if (decision.NeedsConfirmation)
@@ -110,9 +116,12 @@ public sealed class PraDrillReconciler : IReconciler
                     $"the slot of {DrillText.Local(decision.LatestSlot!.Value, settings.Zone)} passed while the operator was not running: start the rehearsal with {DrillMarks.RunNowAnnotation}");
                 SetCondition(drill, st, DrillConditions.Ready, true, DrillConditions.Idle,
                     decision.NextSlot is { } n ? $"next rehearsal {DrillText.Local(n, settings.Zone)}" : $"no scheduled run: start one with {DrillMarks.RunNowAnnotation}");
+                SetCoverage(drill, st, coverage);
             }, ct);
             ExportIdle(drill, settings);
-            return decision.NextSlot is { } wake ? ReconcileResult.After(Max((wake - now).ToTimeSpan(), TimeSpan.FromMilliseconds(1))) : ReconcileResult.Done;
+            TimeSpan? wakeIn = decision.NextSlot is { } wake ? Max((wake - now).ToTimeSpan(), TimeSpan.FromMilliseconds(1)) : null;
+            if (drill.Spec.Coverage is not null && (wakeIn is null || wakeIn > CoverageInterval)) wakeIn = CoverageInterval;
+            return wakeIn is { } after ? ReconcileResult.After(after) : ReconcileResult.Done;
         }
 
         var run = DrillRunMachine.NewRun(Backups.RunLabels.Fit($"{drill.Name}-{now.ToDateTimeUtc().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}", 63),
@@ -280,6 +289,32 @@ public sealed class PraDrillReconciler : IReconciler
         if (drill.Status?.LastSuccessfulTime is null) _metrics.LastSuccess.WithLabels(labels).Set(0);
     }
 
+    private void SetCoverage(PraDrill drill, PraDrillStatus st, CoverageAssessment? coverage)
+    {
+        if (drill.Spec.Coverage is null)
+        {
+            st.Conditions!.RemoveAll(c => c.Type == DrillConditions.CoverageComplete);
+            st.CoverageGaps = null;
+            return;
+        }
+        if (coverage is null)
+        {
+            // Unknown, not False: an unreachable production says nothing about what changed there; the last gaps stay listed.
+            SetCondition(drill, st, DrillConditions.CoverageComplete, null, DrillConditions.SourceUnreachable, "the source cluster does not answer: coverage not assessed");
+            return;
+        }
+        SetCondition(drill, st, DrillConditions.CoverageComplete, coverage.Verdict == CoverageVerdict.Complete, coverage.Verdict.ToString(), coverage.Message);
+        st.CoverageGaps = coverage.Gaps.Count == 0 ? null : [.. coverage.Gaps];
+    }
+
+    private void ExportCoverage(PraDrill drill, CoverageAssessment? coverage)
+    {
+        if (drill.Spec.Coverage is null) { _metrics.ForgetCoverage(drill.Namespace!, drill.Name); return; }
+        if (coverage is null) return;
+        _metrics.CoverageGaps.WithLabels(drill.Namespace!, drill.Name, "not_backed_up").Set(coverage.NotBackedUp);
+        _metrics.CoverageGaps.WithLabels(drill.Namespace!, drill.Name, "not_rehearsed").Set(coverage.NotRehearsed + (coverage.Verdict == CoverageVerdict.NeverRehearsed ? 1 : 0));
+    }
+
     private static bool SameRun(PraDrill drill, DrillRunStatus run) =>
         drill.Status?.CurrentRun is { } stored && System.Text.Json.JsonSerializer.Serialize(stored, OperatorJsonContext.Default.DrillRunStatus) == System.Text.Json.JsonSerializer.Serialize(run, OperatorJsonContext.Default.DrillRunStatus);
 
@@ -303,7 +338,7 @@ public sealed class PraDrillReconciler : IReconciler
         drill.Status = written.Status;
     }
 
-    private void SetCondition(PraDrill drill, PraDrillStatus st, string type, bool value, string reason, string message) =>
+    private void SetCondition(PraDrill drill, PraDrillStatus st, string type, bool? value, string reason, string message) =>
         Conditions.Set(st.Conditions!, Conditions.Make(type, value, reason, message, drill.Metadata.Generation), _client.Time.GetUtcNow());
 
     private async Task SetReadyAsync(PraDrill drill, bool ready, string reason, string message, CancellationToken ct, bool warnWithEvent)

@@ -15,6 +15,8 @@ namespace DematOperator.Foreign;
 [JsonSerializable(typeof(ObjectList<VeleroBackup>))]
 [JsonSerializable(typeof(VeleroRestore))]
 [JsonSerializable(typeof(ObjectList<VeleroRestore>))]
+[JsonSerializable(typeof(VeleroSchedule))]
+[JsonSerializable(typeof(ObjectList<VeleroSchedule>))]
 [JsonSerializable(typeof(Workload))]
 [JsonSerializable(typeof(ObjectList<Workload>))]
 [JsonSerializable(typeof(CronJob))]
@@ -34,6 +36,7 @@ public static class ForeignKinds
 
     public static readonly ResourceType<VeleroBackup> VeleroBackups = new("velero.io", "v1", "backups", "Backup", true, Json.VeleroBackup, Json.ObjectListVeleroBackup);
     public static readonly ResourceType<VeleroRestore> VeleroRestores = new("velero.io", "v1", "restores", "Restore", true, Json.VeleroRestore, Json.ObjectListVeleroRestore);
+    public static readonly ResourceType<VeleroSchedule> VeleroSchedules = new("velero.io", "v1", "schedules", "Schedule", true, Json.VeleroSchedule, Json.ObjectListVeleroSchedule);
     public static readonly ResourceType<Workload> Deployments = new("apps", "v1", "deployments", "Deployment", true, Json.Workload, Json.ObjectListWorkload);
     public static readonly ResourceType<Workload> StatefulSets = new("apps", "v1", "statefulsets", "StatefulSet", true, Json.Workload, Json.ObjectListWorkload);
     public static readonly ResourceType<CronJob> CronJobs = new("batch", "v1", "cronjobs", "CronJob", true, Json.CronJob, Json.ObjectListCronJob);

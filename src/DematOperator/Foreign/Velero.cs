@@ -97,3 +97,21 @@ public static class VeleroLabels
     public const string BackupName = "velero.io/backup-name";
     public const string ScheduleName = "velero.io/schedule-name";
 }
+
+/// <summary>velero.io/v1 Schedule: what its backups hold (its template), for the drill's coverage.</summary>
+public sealed class VeleroSchedule : Kube.Api.KubeObject
+{
+    public VeleroScheduleSpec? Spec { get; set; }
+}
+
+public sealed class VeleroScheduleSpec
+{
+    public VeleroBackupTemplate? Template { get; set; }
+}
+
+public sealed class VeleroBackupTemplate
+{
+    public List<string>? IncludedNamespaces { get; set; }
+    public List<string>? ExcludedNamespaces { get; set; }
+    public System.Text.Json.Nodes.JsonObject? LabelSelector { get; set; }
+}

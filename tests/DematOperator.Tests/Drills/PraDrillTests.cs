@@ -726,4 +726,39 @@ public sealed class PraDrillTests : IAsyncLifetime
         await AssertTestEnvironmentsGivenBack();
         (await EventCount("RolledBack")).ShouldBe(1, "rollback happened once");
     }
+
+    [Fact]
+    public async Task Coverage_names_production_the_drill_would_not_bring_back_and_changes_since_its_last_success()
+    {
+        const string production = """{"metadata":{"labels":{"demat.gouv.fr/environment":"production"}}}""";
+        await _sbg.PatchAsync(Resources.Namespaces, null, "platau-prod", PatchType.Merge, production);
+        await ProductionBackup("platau-velero-1");
+        await CreateDrill(tweak: s => s.Coverage = new DrillCoverage { NamespaceSelector = new LabelSelectorSpec { MatchLabels = new() { ["demat.gouv.fr/environment"] = "production" } } });
+        await using var op = StartOperator();
+        Condition? Coverage(PraDrill d) => Conditions.Find(d.Status?.Conditions, DrillConditions.CoverageComplete);
+        await Eventually.HoldsAsync(async () => Coverage(await Drill())?.Reason == nameof(CoverageVerdict.NeverRehearsed), "never rehearsed yet");
+        Coverage(await Drill())!.Status.ShouldBe("False");
+
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        (await RunToEnd()).Result.ShouldBe(DrillResult.Succeeded);
+        await AdvanceUntil(async () => Coverage(await Drill())?.Status == "True", "complete after the successful run", maxSteps: 50);
+
+        // Production changes: a new workload in a covered namespace, and a new production namespace the drill does not restore.
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await Workload(_sbg, Resources.Deployments, "platau-prod", "platau-api", 1);
+        await Namespace(_sbg, "platau-new");
+        await _sbg.PatchAsync(Resources.Namespaces, null, "platau-new", PatchType.Merge, production);
+        await AdvanceUntil(async () => Coverage(await Drill())?.Reason == nameof(CoverageVerdict.NotBackedUp), "the new namespace found", TimeSpan.FromMinutes(1), maxSteps: 30);
+        var drill = await Drill();
+        Coverage(drill)!.Message!.ShouldContain("namespace platau-new is production but not in the drill's spec.source.namespaces");
+        drill.Status!.CoverageGaps!.ShouldContain(g => g.Kind == "Deployment" && g.Name == "platau-api" && g.Gap == "NotRehearsed");
+        var scrape = _metrics.Scrape();
+        scrape.ShouldContain($"demat_pra_drill_coverage_gaps{{namespace=\"{Ns}\",drill=\"pra\",gap=\"not_backed_up\"}} 1");
+        scrape.ShouldContain($"demat_pra_drill_coverage_gaps{{namespace=\"{Ns}\",drill=\"pra\",gap=\"not_rehearsed\"}} 1");
+
+        // Production does not answer: the coverage is unknown, not complete.
+        _host["sbg"].Cluster.Faults.Unreachable = true;
+        await AdvanceUntil(async () => Coverage(await Drill())?.Status == "Unknown", "unknown while the source is unreachable", TimeSpan.FromMinutes(1), maxSteps: 400);
+        Coverage(await Drill())!.Reason.ShouldBe(DrillConditions.SourceUnreachable);
+    }
 }
