@@ -27,7 +27,8 @@ public sealed class VeleroBackupSpec
     public string? StorageLocation { get; set; }
 }
 
-public sealed class VeleroBackupStatus
+/// <summary>What Velero's Backup and Restore statuses share.</summary>
+public class VeleroOperationStatus
 {
     public string? Phase { get; set; }
     public DateTimeOffset? StartTimestamp { get; set; }
@@ -37,6 +38,8 @@ public sealed class VeleroBackupStatus
     public int? Errors { get; set; }
     public int? Warnings { get; set; }
 }
+
+public sealed class VeleroBackupStatus : VeleroOperationStatus;
 
 /// <summary>velero.io/v1 Restore: what a drill creates and then watches (velero pkg/apis/velero/v1/restore_types.go).</summary>
 public sealed class VeleroRestore : Kube.Api.KubeObject
@@ -56,15 +59,8 @@ public sealed class VeleroRestoreSpec
     public string? ExistingResourcePolicy { get; set; }
 }
 
-public sealed class VeleroRestoreStatus
+public sealed class VeleroRestoreStatus : VeleroOperationStatus
 {
-    public string? Phase { get; set; }
-    public DateTimeOffset? StartTimestamp { get; set; }
-    public DateTimeOffset? CompletionTimestamp { get; set; }
-    public string? FailureReason { get; set; }
-    public List<string>? ValidationErrors { get; set; }
-    public int? Errors { get; set; }
-    public int? Warnings { get; set; }
     public VeleroRestoreProgress? Progress { get; set; }
 }
 

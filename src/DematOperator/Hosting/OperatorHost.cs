@@ -116,7 +116,7 @@ public static class OperatorHost
         var drills = manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
         manager.AddController(Drills.PraDrillController.Create(client, drills, new RemoteClusters(client, metrics, loggers), probes, events, metrics, loggers));
         var serviceLevels = manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
-        manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers));
+        manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers, new Drills.DrillPlannedDowntime(drills)));
         var reports = new Reports.MonthlyReportPublisher(client, options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system", events,
             loggers.CreateLogger<Reports.MonthlyReportPublisher>());
         manager.AddRunnable("monthly-report", reports.RunAsync, needLeaderElection: true);

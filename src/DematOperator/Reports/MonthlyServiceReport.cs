@@ -72,6 +72,8 @@ public sealed record MonthlyServiceReport(
                 var notes = new List<string>();
                 if (created > start) notes.Add($"mesuré depuis le {Local(created, zone)} (créé en cours de mois)");
                 else if (figures.UnknownSeconds > 0) notes.Add($"{Hours(figures.UnknownSeconds ?? 0)} de temps de service sans mesure (opérateur arrêté), exclues du calcul");
+                if (figures.PlannedSeconds is > 0 and var planned)
+                    notes.Add($"dont {Hours(planned)} d'exercice PRA (environnement arrêté par le PraDrill, temps planifié exclu du service, raison PraDrill)");
                 if (sl.Status?.CurrentMonth?.Month == key && now < end) notes.Add("mois en cours");
                 availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, figures.Availability,
                     figures.Met, figures.ServiceSeconds ?? 0, figures.DowntimeSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.MaintenanceSeconds ?? 0,
@@ -207,5 +209,6 @@ public sealed record MonthlyServiceReport(
 
     public static string Local(Instant i, DateTimeZone zone) => i.InZone(zone).ToString("dd/MM/yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static string Hours(long seconds) => $"{seconds / 3600.0:0.00} h";
+    /// <summary>Invariant: the report reads the same whatever the machine's culture.</summary>
+    public static string Hours(long seconds) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{seconds / 3600.0:0.00} h");
 }

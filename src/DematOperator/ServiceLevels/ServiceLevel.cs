@@ -101,12 +101,22 @@ public sealed class WorkloadProbeSpec
 
 public sealed class ServiceLevelStatus : CommonStatus
 {
-    [EnumValues("Up", "Down", "Degraded", "OutsideServiceHours", "Unknown")] public string? State { get; set; }
+    [EnumValues("Up", "Down", "Degraded", "OutsideServiceHours", "Unknown", "Planned")] public string? State { get; set; }
     [Doc("Until when the figures below are accounted: the operator's checkpoint.")] public DateTimeOffset? CheckpointTime { get; set; }
     public MonthFigures? CurrentMonth { get; set; }
     [Doc("The last 13 closed months, newest first.")] public List<MonthFigures>? History { get; set; }
     [Doc("Open incidents, those of this month and the last closed ones, newest first.")] public List<IncidentStatus>? Incidents { get; set; }
     public List<ProbeStatus>? Probes { get; set; }
+    [Doc("Planned interruptions seen by the operator (a PRA drill stopping this environment), excluded from service time like maintenance; the last 13 months.")]
+    public List<PlannedPeriodStatus>? PlannedPeriods { get; set; }
+}
+
+public sealed class PlannedPeriodStatus
+{
+    public DateTimeOffset Start { get; set; }
+    [Doc("The last time the interruption was seen in progress.")] public DateTimeOffset End { get; set; }
+    [EnumValues("PraDrill")] public string Reason { get; set; } = "";
+    [Doc("What planned it, e.g. the PraDrill run.")] public string Source { get; set; } = "";
 }
 
 public sealed class MonthFigures
@@ -118,7 +128,8 @@ public sealed class MonthFigures
     public long? ServiceSeconds { get; set; }
     public long? DowntimeSeconds { get; set; }
     [Doc("Service time without data (operator down, resource created mid-month): neither up nor down.")] public long? UnknownSeconds { get; set; }
-    public long? MaintenanceSeconds { get; set; }
+    [Doc("Service time excluded: declared maintenance and planned interruptions.")] public long? MaintenanceSeconds { get; set; }
+    [Doc("Of which planned interruptions (status.plannedPeriods: PRA drills).")] public long? PlannedSeconds { get; set; }
     public double? ErrorBudgetRemaining { get; set; }
     public string? ErrorBudgetRemainingPercent { get; set; }
     [Doc("Objective met (for the current month: so far).")] public bool? Met { get; set; }

@@ -15,8 +15,10 @@ public static class ServiceLevelController
     /// Each ServiceLevel requeues itself every interval. Probe rounds of different ServiceLevels run on separate
     /// workers, so one slow endpoint (bounded by its timeout) never delays the others' rounds.
     /// </summary>
-    public static Controller Create(KubeClient client, Informer<ServiceLevel> serviceLevels, IProbeRunner probes, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers) =>
-        new Controller(Name, new ServiceLevelReconciler(client, serviceLevels, probes, events, new ServiceLevelMetrics(metrics), loggers.CreateLogger<ServiceLevelReconciler>()),
+    /// <param name="plannedDowntime">Tells which namespaces are stopped on purpose right now (PRA drills); none when null.</param>
+    public static Controller Create(KubeClient client, Informer<ServiceLevel> serviceLevels, IProbeRunner probes, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers,
+        IPlannedDowntime? plannedDowntime = null) =>
+        new Controller(Name, new ServiceLevelReconciler(client, serviceLevels, probes, events, new ServiceLevelMetrics(metrics), loggers.CreateLogger<ServiceLevelReconciler>(), plannedDowntime),
                 new ControllerOptions { MaxConcurrentReconciles = 16 }, metrics, loggers, client.Time)
             .For(serviceLevels, Predicates.GenerationOrAnnotationsChanged);
 }

@@ -26,11 +26,14 @@ public static class ServiceLevelLedger
     public const int RecentClosedIncidents = 10;
 
     /// <param name="observedUntil">Until when this process is known to have measured (its previous round), if later than the checkpoint.</param>
-    public static LedgerChanges Advance(ServiceLevelStatus status, ServiceLevelSettings settings, Instant created, Instant now, IReadOnlyList<ProbeOutcome>? outcomes, Instant? observedUntil = null)
+    /// <param name="planned">Interruptions planned right now (a PRA drill stopping this environment): recorded as planned time, no incident opens.</param>
+    public static LedgerChanges Advance(ServiceLevelStatus status, ServiceLevelSettings settings, Instant created, Instant now, IReadOnlyList<ProbeOutcome>? outcomes,
+        Instant? observedUntil = null, IReadOnlyList<PlannedInterruption>? planned = null)
     {
         var calendar = settings.Calendar;
         var zone = calendar.Zone;
         var incidents = status.Incidents ??= [];
+        RecordPlanned(status, planned ?? [], calendar, now);
         var newUnknown = new List<TimeSpanInterval>();
         var unknown = (status.CurrentMonth?.UnknownPeriods ?? []).Select(p => new TimeSpanInterval(Instant.FromDateTimeOffset(p.Start), Instant.FromDateTimeOffset(p.End))).ToList();
         var thisMonth = YearMonthOf(now, zone);
@@ -54,7 +57,7 @@ public static class ServiceLevelLedger
         var month = status.CurrentMonth?.Month is { } m && TryMonth(m) is { } parsed ? parsed : thisMonth;
         for (var guard = 0; month < thisMonth && guard < 240; guard++, month = month.PlusMonths(1))
         {
-            var figures = Figures(settings, month, incidents, unknown, now);
+            var figures = Figures(settings, month, incidents, unknown, now, PlannedOf(status));
             closedMonths.Add(figures);
             status.History = [figures, .. (status.History ?? []).Where(h => h.Month != figures.Month)];
             if (status.History.Count > HistoryMonths) status.History.RemoveRange(HistoryMonths, status.History.Count - HistoryMonths);
@@ -62,7 +65,15 @@ public static class ServiceLevelLedger
 
         var opened = new List<IncidentStatus>();
         var closed = new List<IncidentStatus>();
-        if (outcomes is not null)
+        if (outcomes is not null && planned is { Count: > 0 })
+        {
+            // The environment is stopped on purpose: failures are expected and counted from scratch once it is back,
+            // so an incident is never dated inside the planned time.
+            status.Probes = Track(status.Probes ?? [], settings, outcomes, now);
+            foreach (var p in status.Probes) (p.ConsecutiveFailures, p.FailingSince) = (0, null);
+            status.State = "Planned";
+        }
+        else if (outcomes is not null)
         {
             status.Probes = Track(status.Probes ?? [], settings, outcomes, now);
             var down = status.Probes.Where(p => p.Up == false).ToList();
@@ -106,7 +117,7 @@ public static class ServiceLevelLedger
                 : wanted switch { Severity.Blocking => "Down", Severity.Major => "Degraded", _ => settings.Probes.Count == 0 ? "Unknown" : "Up" };
         }
 
-        status.CurrentMonth = Figures(settings, thisMonth, incidents, unknown, now);
+        status.CurrentMonth = Figures(settings, thisMonth, incidents, unknown, now, PlannedOf(status));
         status.CurrentMonth.UnknownPeriods = Intervals.Normalize(unknown.Select(u => Clip(u, calendar.Month(thisMonth))).Where(u => !u.IsEmpty))
             .Select(u => new PeriodStatus { Start = u.Start.ToDateTimeOffset(), End = u.End.ToDateTimeOffset() }).ToList();
         status.Incidents = Prune(incidents, calendar.Month(thisMonth).Start);
@@ -143,9 +154,35 @@ public static class ServiceLevelLedger
         return result;
     }
 
-    public static MonthFigures Figures(ServiceLevelSettings settings, YearMonth month, IEnumerable<IncidentStatus> incidents, IEnumerable<TimeSpanInterval> unknown, Instant now)
+    /// <summary>
+    /// Extends the period of each interruption in progress to now (or opens it from its start), and forgets periods
+    /// older than the history kept. A period ends where it was last seen: at most one interval early.
+    /// </summary>
+    private static void RecordPlanned(ServiceLevelStatus status, IReadOnlyList<PlannedInterruption> planned, ServiceCalendar calendar, Instant now)
     {
-        var report = MonthlyAvailability.Compute(settings.Calendar, month, incidents.Select(ToOutage), settings.Maintenance, now, unknown);
+        if (planned.Count == 0 && status.PlannedPeriods is null) return;
+        var periods = status.PlannedPeriods ??= [];
+        foreach (var p in planned)
+        {
+            if (periods.FirstOrDefault(x => x.Source == p.Source && x.Reason == p.Reason) is { } known) known.End = now.ToDateTimeOffset();
+            else periods.Add(new PlannedPeriodStatus { Start = Instant.Min(p.Start, now).ToDateTimeOffset(), End = now.ToDateTimeOffset(), Reason = p.Reason, Source = p.Source });
+        }
+        var oldest = calendar.Month(YearMonthOf(now, calendar.Zone).PlusMonths(-HistoryMonths)).Start;
+        periods.RemoveAll(x => Instant.FromDateTimeOffset(x.End) < oldest);
+        if (periods.Count == 0) status.PlannedPeriods = null;
+    }
+
+    private static List<TimeSpanInterval> PlannedOf(ServiceLevelStatus status) =>
+        [.. (status.PlannedPeriods ?? []).Select(p => new TimeSpanInterval(Instant.FromDateTimeOffset(p.Start), Instant.FromDateTimeOffset(p.End))).Where(i => !i.IsEmpty)];
+
+    public static MonthFigures Figures(ServiceLevelSettings settings, YearMonth month, IEnumerable<IncidentStatus> incidents, IEnumerable<TimeSpanInterval> unknown, Instant now,
+        IReadOnlyList<TimeSpanInterval>? planned = null)
+    {
+        planned ??= [];
+        var report = MonthlyAvailability.Compute(settings.Calendar, month, incidents.Select(ToOutage), [.. settings.Maintenance, .. planned], now, unknown);
+        var range = settings.Calendar.Month(month);
+        var windows = settings.Calendar.Windows(range.Start, now < range.End ? Instant.Max(now, range.Start) : range.End);
+        var plannedInService = Intervals.Total(Intervals.Intersect(windows, Intervals.Normalize(planned)));
         var ended = now >= settings.Calendar.Month(month).End;
         return new MonthFigures
         {
@@ -157,6 +194,7 @@ public static class ServiceLevelLedger
             DowntimeSeconds = (long)report.Downtime.TotalSeconds,
             UnknownSeconds = (long)report.UnknownTime.TotalSeconds,
             MaintenanceSeconds = (long)report.MaintenanceTime.TotalSeconds,
+            PlannedSeconds = plannedInService == Duration.Zero ? null : (long)plannedInService.TotalSeconds,
             ErrorBudgetRemaining = report.ErrorBudgetRemaining,
             ErrorBudgetRemainingPercent = Percent(report.ErrorBudgetRemaining),
             // "So far" for the current month: met while the downtime stays within the whole month's budget.

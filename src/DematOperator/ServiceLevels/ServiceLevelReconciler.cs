@@ -24,7 +24,8 @@ public sealed class ServiceLevelReconciler(
     IProbeRunner probes,
     EventRecorder events,
     ServiceLevelMetrics metrics,
-    ILogger<ServiceLevelReconciler> log) : IReconciler
+    ILogger<ServiceLevelReconciler> log,
+    IPlannedDowntime? plannedDowntime = null) : IReconciler
 {
     public static readonly ResourceType<DynamicObject> PrometheusRules = Resources.Dynamic("monitoring.coreos.com", "v1", "prometheusrules", "PrometheusRule", true);
     private static readonly TimeSpan RuleRecheck = TimeSpan.FromMinutes(10);
@@ -61,13 +62,14 @@ public sealed class ServiceLevelReconciler(
         var created = Instant.FromDateTimeOffset(sl.Metadata.CreationTimestamp ?? client.Time.GetUtcNow());
         var inService = ServiceLevelLedger.InService(settings.Calendar, now);
         Instant? observedUntil = memory is not null && memory.Written.Metadata.Uid == sl.Metadata.Uid ? memory.Tick : null;
+        var planned = (plannedDowntime ?? NoPlannedDowntime.Instance).Active(MeasuredNamespaces(sl));
         LedgerChanges changes = null!;
         var written = await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.ServiceLevels, sl, s =>
         {
             var status = s.Status ??= new ServiceLevelStatus();
             var before = Snapshot(status);
             var previousCheckpoint = status.CheckpointTime;
-            changes = ServiceLevelLedger.Advance(status, settings, created, now, outcomes, observedUntil);
+            changes = ServiceLevelLedger.Advance(status, settings, created, now, outcomes, observedUntil, planned);
             status.ObservedGeneration = s.Metadata.Generation;
             status.Conditions ??= [];
             Conditions.Set(status.Conditions, Conditions.Make("Ready", true, "Measuring",
@@ -91,6 +93,10 @@ public sealed class ServiceLevelReconciler(
         }
         return ReconcileResult.After(settings.Interval.ToTimeSpan());
     }
+
+    /// <summary>Where the measured service runs: the ServiceLevel's namespace and those its workload probes look at.</summary>
+    private static IReadOnlyCollection<string> MeasuredNamespaces(ServiceLevel sl) =>
+        [.. new[] { sl.Namespace! }.Concat((sl.Spec.Probes ?? []).Select(p => p.Workload?.Namespace).OfType<string>()).Distinct()];
 
     /// <summary>The status without the checkpoint, to tell a real change from the clock moving.</summary>
     private static string Snapshot(ServiceLevelStatus status)

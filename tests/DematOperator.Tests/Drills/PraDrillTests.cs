@@ -133,14 +133,23 @@ public sealed class PraDrillTests : IAsyncLifetime
         }
     }
 
-    private Operator StartOperator()
+    /// <param name="withServiceLevels">Also run the ServiceLevel controller, told of planned downtime by the drills (as the operator wires it).</param>
+    private Operator StartOperator(bool withServiceLevels = false)
     {
         var informer = new Informer<PraDrill>(_rbx, OperatorKinds.PraDrills);
         var probes = new ProbeRunner(_rbx);
         var remotes = new RemoteClusters(_rbx);
-        var controller = PraDrillController.Create(_rbx, informer, remotes, probes, new EventRecorder(_rbx, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var events = new EventRecorder(_rbx, "dematoperator");
+        var controller = PraDrillController.Create(_rbx, informer, remotes, probes, events, _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
-        return new Operator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop, probes, remotes);
+        var runs = new List<Task> { informer.RunAsync(stop.Token), controller.RunAsync(stop.Token) };
+        if (withServiceLevels)
+        {
+            var serviceLevels = new Informer<ServiceLevel>(_rbx, OperatorKinds.ServiceLevels);
+            runs.Add(serviceLevels.RunAsync(stop.Token));
+            runs.Add(ServiceLevelController.Create(_rbx, serviceLevels, probes, events, _metrics, NullLoggerFactory.Instance, new DrillPlannedDowntime(informer)).RunAsync(stop.Token));
+        }
+        return new Operator(Task.WhenAll(runs), stop, probes, remotes);
     }
 
     private async Task CreateDrill(string name = "pra", Action<PraDrillSpec>? tweak = null)
@@ -351,15 +360,9 @@ public sealed class PraDrillTests : IAsyncLifetime
     {
         _host["rbx"].Controllers.Velero.FailRestore = _ => "object storage returned 403";
         await ProductionBackup("platau-velero-1");
-        await CreateDrill();
-        await using var op = StartOperator();
-        await Annotate(DrillMarks.RunNowAnnotation, "1");
-        var result = await RunToEnd();
-        result.Result.ShouldBe(DrillResult.Failed);
-        result.Message!.ShouldContain("object storage returned 403");
+        var result = await RunFailsAndRollsBack(DrillReasons.RestoreFailed, "object storage returned 403");
         var report = await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!);
         report.Data!["report.md"].ShouldContain("Failed");
-        await AssertTestEnvironmentsGivenBack();
         _metrics.Scrape().ShouldContain($"demat_pra_drill_runs_total{{namespace=\"{Ns}\",drill=\"pra\",result=\"failed\"}} 1");
     }
 
@@ -368,15 +371,9 @@ public sealed class PraDrillTests : IAsyncLifetime
     {
         _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod" && o.Name == "mongodb";
         await ProductionBackup("platau-velero-1");
-        await CreateDrill(tweak: s => s.Verify = new DrillVerify { Timeout = "5m" });
-        await using var op = StartOperator();
-        await Annotate(DrillMarks.RunNowAnnotation, "1");
-        var result = await RunToEnd();
-        result.Result.ShouldBe(DrillResult.Failed);
-        result.Message!.ShouldContain("verification not complete after 5m");
-        result.Message.ShouldContain("StatefulSet platau-prod/mongodb 0/3 ready");
+        var result = await RunFailsAndRollsBack(DrillReasons.WorkloadNotReady, "verification not complete after 5m", s => s.Verify = new DrillVerify { Timeout = "5m" });
+        result.Message!.ShouldContain("StatefulSet platau-prod/mongodb 0/3 ready");
         result.RtoSeconds.ShouldBeNull();
-        await AssertTestEnvironmentsGivenBack();
     }
 
     [Fact]
@@ -463,6 +460,20 @@ public sealed class PraDrillTests : IAsyncLifetime
         secretText.ShouldNotContain(m => m!.Contains("oops"), "the kubeconfig's content never reaches an Event");
     }
 
+    /// <summary>Runs the drill once with the world as the test set it up; the run must fail with the reason and still give everything back.</summary>
+    private async Task<DrillRunSummary> RunFailsAndRollsBack(string reason, string messagePart, Action<PraDrillSpec>? tweak = null)
+    {
+        await CreateDrill(tweak: tweak);
+        await using var op = StartOperator();
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Failed);
+        result.Reason.ShouldBe(reason, result.Message);
+        result.Message!.ShouldContain(messagePart);
+        await AssertTestEnvironmentsGivenBack();
+        return result;
+    }
+
     private async Task<StepState?> StepStateOf(DrillStepName step, string name = "pra") =>
         (await Drill(name)).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == step)?.State;
 
@@ -511,18 +522,11 @@ public sealed class PraDrillTests : IAsyncLifetime
     {
         await ProductionBackup("platau-velero-1");
         _host["rbx"].Cluster.Exec.Answer("platau-prod", "mongodb-", ExecAnswer.Ok("3\n"));
-        await CreateDrill(tweak: s => s.Verify = new DrillVerify { Timeout = "5m", Exec = [Collections(10)] });
-        await using var op = StartOperator();
-        await Annotate(DrillMarks.RunNowAnnotation, "1");
-        var result = await RunToEnd();
-        result.Result.ShouldBe(DrillResult.Failed);
-        result.Reason.ShouldBe(DrillReasons.DataCheckFailed, result.Message);
-        result.Message!.ShouldContain("3 is below the expected minimum 10");
+        var result = await RunFailsAndRollsBack(DrillReasons.DataCheckFailed, "3 is below the expected minimum 10", s => s.Verify = new DrillVerify { Timeout = "5m", Exec = [Collections(10)] });
         result.RtoSeconds.ShouldBeNull("a run that did not prove the data never reaches a recovery time");
         var report = (await _rbx.GetAsync(Resources.ConfigMaps, Ns, result.Report!)).Data!["report.md"];
         report.ShouldContain("(DataCheckFailed)");
         report.ShouldContain("| RTO | 2h | — | non mesuré / not measured |");
-        await AssertTestEnvironmentsGivenBack();
     }
 
     [Fact]
@@ -535,14 +539,7 @@ public sealed class PraDrillTests : IAsyncLifetime
         });
         await ProductionBackup("platau-velero-1");
         _host["rbx"].Controllers.Snapshots.NeverBind = pvc => pvc.Namespace == "platau-prod";
-        await CreateDrill(tweak: s => s.Verify = new DrillVerify { Timeout = "5m" });
-        await using var op = StartOperator();
-        await Annotate(DrillMarks.RunNowAnnotation, "1");
-        var result = await RunToEnd();
-        result.Result.ShouldBe(DrillResult.Failed);
-        result.Reason.ShouldBe(DrillReasons.VolumeNotBound, result.Message);
-        result.Message!.ShouldContain("PersistentVolumeClaim platau-prod/mongodb-data Pending");
-        await AssertTestEnvironmentsGivenBack();
+        await RunFailsAndRollsBack(DrillReasons.VolumeNotBound, "PersistentVolumeClaim platau-prod/mongodb-data Pending", s => s.Verify = new DrillVerify { Timeout = "5m" });
     }
 
     [Fact]
@@ -622,14 +619,7 @@ public sealed class PraDrillTests : IAsyncLifetime
     {
         _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromHours(10);
         await ProductionBackup("platau-velero-1");
-        await CreateDrill(tweak: s => s.Restore = new DrillRestore { Timeout = "10m" });
-        await using var op = StartOperator();
-        await Annotate(DrillMarks.RunNowAnnotation, "1");
-        var result = await RunToEnd();
-        result.Result.ShouldBe(DrillResult.Failed);
-        result.Reason.ShouldBe(DrillReasons.RestoreTimedOut, result.Message);
-        result.Message!.ShouldContain("not completed after 10m");
-        await AssertTestEnvironmentsGivenBack();
+        await RunFailsAndRollsBack(DrillReasons.RestoreTimedOut, "not completed after 10m", s => s.Restore = new DrillRestore { Timeout = "10m" });
     }
 
     [Fact]
@@ -760,5 +750,39 @@ public sealed class PraDrillTests : IAsyncLifetime
         _host["sbg"].Cluster.Faults.Unreachable = true;
         await AdvanceUntil(async () => Coverage(await Drill())?.Status == "Unknown", "unknown while the source is unreachable", TimeSpan.FromMinutes(1), maxSteps: 400);
         Coverage(await Drill())!.Reason.ShouldBe(DrillConditions.SourceUnreachable);
+    }
+
+    [Fact]
+    public async Task The_test_environment_downtime_a_drill_causes_is_planned_PraDrill_time_never_an_outage()
+    {
+        await ProductionBackup("platau-velero-1");
+        await _rbx.CreateAsync(OperatorKinds.ServiceLevels, new ServiceLevel
+        {
+            Metadata = new ObjectMeta { Name = "preprod", Namespace = "preprod" },
+            Spec = new ServiceLevelSpec
+            {
+                Tier = "BRONZE", Environment = "preprod", Interval = "30s",
+                // Service every hour of every day, so the Saturday-evening drill falls in service time.
+                ServiceHours = new ServiceHoursSpec { Days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], Opens = "00:00", Closes = "24:00", HolidaysAreServiceDays = true },
+                Probes = [new ProbeSpec { Name = "app", Workload = new WorkloadProbeSpec { Kind = "Deployment", Name = "app" } }],
+            },
+        });
+        await CreateDrill(tweak: s => s.Rollback = new DrillRollback { After = "10m" });
+        await using var op = StartOperator(withServiceLevels: true);
+        await AdvanceUntil(async () => (await _rbx.GetAsync(OperatorKinds.ServiceLevels, "preprod", "preprod")).Status?.State == "Up", "preprod measured up");
+        await Annotate(DrillMarks.RunNowAnnotation, "1");
+        await AdvanceUntil(async () => (await _rbx.GetAsync(OperatorKinds.ServiceLevels, "preprod", "preprod")).Status?.State == "Planned", "preprod stopped by the drill, on purpose");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
+        await AssertTestEnvironmentsGivenBack();
+        await AdvanceUntil(async () => (await _rbx.GetAsync(OperatorKinds.ServiceLevels, "preprod", "preprod")).Status?.State == "Up", "preprod up again after the rollback");
+        var sl = await _rbx.GetAsync(OperatorKinds.ServiceLevels, "preprod", "preprod");
+        sl.Status!.Incidents.ShouldBeEmpty("the drill's stop of the test environment is no outage");
+        var period = sl.Status.PlannedPeriods.ShouldHaveSingleItem();
+        period.Reason.ShouldBe(PlannedReasons.PraDrill);
+        period.Source.ShouldContain(result.Name);
+        sl.Status.CurrentMonth!.PlannedSeconds!.Value.ShouldBeGreaterThanOrEqualTo(10 * 60, "at least the inspection delay, when preprod stayed stopped");
+        sl.Status.CurrentMonth.DowntimeSeconds.ShouldBe(0);
+        sl.Status.CurrentMonth.MaintenanceSeconds.ShouldBe(sl.Status.CurrentMonth.PlannedSeconds);
     }
 }

@@ -309,4 +309,23 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromHours(1));
         (await publisher.PublishAsync(default)).ShouldBe("dematoperator-report-2026-06");
     }
+
+    [Fact]
+    public void A_month_with_a_PRA_drill_says_how_much_of_the_excluded_time_was_the_drill()
+    {
+        var sl = new ServiceLevel
+        {
+            Metadata = new ObjectMeta { Name = "preprod", Namespace = "preprod", CreationTimestamp = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero) },
+            Spec = new ServiceLevelSpec { Tier = "BRONZE", Environment = "preprod" },
+            Status = new ServiceLevelStatus
+            {
+                History = [new MonthFigures { Month = "2026-03", Objective = 0.98, Availability = 1, ServiceSeconds = 500_000, DowntimeSeconds = 0, UnknownSeconds = 0, MaintenanceSeconds = 5400, PlannedSeconds = 5400, Met = true }],
+            },
+        };
+        var report = MonthlyServiceReport.Build([new ReportSnapshot("rbx", [sl], [], [], [], [])], new YearMonth(2026, 3), DateTimeZoneProviders.Tzdb["Europe/Paris"], Instant.FromUtc(2026, 4, 2, 8, 0));
+        var row = report.Availability.ShouldHaveSingleItem();
+        row.MaintenanceSeconds.ShouldBe(5400);
+        row.Note!.ShouldContain("dont 1.50 h d'exercice PRA");
+        row.Note.ShouldContain("raison PraDrill");
+    }
 }

@@ -26,13 +26,39 @@ public sealed class ServiceLevelLedgerTests
     }
 
     /// <summary>Rounds every 30 s from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive).</summary>
-    private static LedgerChanges[] Rounds(ServiceLevelStatus status, ServiceLevelSettings settings, string from, string to, bool api = true, bool search = true)
+    private static LedgerChanges[] Rounds(ServiceLevelStatus status, ServiceLevelSettings settings, string from, string to, bool api = true, bool search = true,
+        IReadOnlyList<PlannedInterruption>? planned = null)
     {
         var changes = new List<LedgerChanges>();
         for (var t = At(from); t < At(to); t += Duration.FromSeconds(30))
             changes.Add(ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), t,
-                [new ProbeOutcome("api", api, api ? "HTTP 200" : "HTTP 503", TimeSpan.FromMilliseconds(20)), new ProbeOutcome("search", search, "", TimeSpan.Zero)]));
+                [new ProbeOutcome("api", api, api ? "HTTP 200" : "HTTP 503", TimeSpan.FromMilliseconds(20)), new ProbeOutcome("search", search, "", TimeSpan.Zero)], planned: planned));
         return [.. changes];
+    }
+
+    [Fact]
+    public void Time_a_PRA_drill_stops_the_environment_is_planned_no_incident_opens_and_failures_count_anew_after_it()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings(tweak: s => s.Environment = "preprod");
+        Rounds(status, settings, "2026-05-04T10:00:00", "2026-05-04T10:30:00");
+        // The drill stops the environment from 10:30 to 11:30 (its Quiesce began at 10:30).
+        var drill = new PlannedInterruption(PlannedReasons.PraDrill, "PraDrill dematoperator-system/pra run pra-1", At("2026-05-04T10:30:00"));
+        var during = Rounds(status, settings, "2026-05-04T10:30:00", "2026-05-04T11:30:00", api: false, search: false, planned: [drill]);
+        during.SelectMany(c => c.Opened).ShouldBeEmpty("a planned interruption is not an outage");
+        status.State.ShouldBe("Planned");
+        status.PlannedPeriods.ShouldHaveSingleItem().Reason.ShouldBe(PlannedReasons.PraDrill);
+        // Back, but still down for one round: the threshold of 2 counts from after the drill.
+        var after = Rounds(status, settings, "2026-05-04T11:30:00", "2026-05-04T11:30:30", api: false);
+        after.SelectMany(c => c.Opened).ShouldBeEmpty("failures during the drill do not count towards the threshold");
+        Rounds(status, settings, "2026-05-04T11:30:30", "2026-05-04T12:00:00");
+        status.Incidents.ShouldBeEmpty();
+        var month = status.CurrentMonth!;
+        month.PlannedSeconds.ShouldBe(3570, "10:30 to the last round seen in progress, 11:29:30");
+        month.MaintenanceSeconds.ShouldBe(3570);
+        month.DowntimeSeconds.ShouldBe(0);
+        month.Availability.ShouldBe(1);
+        month.ServiceSeconds.ShouldBe(4 * 3600 - 30 - 3570, "08:00 to the last round, 11:59:30, less the planned time");
     }
 
     [Fact]
