@@ -108,7 +108,7 @@ public sealed class ManifestTests
         var result = await new Kubectl("/dev/null").RunAsync("kustomize", Path.Combine(RepoPaths.Config, "default"));
         result.ShouldSucceed();
         var kinds = YamlDocuments.ParseObjects(result.Stdout).Select(d => (string?)d["kind"]).ToList();
-        kinds.Count(k => k == "CustomResourceDefinition").ShouldBe(4);
+        kinds.Count(k => k == "CustomResourceDefinition").ShouldBe(DematOperator.Api.OperatorKinds.All.Length);
         kinds.ShouldContain("Deployment");
         kinds.ShouldContain("ClusterRoleBinding");
     }

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using DematOperator.Backups;
 using DematOperator.Certificates;
 using DematOperator.Drills;
+using DematOperator.Incidents;
 using DematOperator.Kube.Api;
 using DematOperator.ServiceLevels;
 
@@ -20,6 +21,8 @@ namespace DematOperator.Api;
 [JsonSerializable(typeof(ObjectList<ServiceLevel>))]
 [JsonSerializable(typeof(CertificateRenewal))]
 [JsonSerializable(typeof(ObjectList<CertificateRenewal>))]
+[JsonSerializable(typeof(Incident))]
+[JsonSerializable(typeof(ObjectList<Incident>))]
 [JsonSerializable(typeof(LabelSelectorSpec))]
 public sealed partial class OperatorJsonContext : JsonSerializerContext;
 
@@ -34,13 +37,15 @@ public static class OperatorKinds
         OperatorJsonContext.Default.ServiceLevel, OperatorJsonContext.Default.ObjectListServiceLevel);
     public static readonly ResourceType<CertificateRenewal> CertificateRenewals = new(Group.Name, Group.Version, "certificaterenewals", "CertificateRenewal", true,
         OperatorJsonContext.Default.CertificateRenewal, OperatorJsonContext.Default.ObjectListCertificateRenewal);
+    public static readonly ResourceType<Incident> Incidents = new(Group.Name, Group.Version, "incidents", "Incident", true,
+        OperatorJsonContext.Default.Incident, OperatorJsonContext.Default.ObjectListIncident);
 
     /// <summary>
     /// Our kinds as Velero names resources (`plural.group`). A PRA rehearsal's Restore excludes them: a BackupPolicy,
     /// ServiceLevel, CertificateRenewal or PraDrill copied from production must not act on the recovery site.
     /// </summary>
-    public static readonly string[] GroupResources = [BackupPolicies.GroupResource, PraDrills.GroupResource, ServiceLevels.GroupResource, CertificateRenewals.GroupResource];
+    public static readonly string[] GroupResources = [BackupPolicies.GroupResource, PraDrills.GroupResource, ServiceLevels.GroupResource, CertificateRenewals.GroupResource, Incidents.GroupResource];
 
     /// <summary>The resource classes the CRD generator turns into config/crd.</summary>
-    public static readonly Type[] All = [typeof(BackupPolicy), typeof(PraDrill), typeof(ServiceLevel), typeof(CertificateRenewal)];
+    public static readonly Type[] All = [typeof(BackupPolicy), typeof(PraDrill), typeof(ServiceLevel), typeof(CertificateRenewal), typeof(Incident)];
 }

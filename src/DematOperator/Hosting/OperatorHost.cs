@@ -1,6 +1,7 @@
 using System.Net;
 using DematOperator.Api;
 using DematOperator.Kube.Client;
+using DematOperator.Kube.Controllers;
 using DematOperator.Kube.Config;
 using DematOperator.Kube.Health;
 using DematOperator.Kube.Informers;
@@ -116,7 +117,12 @@ public static class OperatorHost
         var drills = manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
         manager.AddController(Drills.PraDrillController.Create(client, drills, new RemoteClusters(client, metrics, loggers), probes, events, metrics, loggers));
         var serviceLevels = manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
-        manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers, new Drills.DrillPlannedDowntime(drills)));
+        var incidents = manager.AddInformer(new Informer<Incidents.Incident>(client, OperatorKinds.Incidents, loggers: loggers));
+        manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers, new Drills.DrillPlannedDowntime(drills),
+                new Incidents.IncidentRecords(client, incidents, events))
+            // A change of an Incident (declared, corrected, deleted) recomputes its ServiceLevel at once.
+            .Watches(incidents, e => [new ReconcileRequest(e.New.Namespace, e.New.Spec.ServiceLevelRef.Name)], e => true));
+        manager.AddController(Incidents.IncidentController.Create(client, incidents, serviceLevels, events, metrics, loggers));
         var reports = new Reports.MonthlyReportPublisher(client, options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system", events,
             loggers.CreateLogger<Reports.MonthlyReportPublisher>());
         manager.AddRunnable("monthly-report", reports.RunAsync, needLeaderElection: true);

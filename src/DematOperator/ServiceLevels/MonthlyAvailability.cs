@@ -2,8 +2,11 @@ using NodaTime;
 
 namespace DematOperator.ServiceLevels;
 
-/// <summary>An outage (incident) as reported: open ones have no end.</summary>
-public sealed record Outage(Instant Start, Instant? End, Severity Severity);
+/// <summary>
+/// An outage (incident) as reported: open ones have no end. <paramref name="CountsAsDowntime"/> is false for causes the
+/// availability indicator leaves out (CCTP: "anomalies applicatives … ne sont pas concernés"): listed, and counted for the GTR.
+/// </summary>
+public sealed record Outage(Instant Start, Instant? End, Severity Severity, bool CountsAsDowntime = true);
 
 public sealed record IncidentOutcome(Outage Outage, Instant Deadline, bool? WithinGtr);
 
@@ -38,7 +41,7 @@ public sealed record MonthlyReport(
 
 /// <summary>
 /// The contract's monthly figures, exactly: service time = the month's service windows minus declared
-/// maintenance; downtime = the part of blocking outages inside service time; availability =
+/// maintenance; downtime = the part of blocking outages of the platform inside service time; availability =
 /// 1 − downtime / service time (1 when the month has no service time). Incidents that start in the month
 /// are judged against their GTR deadline.
 /// </summary>
@@ -60,7 +63,7 @@ public static class MonthlyAvailability
         var unknownInService = Intervals.Intersect(service, Intervals.Normalize(unknown ?? []));
         var known = Intervals.Subtract(service, unknownInService);
         var all = outages.ToList();
-        var blocking = all.Where(o => o.Severity == Severity.Blocking)
+        var blocking = all.Where(o => o.Severity == Severity.Blocking && o.CountsAsDowntime)
             .Select(o => new TimeSpanInterval(o.Start, o.End ?? until)).ToList();
         var downtime = Intervals.Total(Intervals.Intersect(known, Intervals.Normalize(blocking)));
         var serviceTime = Intervals.Total(service);

@@ -11,7 +11,9 @@ namespace DematOperator.ServiceLevels;
 [PrinterColumn("Availability", "string", ".status.currentMonth.availabilityPercent", Order = 3)]
 [PrinterColumn("Budget Left", "string", ".status.currentMonth.errorBudgetRemainingPercent", Order = 4)]
 [PrinterColumn("State", "string", ".status.state", Order = 5)]
-[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 6)]
+[PrinterColumn("Open Incidents", "integer", ".status.openIncidents", Order = 6)]
+[PrinterColumn("Worst Open", "string", ".status.worstOpenSeverity", Order = 7)]
+[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 8)]
 public sealed class ServiceLevel : KubeObject
 {
     [RequiredField] public ServiceLevelSpec Spec { get; set; } = new();
@@ -102,6 +104,8 @@ public sealed class WorkloadProbeSpec
 public sealed class ServiceLevelStatus : CommonStatus
 {
     [EnumValues("Up", "Down", "Degraded", "OutsideServiceHours", "Unknown", "Planned")] public string? State { get; set; }
+    [Doc("Incidents open now (declared and probes'), and the worst severity among them.")] public int? OpenIncidents { get; set; }
+    [EnumValues("blocking", "major", "minor")] public string? WorstOpenSeverity { get; set; }
     [Doc("Until when the figures below are accounted: the operator's checkpoint.")] public DateTimeOffset? CheckpointTime { get; set; }
     public MonthFigures? CurrentMonth { get; set; }
     [Doc("The last 13 closed months, newest first.")] public List<MonthFigures>? History { get; set; }
@@ -136,7 +140,7 @@ public sealed class MonthFigures
     public int? Incidents { get; set; }
     [Doc("Incidents that started in the month, per severity.")] public Dictionary<string, IncidentTally>? BySeverity { get; set; }
     [Doc("The month's incidents (closed months only, at most 50), for the monthly report.")] public List<IncidentStatus>? IncidentList { get; set; }
-    [Doc("Service time without data, as periods (the current month only).")] public List<PeriodStatus>? UnknownPeriods { get; set; }
+    [Doc("Service time without data, as periods: kept with closed months too, so a month can be recomputed when an Incident of it is corrected.")] public List<PeriodStatus>? UnknownPeriods { get; set; }
 }
 
 public sealed class IncidentTally
@@ -163,6 +167,11 @@ public sealed class IncidentStatus
     public bool? WithinGtr { get; set; }
     [Doc("Probes down when the incident opened.")] public List<string>? Probes { get; set; }
     public string? Message { get; set; }
+    [Doc("The Incident resource that records it (written by the operator for a probe incident, or declared).")] public string? Incident { get; set; }
+    [EnumValues("Platform", "Application", "External"), Doc("Platform when empty.")] public string? Cause { get; set; }
+    public string? Ticket { get; set; }
+    [EnumValues("Operator", "Administration")] public string? Qualification { get; set; }
+    [Doc("Its Incident was deleted by a person: no longer counted.")] public bool? Withdrawn { get; set; }
 }
 
 public sealed class ProbeStatus

@@ -16,9 +16,10 @@ public static class ServiceLevelController
     /// workers, so one slow endpoint (bounded by its timeout) never delays the others' rounds.
     /// </summary>
     /// <param name="plannedDowntime">Tells which namespaces are stopped on purpose right now (PRA drills); none when null.</param>
+    /// <param name="incidentRecords">Where incidents are kept as resources people correct; the probes' own record only when null.</param>
     public static Controller Create(KubeClient client, Informer<ServiceLevel> serviceLevels, IProbeRunner probes, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers,
-        IPlannedDowntime? plannedDowntime = null) =>
-        new Controller(Name, new ServiceLevelReconciler(client, serviceLevels, probes, events, new ServiceLevelMetrics(metrics), loggers.CreateLogger<ServiceLevelReconciler>(), plannedDowntime),
+        IPlannedDowntime? plannedDowntime = null, IIncidentRecords? incidentRecords = null) =>
+        new Controller(Name, new ServiceLevelReconciler(client, serviceLevels, probes, events, new ServiceLevelMetrics(metrics), loggers.CreateLogger<ServiceLevelReconciler>(), plannedDowntime, incidentRecords),
                 new ControllerOptions { MaxConcurrentReconciles = 16 }, metrics, loggers, client.Time)
             .For(serviceLevels, Predicates.GenerationOrAnnotationsChanged);
 }

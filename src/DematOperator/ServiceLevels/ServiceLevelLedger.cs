@@ -6,12 +6,34 @@ namespace DematOperator.ServiceLevels;
 /// <summary>The result of one probe attempt.</summary>
 public sealed record ProbeOutcome(string Name, bool Success, string Message, TimeSpan Duration);
 
+/// <summary>
+/// The Incidents declared on the API for a ServiceLevel (valid ones only), and what they make of the probes' own record:
+/// a declared Incident replaces the probe incident it records (same id), and a probe incident whose Incident a person
+/// deleted no longer counts.
+/// </summary>
+public sealed record DeclaredIncidents(IReadOnlyList<IncidentStatus> Declared, IReadOnlySet<string> DeletedProbeIds)
+{
+    public static readonly DeclaredIncidents None = new([], new HashSet<string>());
+
+    public IReadOnlyList<IncidentStatus> Effective(IEnumerable<IncidentStatus> probes)
+    {
+        var declaredIds = Declared.Select(d => d.Id).ToHashSet();
+        return [.. Declared, .. probes.Where(p => !declaredIds.Contains(p.Id) && !DeletedProbeIds.Contains(p.Id) && p.Withdrawn != true)];
+    }
+}
+
 /// <summary>What one round changed, for Events, logs and metrics.</summary>
 public sealed record LedgerChanges(
     IReadOnlyList<IncidentStatus> Opened,
     IReadOnlyList<IncidentStatus> Closed,
     IReadOnlyList<MonthFigures> ClosedMonths,
-    IReadOnlyList<TimeSpanInterval> NewUnknown);
+    IReadOnlyList<TimeSpanInterval> NewUnknown)
+{
+    /// <summary>Closed months computed again because an Incident of theirs was declared, corrected or deleted.</summary>
+    public IReadOnlyList<MonthFigures> RevisedMonths { get; init; } = [];
+    /// <summary>Probe incidents whose Incident a person deleted this round: no longer counted.</summary>
+    public IReadOnlyList<IncidentStatus> Withdrawn { get; init; } = [];
+}
 
 /// <summary>
 /// The bookkeeping of a ServiceLevel, without I/O: probe streaks against the failure threshold, incidents
@@ -27,9 +49,11 @@ public static class ServiceLevelLedger
 
     /// <param name="observedUntil">Until when this process is known to have measured (its previous round), if later than the checkpoint.</param>
     /// <param name="planned">Interruptions planned right now (a PRA drill stopping this environment): recorded as planned time, no incident opens.</param>
+    /// <param name="declared">The Incident resources of this ServiceLevel: the figures count them, with the probes' incidents they do not replace.</param>
     public static LedgerChanges Advance(ServiceLevelStatus status, ServiceLevelSettings settings, Instant created, Instant now, IReadOnlyList<ProbeOutcome>? outcomes,
-        Instant? observedUntil = null, IReadOnlyList<PlannedInterruption>? planned = null)
+        Instant? observedUntil = null, IReadOnlyList<PlannedInterruption>? planned = null, DeclaredIncidents? declared = null)
     {
+        declared ??= DeclaredIncidents.None;
         var calendar = settings.Calendar;
         var zone = calendar.Zone;
         var incidents = status.Incidents ??= [];
@@ -57,7 +81,8 @@ public static class ServiceLevelLedger
         var month = status.CurrentMonth?.Month is { } m && TryMonth(m) is { } parsed ? parsed : thisMonth;
         for (var guard = 0; month < thisMonth && guard < 240; guard++, month = month.PlusMonths(1))
         {
-            var figures = Figures(settings, month, incidents, unknown, now, PlannedOf(status));
+            var figures = Figures(settings, month, declared.Effective(incidents), unknown, now, PlannedOf(status));
+            figures.UnknownPeriods = Periods(unknown, calendar.Month(month));
             closedMonths.Add(figures);
             status.History = [figures, .. (status.History ?? []).Where(h => h.Month != figures.Month)];
             if (status.History.Count > HistoryMonths) status.History.RemoveRange(HistoryMonths, status.History.Count - HistoryMonths);
@@ -117,12 +142,53 @@ public static class ServiceLevelLedger
                 : wanted switch { Severity.Blocking => "Down", Severity.Major => "Degraded", _ => settings.Probes.Count == 0 ? "Unknown" : "Up" };
         }
 
-        status.CurrentMonth = Figures(settings, thisMonth, incidents, unknown, now, PlannedOf(status));
-        status.CurrentMonth.UnknownPeriods = Intervals.Normalize(unknown.Select(u => Clip(u, calendar.Month(thisMonth))).Where(u => !u.IsEmpty))
-            .Select(u => new PeriodStatus { Start = u.Start.ToDateTimeOffset(), End = u.End.ToDateTimeOffset() }).ToList();
+        var withdrawn = incidents.Where(i => i.Withdrawn != true && declared.DeletedProbeIds.Contains(i.Id)).ToList();
+        foreach (var w in withdrawn) w.Withdrawn = true;
+        var effective = declared.Effective(incidents);
+        var open = effective.Where(i => i.End is null).ToList();
+        status.OpenIncidents = open.Count;
+        status.WorstOpenSeverity = open.Select(i => ParseSeverity(i.Severity) ?? Severity.Blocking).Order().Select(SeverityName).FirstOrDefault();
+        // STATE never hides an open blocking incident of the platform, in service hours or not.
+        if (open.Any(i => ToOutage(i) is { Severity: Severity.Blocking, CountsAsDowntime: true })) status.State = "Down";
+        status.CurrentMonth = Figures(settings, thisMonth, effective, unknown, now, PlannedOf(status));
+        status.CurrentMonth.UnknownPeriods = Periods(unknown, calendar.Month(thisMonth));
+        var revised = Revise(status, settings, declared, effective, now);
         status.Incidents = Prune(incidents, calendar.Month(thisMonth).Start);
         status.CheckpointTime = now.ToDateTimeOffset();
-        return new LedgerChanges(opened, closed, closedMonths, newUnknown);
+        return new LedgerChanges(opened, closed, closedMonths, newUnknown) { RevisedMonths = revised, Withdrawn = withdrawn };
+    }
+
+    private static List<PeriodStatus> Periods(IEnumerable<TimeSpanInterval> spans, TimeSpanInterval month) =>
+        Intervals.Normalize(spans.Select(u => Clip(u, month)).Where(u => !u.IsEmpty))
+            .Select(u => new PeriodStatus { Start = u.Start.ToDateTimeOffset(), End = u.End.ToDateTimeOffset() }).ToList();
+
+    /// <summary>
+    /// A closed month that a declared Incident touches is computed again (an Incident corrected from a ticket after the month
+    /// ended still moves that month's figures), from the unknown periods kept with it. Returns the months whose figures changed.
+    /// </summary>
+    private static List<MonthFigures> Revise(ServiceLevelStatus status, ServiceLevelSettings settings, DeclaredIncidents declared, IReadOnlyList<IncidentStatus> effective, Instant now)
+    {
+        var revised = new List<MonthFigures>();
+        if (status.History is not { Count: > 0 } history) return revised;
+        for (var k = 0; k < history.Count; k++)
+        {
+            if (TryMonth(history[k].Month) is not { } month || history[k].UnknownPeriods is null) continue;
+            var range = settings.Calendar.Month(month);
+            bool Touches(IncidentStatus i) => Instant.FromDateTimeOffset(i.Start) >= range.Start && Instant.FromDateTimeOffset(i.Start) < range.End;
+            // Recomputed only when the month's incidents are no longer those it was computed from (an Incident declared,
+            // corrected or deleted since).
+            static string Key(IncidentStatus i) => $"{i.Id}|{i.Start:O}|{i.End:O}|{i.Severity}|{i.Cause ?? "Platform"}";
+            var now_ = effective.Where(Touches).Select(Key).Order(StringComparer.Ordinal);
+            var then = (history[k].IncidentList ?? []).Select(Key).Order(StringComparer.Ordinal);
+            if (now_.SequenceEqual(then)) continue;
+            var unknown = history[k].UnknownPeriods!.Select(p => new TimeSpanInterval(Instant.FromDateTimeOffset(p.Start), Instant.FromDateTimeOffset(p.End)));
+            var figures = Figures(settings, month, effective, unknown, now, PlannedOf(status));
+            figures.UnknownPeriods = history[k].UnknownPeriods;
+            if (System.Text.Json.JsonSerializer.Serialize(figures, Api.OperatorJsonContext.Default.MonthFigures) == System.Text.Json.JsonSerializer.Serialize(history[k], Api.OperatorJsonContext.Default.MonthFigures)) continue;
+            history[k] = figures;
+            revised.Add(figures);
+        }
+        return revised;
     }
 
     /// <summary>Updates each probe's streak: down after <c>FailureThreshold</c> consecutive failures, up at the first success.</summary>
@@ -207,20 +273,24 @@ public static class ServiceLevelLedger
                 WithinGtr = g.Count(i => i.WithinGtr == true && i.Outage.End is { } e && e <= Instant.Min(now, settings.Calendar.Month(month).End)),
                 Open = g.Count(i => i.Outage.End is not { } e || e > Instant.Min(now, settings.Calendar.Month(month).End)),
             }),
-            IncidentList = !ended || report.Incidents.Count == 0 ? null : report.Incidents.Take(50).Select(i => new IncidentStatus
-            {
-                Id = $"{i.Outage.Start.InZone(settings.Calendar.Zone):yyyyMMdd'T'HHmmss}-{SeverityName(i.Outage.Severity)}",
-                Severity = SeverityName(i.Outage.Severity),
-                Start = i.Outage.Start.ToDateTimeOffset(),
-                End = i.Outage.End?.ToDateTimeOffset(),
-                Deadline = i.Deadline.ToDateTimeOffset(),
-                WithinGtr = i.WithinGtr,
-            }).ToList(),
+            IncidentList = !ended || report.Incidents.Count == 0 ? null : incidents
+                .Where(i => Instant.FromDateTimeOffset(i.Start) >= settings.Calendar.Month(month).Start && Instant.FromDateTimeOffset(i.Start) < settings.Calendar.Month(month).End)
+                .OrderBy(i => i.Start).Take(50).Select(i =>
+                {
+                    var outage = ToOutage(i);
+                    var deadline = settings.Calendar.Deadline(outage.Start, outage.Severity);
+                    return new IncidentStatus
+                    {
+                        Id = i.Id, Severity = i.Severity, Start = i.Start, End = i.End, Deadline = deadline.ToDateTimeOffset(),
+                        WithinGtr = outage.End is { } e ? e <= deadline : null, Incident = i.Incident, Cause = i.Cause, Ticket = i.Ticket, Qualification = i.Qualification,
+                    };
+                }).ToList(),
         };
     }
 
     public static Outage ToOutage(IncidentStatus i) =>
-        new(Instant.FromDateTimeOffset(i.Start), i.End is { } e ? Instant.FromDateTimeOffset(e) : null, ParseSeverity(i.Severity) ?? Severity.Blocking);
+        new(Instant.FromDateTimeOffset(i.Start), i.End is { } e ? Instant.FromDateTimeOffset(e) : null, ParseSeverity(i.Severity) ?? Severity.Blocking,
+            CountsAsDowntime: i.Cause is null or "Platform");
 
     private static List<IncidentStatus> Prune(List<IncidentStatus> incidents, Instant monthStart)
     {

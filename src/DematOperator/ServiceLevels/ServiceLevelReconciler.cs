@@ -25,7 +25,8 @@ public sealed class ServiceLevelReconciler(
     EventRecorder events,
     ServiceLevelMetrics metrics,
     ILogger<ServiceLevelReconciler> log,
-    IPlannedDowntime? plannedDowntime = null) : IReconciler
+    IPlannedDowntime? plannedDowntime = null,
+    IIncidentRecords? incidentRecords = null) : IReconciler
 {
     public static readonly ResourceType<DynamicObject> PrometheusRules = Resources.Dynamic("monitoring.coreos.com", "v1", "prometheusrules", "PrometheusRule", true);
     private static readonly TimeSpan RuleRecheck = TimeSpan.FromMinutes(10);
@@ -63,13 +64,14 @@ public sealed class ServiceLevelReconciler(
         var inService = ServiceLevelLedger.InService(settings.Calendar, now);
         Instant? observedUntil = memory is not null && memory.Written.Metadata.Uid == sl.Metadata.Uid ? memory.Tick : null;
         var planned = (plannedDowntime ?? NoPlannedDowntime.Instance).Active(MeasuredNamespaces(sl));
+        var declared = incidentRecords is null ? DeclaredIncidents.None : await incidentRecords.DeclaredAsync(sl, settings, now, ct);
         LedgerChanges changes = null!;
         var written = await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.ServiceLevels, sl, s =>
         {
             var status = s.Status ??= new ServiceLevelStatus();
             var before = Snapshot(status);
             var previousCheckpoint = status.CheckpointTime;
-            changes = ServiceLevelLedger.Advance(status, settings, created, now, outcomes, observedUntil, planned);
+            changes = ServiceLevelLedger.Advance(status, settings, created, now, outcomes, observedUntil, planned, declared);
             status.ObservedGeneration = s.Metadata.Generation;
             status.Conditions ??= [];
             Conditions.Set(status.Conditions, Conditions.Make("Ready", true, "Measuring",
@@ -80,11 +82,12 @@ public sealed class ServiceLevelReconciler(
             // Outside service hours nothing accrues: skip the write when only the checkpoint moved.
             if (!inService && previousCheckpoint is not null && Snapshot(status) == before) status.CheckpointTime = previousCheckpoint;
         }, ct);
+        if (incidentRecords is not null) written = await RecordIncidentsAsync(written, settings, now, ct);
         var previousTick = memory?.Tick;
         _memory[key] = new Memory(written, now, labels, settings.Probes.Select(p => p.Name).ToList());
 
         await ReportAsync(written, settings, changes, ct);
-        Export(written, settings, changes, labels, outcomes, previousTick, now, inService);
+        Export(written, settings, changes, labels, outcomes, previousTick, now, inService, declared.Effective(written.Status?.Incidents ?? []));
         try { await EnsureRuleAsync(written, settings, ct); }
         catch (KubeApiException e) when (e.Code is 403 or 422)
         {
@@ -92,6 +95,21 @@ public sealed class ServiceLevelReconciler(
             log.LogWarning("PrometheusRule of {Namespace}/{Name} not written: {Error}", written.Namespace, written.Name, e.Message);
         }
         return ReconcileResult.After(settings.Interval.ToTimeSpan());
+    }
+
+    /// <summary>The probes' incidents of this month (and open ones) written as Incidents; the status then names each one's Incident.</summary>
+    private async Task<ServiceLevel> RecordIncidentsAsync(ServiceLevel sl, ServiceLevelSettings settings, Instant now, CancellationToken ct)
+    {
+        var monthStart = settings.Calendar.Month(ServiceLevelLedger.YearMonthOf(now, settings.Calendar.Zone)).Start.ToDateTimeOffset();
+        var relevant = (sl.Status?.Incidents ?? []).Where(i => i.Withdrawn != true && (i.End is null || i.Start >= monthStart || i.End >= monthStart)).ToList();
+        if (relevant.Count == 0) return sl;
+        var written = await incidentRecords!.RecordAsync(sl, relevant, now, ct);
+        if (written.Count == 0) return sl;
+        return await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.ServiceLevels, sl, s =>
+        {
+            foreach (var i in s.Status?.Incidents ?? [])
+                if (written.TryGetValue(i.Id, out var name)) i.Incident = name;
+        }, ct);
     }
 
     /// <summary>Where the measured service runs: the ServiceLevel's namespace and those its workload probes look at.</summary>
@@ -117,6 +135,10 @@ public sealed class ServiceLevelReconciler(
         string Local(DateTimeOffset t) => Instant.FromDateTimeOffset(t).InZone(zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
         foreach (var gap in changes.NewUnknown)
             await events.WarningAsync(sl, "NoData", $"no measurement from {Local(gap.Start.ToDateTimeOffset())} to {Local(gap.End.ToDateTimeOffset())}: that service time is reported as unknown", ct);
+        foreach (var w in changes.Withdrawn)
+            await events.WarningAsync(sl, "IncidentDeleted", $"the Incident {w.Incident} of the {w.Severity} incident {w.Id} was deleted: it no longer counts in the figures", ct);
+        foreach (var month in changes.RevisedMonths)
+            await events.NormalAsync(sl, "MonthRevised", $"{month.Month} computed again from its Incidents: availability {month.AvailabilityPercent}, {(month.Met == true ? "met" : "NOT met")}, {month.Incidents} incident(s)", ct);
         foreach (var month in changes.ClosedMonths)
             await events.NormalAsync(sl, "MonthClosed", $"{month.Month}: availability {month.AvailabilityPercent} (objective {month.Objective * 100:0.###}%), {(month.Met == true ? "met" : "NOT met")}, {month.Incidents} incident(s), {month.UnknownSeconds}s unknown", ct);
         foreach (var i in changes.Closed)
@@ -131,7 +153,8 @@ public sealed class ServiceLevelReconciler(
         }
     }
 
-    private void Export(ServiceLevel sl, ServiceLevelSettings settings, LedgerChanges changes, string[] labels, ProbeOutcome[] outcomes, Instant? previousTick, Instant now, bool inService)
+    private void Export(ServiceLevel sl, ServiceLevelSettings settings, LedgerChanges changes, string[] labels, ProbeOutcome[] outcomes, Instant? previousTick, Instant now, bool inService,
+        IReadOnlyList<IncidentStatus> incidents)
     {
         var status = sl.Status!;
         var month = status.CurrentMonth!;
@@ -141,13 +164,12 @@ public sealed class ServiceLevelReconciler(
         metrics.BudgetRemaining.WithLabels(labels).Set(month.ErrorBudgetRemaining ?? 1);
         metrics.UnknownSeconds.WithLabels(labels).Set(month.UnknownSeconds ?? 0);
         metrics.InServiceHours.WithLabels(labels).Set(inService ? 1 : 0);
-        metrics.Up.WithLabels(labels).Set(status.State == "Down" || status.Incidents?.Any(i => i.End is null && i.Severity == "blocking") == true ? 0 : 1);
+        metrics.Up.WithLabels(labels).Set(status.State == "Down" || incidents.Any(i => i.End is null && ServiceLevelLedger.ToOutage(i) is { Severity: Severity.Blocking, CountsAsDowntime: true }) ? 0 : 1);
         foreach (var o in outcomes)
         {
             metrics.ProbeSuccess.WithLabels([.. labels, o.Name]).Set(o.Success ? 1 : 0);
             metrics.ProbeDuration.WithLabels([.. labels, o.Name]).Set(o.Duration.TotalSeconds);
         }
-        var incidents = status.Incidents ?? [];
         var monthStart = settings.Calendar.Month(ServiceLevelLedger.YearMonthOf(now, settings.Calendar.Zone)).Start.ToDateTimeOffset();
         foreach (var severity in new[] { "blocking", "major", "minor" })
         {
@@ -168,7 +190,7 @@ public sealed class ServiceLevelReconciler(
         {
             var windows = settings.Calendar.Windows(from, now);
             var service = Intervals.Subtract(windows, settings.Maintenance.ToList());
-            var blocking = incidents.Where(i => i.Severity == "blocking").Select(i => ServiceLevelLedger.ToOutage(i))
+            var blocking = incidents.Select(ServiceLevelLedger.ToOutage).Where(o => o is { Severity: Severity.Blocking, CountsAsDowntime: true })
                 .Select(o => new TimeSpanInterval(o.Start, o.End ?? now)).ToList();
             metrics.ServiceSeconds.WithLabels(labels).Inc(Intervals.Total(service).TotalSeconds);
             metrics.DowntimeSeconds.WithLabels(labels).Inc(Intervals.Total(Intervals.Intersect(service, Intervals.Normalize(blocking))).TotalSeconds);

@@ -128,7 +128,7 @@ public sealed class ServiceLevelLedgerTests
         Rounds(status, settings, "2026-05-22T19:00:00", "2026-05-22T19:05:00", api: false);
         var incident = status.Incidents!.ShouldHaveSingleItem();
         incident.Deadline.ShouldBe(At("2026-05-26T12:00:00").ToDateTimeOffset());
-        status.State.ShouldBe("OutsideServiceHours");
+        status.State.ShouldBe("Down", "the state never hides an open blocking incident, in service hours or not");
         status.CurrentMonth!.DowntimeSeconds.ShouldBe(0);
     }
 
@@ -147,6 +147,40 @@ public sealed class ServiceLevelLedgerTests
         var closed = after.Closed.ShouldHaveSingleItem();
         closed.End.ShouldBe(At("2026-05-04T13:00:00").ToDateTimeOffset(), "recovery is only known when seen");
         status.CurrentMonth.UnknownPeriods!.Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public void A_closed_month_is_computed_again_when_an_Incident_of_it_is_declared_or_corrected_and_only_then()
+    {
+        var status = new ServiceLevelStatus();
+        var settings = Settings();
+        Rounds(status, settings, "2026-05-29T16:00:00", "2026-05-29T18:00:00");
+        Rounds(status, settings, "2026-06-01T09:00:00", "2026-06-01T09:00:01");
+        var may = status.History!.ShouldHaveSingleItem();
+        (may.DowntimeSeconds, may.Incidents).ShouldBe((0L, 0));
+        may.UnknownPeriods.ShouldNotBeNull("kept with the closed month, so it can be computed again");
+
+        // In June, a ticket says ARGENT was down on 29 May from 16:30 to 17:00 (service time).
+        var ticket = new IncidentStatus
+        {
+            Id = "incident/ticket-0042", Severity = "blocking", Start = At("2026-05-29T16:30:00").ToDateTimeOffset(), End = At("2026-05-29T17:00:00").ToDateTimeOffset(),
+            Incident = "ticket-0042", Cause = "Platform", Ticket = "INC-0042",
+        };
+        var declared = new DeclaredIncidents([ticket], new HashSet<string>());
+        var round = ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), At("2026-06-01T09:00:30"), [new ProbeOutcome("api", true, "", TimeSpan.Zero)], declared: declared);
+        var revised = round.RevisedMonths.ShouldHaveSingleItem();
+        revised.Month.ShouldBe("2026-05");
+        revised.DowntimeSeconds.ShouldBe(1800);
+        revised.IncidentList!.ShouldHaveSingleItem().Ticket.ShouldBe("INC-0042");
+        status.History!.Single().DowntimeSeconds.ShouldBe(1800);
+        ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), At("2026-06-01T09:01:00"), [new ProbeOutcome("api", true, "", TimeSpan.Zero)], declared: declared)
+            .RevisedMonths.ShouldBeEmpty("nothing changed since: the month is not computed again");
+
+        // Requalified as an application anomaly: May's downtime goes back to none, the incident stays listed.
+        var application = new DeclaredIncidents([new IncidentStatus { Id = ticket.Id, Severity = ticket.Severity, Start = ticket.Start, End = ticket.End, Incident = ticket.Incident, Cause = "Application" }], new HashSet<string>());
+        ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), At("2026-06-01T09:01:30"), [new ProbeOutcome("api", true, "", TimeSpan.Zero)], declared: application)
+            .RevisedMonths.ShouldHaveSingleItem().DowntimeSeconds.ShouldBe(0);
+        status.History!.Single().Incidents.ShouldBe(1);
     }
 
     [Fact]

@@ -1,0 +1,216 @@
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Incidents;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Controllers;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.ServiceLevels;
+using DematOperator.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DematOperator.Tests.Incidents;
+
+/// <summary>
+/// Incidents as resources, end to end on the emulator with a manual clock: the probes' incidents written and resolved,
+/// a person's corrections and ticket declarations counted by the rules, bad input refused without touching the figures.
+/// OR service hours (06:00-20:00, Monday to Saturday): Tuesday 2 June 2026 from 10:00 in Paris is service time.
+/// </summary>
+public sealed class IncidentTests : IAsyncLifetime
+{
+    private const string Ns = "platau-prod";
+    private readonly ManualTimeProvider _clock = new(TestClock.Start);
+    private readonly MetricsRegistry _metrics = new();
+    private readonly SwitchableProbes _probes = new();
+    private SimHost _host = null!;
+    private KubeClient _client = null!;
+
+    private sealed class SwitchableProbes : IProbeRunner
+    {
+        public volatile bool Up = true;
+        public Task<ProbeOutcome> RunAsync(string ns, ProbeSpec probe, CancellationToken ct) =>
+            Task.FromResult(new ProbeOutcome(probe.Name, Up, Up ? "HTTP 200" : "HTTP 503", TimeSpan.FromMilliseconds(5)));
+    }
+
+    public async Task InitializeAsync()
+    {
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
+        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
+        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = Ns } });
+        await _client.CreateAsync(OperatorKinds.ServiceLevels, new ServiceLevel
+        {
+            Metadata = new ObjectMeta { Name = "platau", Namespace = Ns },
+            Spec = new ServiceLevelSpec { Tier = "OR", Environment = "production", Interval = "30s", Probes = [new ProbeSpec { Name = "api", Http = new HttpProbeSpec { Url = "https://platau.example/health" } }] },
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private sealed class Operator(Task run, CancellationTokenSource stop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            stop.Cancel();
+            try { await run; } catch (OperationCanceledException) { }
+        }
+    }
+
+    /// <summary>The ServiceLevel and Incident controllers wired as the operator wires them.</summary>
+    private Operator StartOperator()
+    {
+        var serviceLevels = new Informer<ServiceLevel>(_client, OperatorKinds.ServiceLevels);
+        var incidents = new Informer<Incident>(_client, OperatorKinds.Incidents);
+        var events = new EventRecorder(_client, "dematoperator");
+        var sl = ServiceLevelController.Create(_client, serviceLevels, _probes, events, _metrics, NullLoggerFactory.Instance, incidentRecords: new IncidentRecords(_client, incidents, events))
+            .Watches(incidents, e => [new ReconcileRequest(e.New.Namespace, e.New.Spec.ServiceLevelRef.Name)], e => true);
+        var inc = IncidentController.Create(_client, incidents, serviceLevels, events, _metrics, NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        return new Operator(Task.WhenAll(serviceLevels.RunAsync(stop.Token), incidents.RunAsync(stop.Token), sl.RunAsync(stop.Token), inc.RunAsync(stop.Token)), stop);
+    }
+
+    private Task<ServiceLevel> Sl() => _client.GetAsync(OperatorKinds.ServiceLevels, Ns, "platau");
+    private async Task<List<Incident>> Incidents() => (await _client.ListAsync(OperatorKinds.Incidents, Ns)).Items;
+
+    private async Task AdvanceUntil(Func<Task<bool>> condition, string what, int maxSteps = 300, int stepSeconds = 10)
+    {
+        for (var i = 0; !await condition(); i++)
+        {
+            if (i >= maxSteps) throw new Xunit.Sdk.XunitException($"not reached after {maxSteps} steps: {what}");
+            _clock.Advance(TimeSpan.FromSeconds(stepSeconds));
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Lets the ServiceLevel measure, one round per step, until its checkpoint has passed <paramref name="minutes"/> more minutes.</summary>
+    private async Task Measure(int minutes)
+    {
+        var until = _clock.GetUtcNow() + TimeSpan.FromMinutes(minutes);
+        await AdvanceUntil(async () => (await Sl()).Status?.CheckpointTime >= until, $"measured {minutes} more minutes", maxSteps: minutes * 4 + 60, stepSeconds: 15);
+    }
+
+    private Task Patch(string name, string json) => _client.PatchAsync(OperatorKinds.Incidents, Ns, name, PatchType.Merge, json);
+
+    private static Incident Declared(string name, DateTimeOffset start, DateTimeOffset? resolved, string severity = IncidentValues.Blocking, string serviceLevel = "platau") => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = Ns },
+        Spec = new IncidentSpec
+        {
+            ServiceLevelRef = new LocalRef { Name = serviceLevel }, Severity = severity, StartTime = start, ResolvedTime = resolved,
+            Ticket = "INC-2026-0042", Qualification = IncidentValues.Administration, Summary = "portal unreachable (ticket)",
+        },
+    };
+
+    [Fact]
+    public async Task A_probe_incident_is_written_as_an_Incident_resolved_by_the_probes_and_a_person_s_correction_prevails()
+    {
+        await using var op = StartOperator();
+        // 45 minutes measured up first, so the corrected start below falls in measured service time.
+        await Measure(45);
+        _probes.Up = false;
+        await AdvanceUntil(async () => (await Incidents()).Count == 1, "the probes' incident written as an Incident");
+        var incident = (await Incidents()).Single();
+        incident.Spec.Qualification.ShouldBe(IncidentValues.Operator);
+        incident.Spec.Severity.ShouldBe(IncidentValues.Blocking);
+        incident.Spec.ResolvedTime.ShouldBeNull();
+        incident.Metadata.OwnerReferences!.Single().Kind.ShouldBe("ServiceLevel");
+        incident.Metadata.Labels![IncidentValues.ProbeLabel].ShouldBe("api");
+        await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Status?.GtrDeadline is not null, "the Incident's status");
+        var started = incident.Spec.StartTime;
+        (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Status!.GtrDeadline.ShouldBe(started + TimeSpan.FromHours(2), "OR blocking GTR: 2 h of service time");
+
+        await Measure(10);
+        _probes.Up = true;
+        await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Spec.ResolvedTime is not null, "resolved when the probes see the end");
+        var resolved = (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Spec.ResolvedTime!.Value;
+        await Measure(1);
+        var downtime = (await Sl()).Status!.CurrentMonth!.DowntimeSeconds!.Value;
+        downtime.ShouldBe((long)(resolved - started).TotalSeconds);
+
+        // The ticket says it began 30 minutes earlier: a person corrects the start and adds the ticket.
+        var corrected = started - TimeSpan.FromMinutes(30);
+        await Patch(incident.Name, new JsonObject { ["spec"] = new JsonObject { ["startTime"] = KubeTimeConverter.Format(corrected), ["ticket"] = "INC-2026-0042" } }.ToJsonString());
+        await AdvanceUntil(async () => (await Sl()).Status!.CurrentMonth!.DowntimeSeconds == downtime + 1800, "the correction counted");
+        await Measure(2);
+        (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Spec.StartTime.ShouldBe(corrected, "the operator never overwrites a person's correction");
+
+        // Requalified as an application anomaly: listed, not counted for availability (CCTP).
+        await Patch(incident.Name, """{"spec":{"cause":"Application"}}""");
+        await AdvanceUntil(async () => (await Sl()).Status!.CurrentMonth!.DowntimeSeconds == 0, "an application anomaly is not downtime");
+        var sl = await Sl();
+        sl.Status!.CurrentMonth!.Incidents.ShouldBe(1, "still listed");
+        sl.Status.CurrentMonth.Availability.ShouldBe(1);
+        var status = (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Status!;
+        status.CountedAsDowntime.ShouldBe(false);
+        status.Counting!.ShouldContain("cause Application");
+    }
+
+    [Fact]
+    public async Task An_Incident_declared_from_a_ticket_moves_the_figures_and_bad_input_never_does()
+    {
+        await using var op = StartOperator();
+        await Measure(60);
+        var now = _clock.GetUtcNow();
+        await _client.CreateAsync(OperatorKinds.Incidents, Declared("ticket-0042", now - TimeSpan.FromMinutes(50), now - TimeSpan.FromMinutes(20)));
+        await AdvanceUntil(async () => (await Sl()).Status!.CurrentMonth!.DowntimeSeconds == 1800, "30 minutes of downtime from the ticket");
+        var figures = (await Sl()).Status!.CurrentMonth!;
+        await AdvanceUntil(async () => Conditions.Find((await _client.GetAsync(OperatorKinds.Incidents, Ns, "ticket-0042")).Status?.Conditions, "Ready")?.Reason == "Counted", "the ticket's Incident counted");
+        (await _client.GetAsync(OperatorKinds.Incidents, Ns, "ticket-0042")).Status!.WithinGtr.ShouldBe(true);
+
+        // Bad input: each is refused with a reason and an Event, and the figures stay as they were.
+        await _client.CreateAsync(OperatorKinds.Incidents, Declared("backwards", now - TimeSpan.FromMinutes(10), now - TimeSpan.FromMinutes(40)));
+        await _client.CreateAsync(OperatorKinds.Incidents, Declared("nowhere", now - TimeSpan.FromMinutes(10), null, serviceLevel: "no-such-sl"));
+        await _client.CreateAsync(OperatorKinds.Incidents, Declared("twice", now - TimeSpan.FromMinutes(40), now - TimeSpan.FromMinutes(5)));
+        foreach (var (name, reason) in new[] { ("backwards", "ResolvedBeforeStart"), ("nowhere", "UnknownServiceLevel"), ("twice", "Overlapping") })
+        {
+            await AdvanceUntil(async () => Conditions.Find((await _client.GetAsync(OperatorKinds.Incidents, Ns, name)).Status?.Conditions, "Ready") is { Status: "False" } c && c.Reason == reason, $"{name}: {reason}");
+            await AdvanceUntil(async () => (await _client.ListAsync(Resources.Events, Ns)).Items.Any(e => e.Reason == reason && e.InvolvedObject.Name == name), $"{name}: Event");
+        }
+        Conditions.Find((await _client.GetAsync(OperatorKinds.Incidents, Ns, "twice")).Status!.Conditions, "Ready")!.Message!.ShouldContain("ticket-0042");
+        await Measure(2);
+        var after = (await Sl()).Status!.CurrentMonth!;
+        after.DowntimeSeconds.ShouldBe(figures.DowntimeSeconds);
+        after.Incidents.ShouldBe(1, "refused Incidents are not counted");
+    }
+
+    [Fact]
+    public async Task Deleting_the_Incident_of_a_probe_incident_withdraws_it_with_an_Event_and_the_Administration_s_qualification_is_never_touched()
+    {
+        await using var op = StartOperator();
+        await Measure(2);
+        _probes.Up = false;
+        await AdvanceUntil(async () => (await Incidents()).Count == 1, "first incident written");
+        var first = (await Incidents()).Single().Name;
+        await Measure(5);
+        _probes.Up = true;
+        await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.Incidents, Ns, first)).Spec.ResolvedTime is not null, "first resolved");
+        await Measure(1);
+        (await Sl()).Status!.CurrentMonth!.DowntimeSeconds!.Value.ShouldBeGreaterThan(0);
+        await _client.DeleteAsync(OperatorKinds.Incidents, Ns, first);
+        await AdvanceUntil(async () => (await Sl()).Status!.CurrentMonth!.DowntimeSeconds == 0, "withdrawn from the figures");
+        await AdvanceUntil(async () => (await _client.ListAsync(Resources.Events, Ns)).Items.Any(e => e.Reason == "IncidentDeleted"), "the deletion's Event");
+        await Measure(2);
+        (await _client.TryGetAsync(OperatorKinds.Incidents, Ns, first)).ShouldBeNull("a deleted Incident is not written again");
+
+        // A second outage, qualified by the Administration while open: the operator then leaves it as it is.
+        _probes.Up = false;
+        await AdvanceUntil(async () => (await Incidents()).Count == 1, "second incident written");
+        var second = (await Incidents()).Single().Name;
+        await Patch(second, """{"spec":{"qualification":"Administration","severity":"Major"}}""");
+        await Measure(3);
+        _probes.Up = true;
+        await Measure(3);
+        var kept = await _client.GetAsync(OperatorKinds.Incidents, Ns, second);
+        kept.Spec.ResolvedTime.ShouldBeNull("the Administration's qualification prevails: the operator does not resolve it");
+        kept.Spec.Severity.ShouldBe(IncidentValues.Major);
+        (await Sl()).Status!.CurrentMonth!.DowntimeSeconds.ShouldBe(0, "requalified as major by the Administration: no downtime");
+    }
+}
