@@ -5,10 +5,21 @@ using NodaTime;
 
 namespace DematOperator.Reports;
 
+/// <summary>One ServiceLevel's month; <see cref="Figure"/> holds the availability told honestly (coverage, range, insufficient data).</summary>
 public sealed record AvailabilityRow(string Cluster, string Namespace, string Name, string Tier, string Environment, double Objective,
-    double? Availability, bool? Met, long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, long MaintenanceSeconds, string? Note);
+    long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, long MaintenanceSeconds, string? Note, AvailabilityFigure Figure)
+{
+    public double? Availability => Figure.Availability;
+    public bool? Met => Figure.Met;
+}
 
-public sealed record GroupAvailabilityRow(string Tier, string Environment, double Objective, double? Availability, bool? Met, long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, int ServiceLevels);
+/// <summary>A tier and environment's month (IND_DISP), by the same rule as each ServiceLevel's.</summary>
+public sealed record GroupAvailabilityRow(string Tier, string Environment, double Objective, long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, int ServiceLevels,
+    AvailabilityFigure Figure)
+{
+    public double? Availability => Figure.Availability;
+    public bool? Met => Figure.Met;
+}
 
 public sealed record IncidentSeverityRow(string Severity, int Count, int Resolved, int WithinGtr, double? WithinGtrRatio, int OpenAtMonthEnd);
 
@@ -65,8 +76,8 @@ public sealed record MonthlyServiceReport(
                 var objective = figures?.Objective ?? tier?.Objective ?? 0;
                 if (figures is null)
                 {
-                    availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, null, null, 0, 0, 0, 0,
-                        created >= end ? "créé après le mois" : "aucun chiffre détenu pour ce mois"));
+                    availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, 0, 0, 0, 0,
+                        created >= end ? "créé après le mois" : "aucun chiffre détenu pour ce mois", AvailabilityFigure.Of(0, 0, 0, objective)));
                     continue;
                 }
                 var notes = new List<string>();
@@ -75,9 +86,14 @@ public sealed record MonthlyServiceReport(
                 if (figures.PlannedSeconds is > 0 and var planned)
                     notes.Add($"dont {Hours(planned)} d'exercice PRA (environnement arrêté par le PraDrill, temps planifié exclu du service, raison PraDrill)");
                 if (sl.Status?.CurrentMonth?.Month == key && now < end) notes.Add("mois en cours");
-                availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective, figures.Availability,
-                    figures.Met, figures.ServiceSeconds ?? 0, figures.DowntimeSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.MaintenanceSeconds ?? 0,
-                    notes.Count == 0 ? null : string.Join("; ", notes)));
+                ServiceLevelChecks.Resolve(sl.Spec, out var slSettings);
+                var figure = AvailabilityFigure.Of(figures.ServiceSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.DowntimeSeconds ?? 0, objective,
+                    slSettings?.MinimumCoverage ?? AvailabilityFigure.DefaultCoverageThreshold);
+                if (figure.InsufficientData)
+                    notes.Add($"données insuffisantes : {(figure.Coverage ?? 0) * 100:0.0} % du temps de service mesuré".Replace(',', '.'));
+                availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective,
+                    figures.ServiceSeconds ?? 0, figures.DowntimeSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.MaintenanceSeconds ?? 0,
+                    notes.Count == 0 ? null : string.Join("; ", notes), figure));
                 foreach (var (severity, tally) in figures.BySeverity ?? [])
                 {
                     var sum = tallies.TryGetValue(severity, out var t) ? t : tallies[severity] = new IncidentTally();
@@ -90,15 +106,14 @@ public sealed record MonthlyServiceReport(
                 incidentList.AddRange(list.Select(i => new IncidentRow(snap.Cluster, $"{sl.Namespace}/{sl.Name}", i.Severity, Instant.FromDateTimeOffset(i.Start),
                     i.End is { } e ? Instant.FromDateTimeOffset(e) : null, Instant.FromDateTimeOffset(i.Deadline), i.WithinGtr)));
             }
-        var byTier = availability.Where(a => a.Availability is not null).GroupBy(a => (a.Tier, a.Environment)).Select(g =>
+        // Every ServiceLevel of the tier counts, measured or not: its unmeasured time is unknown time of the tier.
+        var byTier = availability.GroupBy(a => (a.Tier, a.Environment)).Select(g =>
         {
             var service = g.Sum(a => a.ServiceSeconds);
             var unknown = g.Sum(a => a.UnknownSeconds);
             var down = g.Sum(a => a.DowntimeSeconds);
-            var known = service - unknown;
-            double? ratio = known <= 0 ? null : 1 - down / (double)known;
             var objective = g.Max(a => a.Objective);
-            return new GroupAvailabilityRow(g.Key.Tier, g.Key.Environment, objective, ratio, ratio is { } r ? r >= objective : null, service, down, unknown, g.Count());
+            return new GroupAvailabilityRow(g.Key.Tier, g.Key.Environment, objective, service, down, unknown, g.Count(), AvailabilityFigure.Of(service, unknown, down, objective));
         }).OrderBy(r => r.Tier).ThenBy(r => r.Environment).ToList();
         var incidents = new[] { "blocking", "major", "minor" }.Select(s =>
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DematOperator.ServiceLevels;
 using NodaTime;
 
 namespace DematOperator.Reports;
@@ -16,6 +17,9 @@ public static class ReportWriter
 
     private static string Pct(double? ratio) => ratio is { } r ? (r * 100).ToString("0.00", Inv) + " %" : "—";
     private static string Met(bool? met) => met switch { true => "atteint", false => "**non atteint**", _ => "—" };
+    /// <summary>The verdict by the honest rule: no verdict below the coverage threshold, and no figure without service time.</summary>
+    private static string Verdict(AvailabilityFigure f) => f.InsufficientData ? "**données insuffisantes**" : f.Coverage is null ? "sans objet" : Met(f.Met);
+    private static string Range(AvailabilityFigure f) => f.Low is { } low && f.High is { } high && Math.Abs(high - low) > 1e-9 ? $"{Pct(low)} – {Pct(high)}" : "—";
     private static string Date(MonthlyServiceReport r, Instant? i) => i is { } v ? MonthlyServiceReport.Local(v, r.Zone) : "—";
     private static string Human(Duration? d) => d is { } v ? $"{v.TotalHours:0.00} h" : "—";
     private static string Cell(string? s) => (s ?? "").Replace("|", "\\|").Replace("\n", " ");
@@ -32,15 +36,17 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine("## Disponibilité (IND_DISP01-03)");
         md.AppendLine();
-        md.AppendLine("| palier | environnement | objectif | disponibilité | verdict | temps de service | indisponibilité | sans mesure | ServiceLevels |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var g in r.AvailabilityByTier)
-            md.AppendLine($"| {g.Tier} | {g.Environment} | {Pct(g.Objective)} | {Pct(g.Availability)} | {Met(g.Met)} | {MonthlyServiceReport.Hours(g.ServiceSeconds)} | {MonthlyServiceReport.Hours(g.DowntimeSeconds)} | {MonthlyServiceReport.Hours(g.UnknownSeconds)} | {g.ServiceLevels} |");
+        md.AppendLine("Le temps sans mesure n'est jamais compté comme disponible : la couverture est la part du temps de service mesurée, la fourchette compte ce temps indisponible puis disponible, et sous le seuil de couverture (90 % par défaut) il n'y a pas de verdict.");
         md.AppendLine();
-        md.AppendLine("| cluster | ServiceLevel | palier | environnement | objectif | disponibilité | verdict | service | indisponibilité | sans mesure | maintenance | remarque |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| palier | environnement | objectif | disponibilité | fourchette | couverture | verdict | temps de service | indisponibilité | sans mesure | ServiceLevels |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var g in r.AvailabilityByTier)
+            md.AppendLine($"| {g.Tier} | {g.Environment} | {Pct(g.Objective)} | {Pct(g.Availability)} | {Range(g.Figure)} | {Pct(g.Figure.Coverage)} | {Verdict(g.Figure)} | {MonthlyServiceReport.Hours(g.ServiceSeconds)} | {MonthlyServiceReport.Hours(g.DowntimeSeconds)} | {MonthlyServiceReport.Hours(g.UnknownSeconds)} | {g.ServiceLevels} |");
+        md.AppendLine();
+        md.AppendLine("| cluster | ServiceLevel | palier | environnement | objectif | disponibilité | fourchette | couverture | verdict | service | indisponibilité | sans mesure | maintenance | remarque |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var a in r.Availability)
-            md.AppendLine($"| {a.Cluster} | {a.Namespace}/{a.Name} | {a.Tier} | {a.Environment} | {Pct(a.Objective)} | {Pct(a.Availability)} | {Met(a.Met)} | {MonthlyServiceReport.Hours(a.ServiceSeconds)} | {MonthlyServiceReport.Hours(a.DowntimeSeconds)} | {MonthlyServiceReport.Hours(a.UnknownSeconds)} | {MonthlyServiceReport.Hours(a.MaintenanceSeconds)} | {Cell(a.Note)} |");
+            md.AppendLine($"| {a.Cluster} | {a.Namespace}/{a.Name} | {a.Tier} | {a.Environment} | {Pct(a.Objective)} | {Pct(a.Availability)} | {Range(a.Figure)} | {Pct(a.Figure.Coverage)} | {Verdict(a.Figure)} | {MonthlyServiceReport.Hours(a.ServiceSeconds)} | {MonthlyServiceReport.Hours(a.DowntimeSeconds)} | {MonthlyServiceReport.Hours(a.UnknownSeconds)} | {MonthlyServiceReport.Hours(a.MaintenanceSeconds)} | {Cell(a.Note)} |");
         md.AppendLine();
         md.AppendLine("## Incidents (IND_INC01-03, IND_SUP01-03)");
         md.AppendLine();
@@ -115,10 +121,12 @@ public static class ReportWriter
         static string Table(string header, IEnumerable<string> rows) => header + "\n" + string.Concat(rows.Select(x => x + "\n"));
         return new Dictionary<string, string>
         {
-            ["availability.csv"] = Table("cluster,namespace,servicelevel,tier,environment,objective,availability,met,service_seconds,downtime_seconds,unknown_seconds,maintenance_seconds,note",
-                r.Availability.Select(a => string.Join(',', Q(a.Cluster), Q(a.Namespace), Q(a.Name), a.Tier, Q(a.Environment), F(a.Objective), F(a.Availability), a.Met?.ToString().ToLowerInvariant() ?? "", a.ServiceSeconds, a.DowntimeSeconds, a.UnknownSeconds, a.MaintenanceSeconds, Q(a.Note)))),
-            ["availability-by-tier.csv"] = Table("tier,environment,objective,availability,met,service_seconds,downtime_seconds,unknown_seconds,servicelevels",
-                r.AvailabilityByTier.Select(g => string.Join(',', g.Tier, Q(g.Environment), F(g.Objective), F(g.Availability), g.Met?.ToString().ToLowerInvariant() ?? "", g.ServiceSeconds, g.DowntimeSeconds, g.UnknownSeconds, g.ServiceLevels))),
+            ["availability.csv"] = Table("cluster,namespace,servicelevel,tier,environment,objective,availability,availability_low,availability_high,coverage,insufficient_data,met,service_seconds,downtime_seconds,unknown_seconds,maintenance_seconds,note",
+                r.Availability.Select(a => string.Join(',', Q(a.Cluster), Q(a.Namespace), Q(a.Name), a.Tier, Q(a.Environment), F(a.Objective), F(a.Availability), F(a.Figure.Low), F(a.Figure.High), F(a.Figure.Coverage),
+                    a.Figure.InsufficientData ? "true" : "false", a.Met?.ToString().ToLowerInvariant() ?? "", a.ServiceSeconds, a.DowntimeSeconds, a.UnknownSeconds, a.MaintenanceSeconds, Q(a.Note)))),
+            ["availability-by-tier.csv"] = Table("tier,environment,objective,availability,availability_low,availability_high,coverage,insufficient_data,met,service_seconds,downtime_seconds,unknown_seconds,servicelevels",
+                r.AvailabilityByTier.Select(g => string.Join(',', g.Tier, Q(g.Environment), F(g.Objective), F(g.Availability), F(g.Figure.Low), F(g.Figure.High), F(g.Figure.Coverage),
+                    g.Figure.InsufficientData ? "true" : "false", g.Met?.ToString().ToLowerInvariant() ?? "", g.ServiceSeconds, g.DowntimeSeconds, g.UnknownSeconds, g.ServiceLevels))),
             ["incidents-by-severity.csv"] = Table("severity,count,resolved,within_gtr,within_gtr_ratio,open_at_month_end",
                 r.Incidents.Select(i => string.Join(',', i.Severity, i.Count, i.Resolved, i.WithinGtr, F(i.WithinGtrRatio), i.OpenAtMonthEnd))),
             ["incidents.csv"] = Table("cluster,servicelevel,severity,start,end,deadline,within_gtr",
@@ -146,12 +154,14 @@ public static class ReportWriter
             ["availability"] = new JsonArray([.. r.Availability.Select(a => (JsonNode)new JsonObject
             {
                 ["cluster"] = a.Cluster, ["namespace"] = a.Namespace, ["servicelevel"] = a.Name, ["tier"] = a.Tier, ["environment"] = a.Environment,
-                ["objective"] = a.Objective, ["availability"] = a.Availability, ["met"] = a.Met, ["serviceSeconds"] = a.ServiceSeconds,
+                ["objective"] = a.Objective, ["availability"] = a.Availability, ["availabilityLow"] = a.Figure.Low, ["availabilityHigh"] = a.Figure.High,
+                ["coverage"] = a.Figure.Coverage, ["insufficientData"] = a.Figure.InsufficientData, ["met"] = a.Met, ["serviceSeconds"] = a.ServiceSeconds,
                 ["downtimeSeconds"] = a.DowntimeSeconds, ["unknownSeconds"] = a.UnknownSeconds, ["maintenanceSeconds"] = a.MaintenanceSeconds, ["note"] = a.Note,
             })]),
             ["availabilityByTier"] = new JsonArray([.. r.AvailabilityByTier.Select(g => (JsonNode)new JsonObject
             {
-                ["tier"] = g.Tier, ["environment"] = g.Environment, ["objective"] = g.Objective, ["availability"] = g.Availability, ["met"] = g.Met,
+                ["tier"] = g.Tier, ["environment"] = g.Environment, ["objective"] = g.Objective, ["availability"] = g.Availability, ["availabilityLow"] = g.Figure.Low,
+                ["availabilityHigh"] = g.Figure.High, ["coverage"] = g.Figure.Coverage, ["insufficientData"] = g.Figure.InsufficientData, ["met"] = g.Met,
                 ["serviceSeconds"] = g.ServiceSeconds, ["downtimeSeconds"] = g.DowntimeSeconds, ["unknownSeconds"] = g.UnknownSeconds, ["serviceLevels"] = g.ServiceLevels,
             })]),
             ["incidents"] = new JsonObject([.. r.Incidents.Select(i => new KeyValuePair<string, JsonNode?>(i.Severity, new JsonObject

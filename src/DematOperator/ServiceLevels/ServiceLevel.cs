@@ -29,6 +29,9 @@ public sealed class ServiceLevelSpec
     [Doc("Public holiday calendar."), EnumValues("FR", "FR-ALSACE-MOSELLE", "none"), Default("\"FR\"")] public string? Holidays { get; set; }
     [Doc("Extra holidays (YYYY-MM-DD), e.g. days the contract adds.")] public List<string>? ExtraHolidays { get; set; }
     [Doc("Overrides the tier's objective, as a percentage, e.g. \"99.9\"."), Pattern(@"^[0-9]{1,2}(\.[0-9]+)?$")] public string? Objective { get; set; }
+    [Doc("Share of the service time that must be measured for a verdict, as a percentage; below it the month reads \"données insuffisantes\"."),
+     Default("\"90\""), Pattern(@"^[0-9]{1,3}(\.[0-9]+)?$")]
+    public string? MinimumCoverage { get; set; }
     [Doc("Overrides the tier's service hours.")] public ServiceHoursSpec? ServiceHours { get; set; }
     [Doc("Overrides the tier's guaranteed resolution times.")] public GtrSpec? Gtr { get; set; }
     [Doc("Declared maintenance: excluded from service time.")] public List<MaintenanceWindowSpec>? MaintenanceWindows { get; set; }
@@ -127,8 +130,12 @@ public sealed class MonthFigures
 {
     [Doc("YYYY-MM in the ServiceLevel's time zone.")] public string Month { get; set; } = "";
     public double? Objective { get; set; }
-    [Doc("1 − downtime / (service − unknown).")] public double? Availability { get; set; }
+    [Doc("1 − downtime / (service − unknown); absent when nothing was measured.")] public double? Availability { get; set; }
     public string? AvailabilityPercent { get; set; }
+    [Doc("Measured service time / service time.")] public double? Coverage { get; set; }
+    [Doc("Availability with the unknown time counted down.")] public double? AvailabilityLow { get; set; }
+    [Doc("Availability with the unknown time counted up.")] public double? AvailabilityHigh { get; set; }
+    [Doc("Coverage below spec.minimumCoverage: no verdict (met is absent).")] public bool? InsufficientData { get; set; }
     public long? ServiceSeconds { get; set; }
     public long? DowntimeSeconds { get; set; }
     [Doc("Service time without data (operator down, resource created mid-month): neither up nor down.")] public long? UnknownSeconds { get; set; }

@@ -15,7 +15,8 @@ public sealed record ServiceLevelSettings(
     IReadOnlyList<ProbeSpec> Probes,
     Duration Interval,
     int FailureThreshold,
-    Duration AlertAfter);
+    Duration AlertAfter,
+    double MinimumCoverage = AvailabilityFigure.DefaultCoverageThreshold);
 
 /// <summary>The checks of a ServiceLevel that need no cluster: used by the controller and by `validate`.</summary>
 public static class ServiceLevelChecks
@@ -87,8 +88,14 @@ public static class ServiceLevelChecks
         var interval = DurationOrDefault("spec.interval", spec.Interval, Duration.FromSeconds(30), problems, min: Duration.FromSeconds(1));
         var alertAfter = DurationOrDefault("spec.alertAfter", spec.AlertAfter, Duration.FromMinutes(2), problems, min: Duration.Zero);
 
+        var minimumCoverage = AvailabilityFigure.DefaultCoverageThreshold;
+        if (spec.MinimumCoverage is { } mc)
+        {
+            if (decimal.TryParse(mc, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100) minimumCoverage = (double)(percent / 100);
+            else problems.Add(new("spec.minimumCoverage", "InvalidMinimumCoverage", $"\"{mc}\" is not a percentage between 0 and 100, e.g. 90"));
+        }
         if (tier is null || zone is null || holidays is null || problems.Any(p => !p.Warning)) return problems;
-        settings = new ServiceLevelSettings(tier, new ServiceCalendar(tier, zone, holidays), maintenance, probes, interval, spec.FailureThreshold ?? 2, alertAfter);
+        settings = new ServiceLevelSettings(tier, new ServiceCalendar(tier, zone, holidays), maintenance, probes, interval, spec.FailureThreshold ?? 2, alertAfter, minimumCoverage);
         return problems;
     }
 

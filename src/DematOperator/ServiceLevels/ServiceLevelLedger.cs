@@ -250,12 +250,18 @@ public static class ServiceLevelLedger
         var windows = settings.Calendar.Windows(range.Start, now < range.End ? Instant.Max(now, range.Start) : range.End);
         var plannedInService = Intervals.Total(Intervals.Intersect(windows, Intervals.Normalize(planned)));
         var ended = now >= settings.Calendar.Month(month).End;
+        var honest = AvailabilityFigure.Of((long)report.ServiceTime.TotalSeconds, (long)report.UnknownTime.TotalSeconds, (long)report.Downtime.TotalSeconds,
+            settings.Tier.Objective, settings.MinimumCoverage);
         return new MonthFigures
         {
             Month = month.ToString("yyyy-MM", CultureInfo.InvariantCulture),
             Objective = settings.Tier.Objective,
-            Availability = report.Availability,
-            AvailabilityPercent = Percent(report.Availability),
+            Availability = honest.Availability,
+            AvailabilityPercent = honest.Availability is { } a ? Percent(a) : "—",
+            Coverage = honest.Coverage,
+            AvailabilityLow = honest.Low,
+            AvailabilityHigh = honest.High,
+            InsufficientData = honest.InsufficientData ? true : null,
             ServiceSeconds = (long)report.ServiceTime.TotalSeconds,
             DowntimeSeconds = (long)report.Downtime.TotalSeconds,
             UnknownSeconds = (long)report.UnknownTime.TotalSeconds,
@@ -264,7 +270,7 @@ public static class ServiceLevelLedger
             ErrorBudgetRemaining = report.ErrorBudgetRemaining,
             ErrorBudgetRemainingPercent = Percent(report.ErrorBudgetRemaining),
             // "So far" for the current month: met while the downtime stays within the whole month's budget.
-            Met = ended ? report.Met : report.Downtime <= report.ErrorBudget,
+            Met = honest.InsufficientData || honest.Availability is null ? null : ended ? honest.Met : report.Downtime <= report.ErrorBudget,
             Incidents = report.Incidents.Count,
             BySeverity = report.Incidents.Count == 0 ? null : report.Incidents.GroupBy(i => SeverityName(i.Outage.Severity)).ToDictionary(g => g.Key, g => new IncidentTally
             {

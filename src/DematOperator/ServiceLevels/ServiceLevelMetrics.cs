@@ -7,6 +7,7 @@ public sealed class ServiceLevelMetrics(MetricsRegistry registry)
 {
     private static readonly string[] Sl = ["namespace", "servicelevel", "tier", "environment"];
     public readonly Gauge Availability = registry.Gauge("demat_sla_availability_ratio", "Availability in service hours: the current month so far, or the previous month.", [.. Sl, "period"]);
+    public readonly Gauge Coverage = registry.Gauge("demat_sla_coverage_ratio", "Measured service time / service time of the current month so far (below spec.minimumCoverage: insufficient data).", Sl);
     public readonly Gauge Objective = registry.Gauge("demat_sla_objective_ratio", "Monthly availability objective.", Sl);
     public readonly Gauge BudgetRemaining = registry.Gauge("demat_sla_error_budget_remaining_ratio", "Share of this month's error budget not yet spent (negative when overspent).", Sl);
     public readonly Counter ServiceSeconds = registry.Counter("demat_sla_service_seconds_total", "Service time measured (advances only inside service hours, outside maintenance).", Sl);
@@ -25,7 +26,7 @@ public sealed class ServiceLevelMetrics(MetricsRegistry registry)
 
     public void Forget(string[] labels, IEnumerable<string> probes)
     {
-        foreach (var g in new[] { Objective, BudgetRemaining, UnknownSeconds, InServiceHours, Up }) g.Remove(labels);
+        foreach (var g in new[] { Objective, BudgetRemaining, UnknownSeconds, InServiceHours, Up, Coverage }) g.Remove(labels);
         foreach (var period in new[] { "current", "previous" }) Availability.Remove([.. labels, period]);
         foreach (var p in probes) { ProbeSuccess.Remove([.. labels, p]); ProbeDuration.Remove([.. labels, p]); }
         foreach (var s in Severities) { IncidentsOpen.Remove([.. labels, s]); WithinGtr.Remove([.. labels, s]); GtrDeadline.Remove([.. labels, s]); }

@@ -158,8 +158,13 @@ public sealed class ServiceLevelReconciler(
     {
         var status = sl.Status!;
         var month = status.CurrentMonth!;
-        metrics.Availability.WithLabels([.. labels, "current"]).Set(month.Availability ?? 1);
-        if (status.History is [var previous, ..]) metrics.Availability.WithLabels([.. labels, "previous"]).Set(previous.Availability ?? 1);
+        // Nothing measured is no figure at all, never 100 %.
+        if (month.Availability is { } current) metrics.Availability.WithLabels([.. labels, "current"]).Set(current);
+        else metrics.Availability.Remove([.. labels, "current"]);
+        if (status.History is [{ Availability: { } previous }, ..]) metrics.Availability.WithLabels([.. labels, "previous"]).Set(previous);
+        else metrics.Availability.Remove([.. labels, "previous"]);
+        if (month.Coverage is { } coverage) metrics.Coverage.WithLabels(labels).Set(coverage);
+        else metrics.Coverage.Remove(labels);
         metrics.Objective.WithLabels(labels).Set(settings.Tier.Objective);
         metrics.BudgetRemaining.WithLabels(labels).Set(month.ErrorBudgetRemaining ?? 1);
         metrics.UnknownSeconds.WithLabels(labels).Set(month.UnknownSeconds ?? 0);

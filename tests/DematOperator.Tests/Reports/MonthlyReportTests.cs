@@ -188,8 +188,14 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         production.ServiceSeconds.ShouldBe(OrMayServiceSeconds);
         production.UnknownSeconds.ShouldBe(OrUnknownBeforeCreation);
         production.Availability.ShouldBe(1);
-        production.Met.ShouldBe(true);
+        // Measured from 20 May only: most of May's service time has no data, so no verdict (CCTP figures are never guessed).
+        production.Figure.Coverage!.Value.ShouldBe((OrMayServiceSeconds - OrUnknownBeforeCreation) / (double)OrMayServiceSeconds, 1e-12);
+        production.Figure.InsufficientData.ShouldBe(true);
+        production.Met.ShouldBeNull();
         production.Note!.ShouldContain("mesuré depuis le 20/05/2026 12:00 (créé en cours de mois)");
+        production.Note.ShouldContain("données insuffisantes");
+        preprod.Figure.Coverage.ShouldBe(1);
+        preprod.Figure.InsufficientData.ShouldBe(false);
         r.AvailabilityByTier.Select(g => (g.Tier, g.Environment)).ShouldBe([("ARGENT", "preprod"), ("OR", "production")]);
 
         var blocking = r.Incidents.Single(i => i.Severity == "blocking");
@@ -234,7 +240,8 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         var md = ReportWriter.Markdown(r);
         md.ShouldContain("# Rapport mensuel de service — 2026-05");
         md.ShouldContain("mai 2026");
-        md.ShouldContain("| ARGENT | preprod | 99.50 % | 98.82 % | **non atteint** | 170.00 h | 2.00 h | 0.00 h | 1 |");
+        md.ShouldContain("| ARGENT | preprod | 99.50 % | 98.82 % | — | 100.00 % | **non atteint** | 170.00 h | 2.00 h | 0.00 h | 1 |");
+        md.ShouldContain("**données insuffisantes**");
         md.ShouldContain("| major | 1 | 1 | 0 | 0.00 % | 0 |");
         md.ShouldContain("| 20/05/2026 15:00 | 21/05/2026 17:00 | 21/05/2026 13:00 | non |");
         md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 2 | 3 | 9.17 h |");
@@ -269,7 +276,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         await p.WaitForExitAsync();
         p.ExitCode.ShouldBe(0, stderr);
         (await File.ReadAllTextAsync(Path.Combine(dir, "backups.csv"))).ShouldContain(",246,2,3,33000,");
-        (await File.ReadAllTextAsync(Path.Combine(dir, "availability-by-tier.csv"))).ShouldContain("OR,production,0.998,1,true,1310400,0,828000,1");
+        (await File.ReadAllTextAsync(Path.Combine(dir, "availability-by-tier.csv"))).ShouldContain("OR,production,0.998,1,0.368132,1,0.368132,true,,1310400,0,828000,1", customMessage: "measured from 20 May: 36.8 % coverage, no verdict");
     }
 
     [Fact]

@@ -71,7 +71,13 @@ public sealed class ServiceLevelLedgerTests
         first.NewUnknown.ShouldHaveSingleItem();
         status.CurrentMonth!.UnknownSeconds.ShouldBe(7200);
         status.CurrentMonth.ServiceSeconds.ShouldBe(7200);
-        status.CurrentMonth.Availability.ShouldBe(1);
+        // Nothing measured yet: no availability at all, never 100 %.
+        status.CurrentMonth.Availability.ShouldBeNull();
+        status.CurrentMonth.AvailabilityPercent.ShouldBe("—");
+        status.CurrentMonth.Coverage.ShouldBe(0);
+        (status.CurrentMonth.AvailabilityLow, status.CurrentMonth.AvailabilityHigh).ShouldBe((0.0, 1.0), "the range: the unknown 2 h counted down, then up");
+        status.CurrentMonth.InsufficientData.ShouldBe(true);
+        status.CurrentMonth.Met.ShouldBeNull();
         status.State.ShouldBe("Up");
         status.CheckpointTime.ShouldBe(At("2026-05-04T10:00:00").ToDateTimeOffset());
     }
@@ -192,7 +198,9 @@ public sealed class ServiceLevelLedgerTests
         var rollover = Rounds(status, settings, "2026-06-01T08:00:00", "2026-06-01T08:00:01").Single();
         var may = rollover.ClosedMonths.ShouldHaveSingleItem();
         may.Month.ShouldBe("2026-05");
-        may.Met.ShouldBe(false, "May was measured only while down: 30 s known, 30 s down");
+        may.Met.ShouldBeNull("May was measured only 30 s (while down): far below the coverage threshold, no verdict");
+        may.InsufficientData.ShouldBe(true);
+        may.Availability.ShouldBe(0, "the 30 s measured were down");
         status.History!.ShouldHaveSingleItem().Month.ShouldBe("2026-05");
         status.CurrentMonth!.Month.ShouldBe("2026-06");
         for (var m = 7; m <= 21; m++)
@@ -260,7 +268,8 @@ public sealed class ServiceLevelLedgerTests
             if (m is null) return true;
             var ordered = (status.Incidents ?? []).OrderBy(i => i.Start).ToList();
             var disjoint = ordered.Zip(ordered.Skip(1)).All(p => p.First.End is { } e && e <= p.Second.Start);
-            return m.Availability is >= 0 and <= 1 && m.DowntimeSeconds <= m.ServiceSeconds - m.UnknownSeconds && disjoint
+            var honest = m.Availability is null ? m.ServiceSeconds == m.UnknownSeconds : m.Availability is >= 0 and <= 1 && m.AvailabilityLow <= m.Availability && m.Availability <= m.AvailabilityHigh;
+            return honest && m.DowntimeSeconds <= m.ServiceSeconds - m.UnknownSeconds && disjoint
                    && ordered.Count(i => i.End is null) <= 1;
         }).QuickCheckThrowOnFailure();
 }
