@@ -75,6 +75,10 @@ public static class IncidentChecks
             Cause = i.Spec.Cause ?? IncidentValues.Platform,
             Ticket = i.Spec.Ticket,
             Qualification = i.Spec.Qualification ?? IncidentValues.Operator,
+            AcknowledgedTime = i.Spec.AcknowledgedTime,
+            GtiSeconds = i.Spec.AcknowledgedTime is { } ack
+                ? (long)Intervals.Total(calendar.Windows(start, Instant.Max(start, Instant.FromDateTimeOffset(ack)))).TotalSeconds
+                : null,
         };
     }
 }

@@ -23,7 +23,11 @@ public sealed record GroupAvailabilityRow(string Tier, string Environment, doubl
 
 public sealed record IncidentSeverityRow(string Severity, int Count, int Resolved, int WithinGtr, double? WithinGtrRatio, int OpenAtMonthEnd);
 
-public sealed record IncidentRow(string Cluster, string ServiceLevel, string Severity, Instant Start, Instant? End, Instant Deadline, bool? WithinGtr);
+public sealed record IncidentRow(string Cluster, string ServiceLevel, string Severity, Instant Start, Instant? End, Instant Deadline, bool? WithinGtr,
+    string Tier = "", string Environment = "", string? Cause = null, string? Ticket = null, long? GtiSeconds = null);
+
+/// <summary>One indicator of the contract for a tier and environment (CCTP: IND_DISP, IND_INC, IND_SUP, and the GTI measured).</summary>
+public sealed record IndicatorRow(string Tier, string Environment, string Indicator, double? Value, double? Objective, bool? Met, string Meaning);
 
 public sealed record BackupRow(string Cluster, string Namespace, string Policy, string Method, Duration Rpo, double? RpoMetRatio, int Succeeded, int Failed,
     long Missed, Duration? OldestRecoveryPointAge, string? Note);
@@ -53,6 +57,7 @@ public sealed record MonthlyServiceReport(
     IReadOnlyList<CertificateRow> ExpiringCertificates,
     IReadOnlyList<CoverageRow> Coverage)
 {
+    public IReadOnlyList<IndicatorRow> Indicators { get; init; } = [];
     public double? CoverageRatio => Coverage.Count == 0 ? null : Coverage.Count(c => c.Covered) / (double)Coverage.Count;
 
     /// <summary>Builds the report of <paramref name="month"/> from snapshots taken at <paramref name="now"/>.</summary>
@@ -102,9 +107,9 @@ public sealed record MonthlyServiceReport(
                     sum.WithinGtr += tally.WithinGtr;
                     sum.Open += tally.Open;
                 }
-                var list = figures.IncidentList ?? (sl.Status?.Incidents ?? []).Where(i => i.Start >= start.ToDateTimeOffset() && i.Start < end.ToDateTimeOffset()).ToList();
+                var list = figures.IncidentList ?? [];
                 incidentList.AddRange(list.Select(i => new IncidentRow(snap.Cluster, $"{sl.Namespace}/{sl.Name}", i.Severity, Instant.FromDateTimeOffset(i.Start),
-                    i.End is { } e ? Instant.FromDateTimeOffset(e) : null, Instant.FromDateTimeOffset(i.Deadline), i.WithinGtr)));
+                    i.End is { } e ? Instant.FromDateTimeOffset(e) : null, Instant.FromDateTimeOffset(i.Deadline), i.WithinGtr, sl.Spec.Tier, sl.Spec.Environment, i.Cause, i.Ticket, i.GtiSeconds)));
             }
         // Every ServiceLevel of the tier counts, measured or not: its unmeasured time is unknown time of the tier.
         var byTier = availability.GroupBy(a => (a.Tier, a.Environment)).Select(g =>
@@ -152,8 +157,19 @@ public sealed record MonthlyServiceReport(
         var coverage = snapshots.SelectMany(s => s.ProductionWorkloads.Select(w => new CoverageRow(w.Cluster, w.Kind, w.Namespace, w.Name,
             snapshots.Where(o => o.Cluster == w.Cluster).SelectMany(o => o.ServiceLevels).Any(sl => Probes(sl, w))))).ToList();
 
+        // The indicators per tier and environment: IND_DISP from the group's availability, IND_INC and the GTI from the
+        // incidents that started in the month, IND_SUP from those open at its end (or now).
+        var indicators = byTier.SelectMany(g =>
+        {
+            var facts = incidentList.Where(i => i.Tier == g.Tier && i.Environment == g.Environment)
+                .Select(i => { var severity = Enum.TryParse<Severity>(i.Severity, true, out var sv) ? sv : Severity.Blocking; return new IncidentFacts(severity, i.Start, i.End, i.Deadline, i.GtiSeconds); })
+                .ToList();
+            return ContractIndicators.Compute(g.Tier, g.Figure, g.Objective, facts, until)
+                .Select(v => new IndicatorRow(g.Tier, g.Environment, v.Indicator, v.Value, v.Objective, v.Met, v.Meaning));
+        }).ToList();
+
         return new MonthlyServiceReport(month, zone, now, availability.OrderBy(a => a.Environment).ThenBy(a => a.Namespace).ThenBy(a => a.Name).ToList(), byTier, incidents,
-            incidentList.OrderBy(i => i.Start).ToList(), backups, drills.OrderBy(d => d.Start).ToList(), pra, renewed, failing, expiring, coverage);
+            incidentList.OrderBy(i => i.Start).ToList(), backups, drills.OrderBy(d => d.Start).ToList(), pra, renewed, failing, expiring, coverage) { Indicators = indicators };
     }
 
     /// <summary>

@@ -16,12 +16,19 @@ public static class ReportWriter
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private static string Pct(double? ratio) => ratio is { } r ? (r * 100).ToString("0.00", Inv) + " %" : "—";
+    private static string IndicatorValue(IndicatorRow i) => i.Value is not { } v ? (i.Meaning.StartsWith("données insuffisantes", StringComparison.Ordinal) ? "données insuffisantes" : "sans objet")
+        : i.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal) ? v.ToString("0", Inv)
+        : i.Indicator.StartsWith("GTI", StringComparison.Ordinal) ? Human(Duration.FromSeconds((long)v))
+        : Pct(v);
+    private static string French(string severity) => ContractIndicators.FrenchSeverity(severity);
+    private static string FrenchMode(string mode) => mode switch { "Rehearsal" => "répétition", "Failover" => "bascule réelle", _ => mode };
+    private static string FrenchResult(string result) => result switch { "Succeeded" => "réussi", "Failed" => "échoué", "Aborted" => "interrompu", "Refused" => "refusé", _ => result };
     private static string Met(bool? met) => met switch { true => "atteint", false => "**non atteint**", _ => "—" };
     /// <summary>The verdict by the honest rule: no verdict below the coverage threshold, and no figure without service time.</summary>
     private static string Verdict(AvailabilityFigure f) => f.InsufficientData ? "**données insuffisantes**" : f.Coverage is null ? "sans objet" : Met(f.Met);
     private static string Range(AvailabilityFigure f) => f.Low is { } low && f.High is { } high && Math.Abs(high - low) > 1e-9 ? $"{Pct(low)} – {Pct(high)}" : "—";
     private static string Date(MonthlyServiceReport r, Instant? i) => i is { } v ? MonthlyServiceReport.Local(v, r.Zone) : "—";
-    private static string Human(Duration? d) => d is { } v ? $"{v.TotalHours:0.00} h" : "—";
+    private static string Human(Duration? d) => d is { } v ? v.TotalHours.ToString("0.00", Inv) + " h" : "—";
     private static string Cell(string? s) => (s ?? "").Replace("|", "\\|").Replace("\n", " ");
 
     public static string Markdown(MonthlyServiceReport r)
@@ -33,6 +40,14 @@ public static class ReportWriter
         md.AppendLine($"# Rapport mensuel de service — {r.Month.ToString("yyyy-MM", Inv)}");
         md.AppendLine();
         md.AppendLine($"Généré le {Date(r, r.GeneratedAt)} ({r.Zone.Id}) par DematOperator à partir de l'état des clusters. Mois : {monthName}.");
+        md.AppendLine();
+        md.AppendLine("## Indicateurs du contrat");
+        md.AppendLine();
+        md.AppendLine("| indicateur | palier | environnement | valeur | objectif | verdict | signification |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var i in r.Indicators)
+            md.AppendLine($"| {i.Indicator} | {i.Tier} | {i.Environment} | {IndicatorValue(i)} | {(i.Objective is { } o ? $"≥ {Pct(o)}" : "—")} | {(i.Objective is null ? "—" : i.Value is null ? "sans objet" : Met(i.Met))} | {Cell(i.Meaning)} |");
+        if (r.Indicators.Count == 0) md.AppendLine("| — | | | | | | aucun ServiceLevel |");
         md.AppendLine();
         md.AppendLine("## Disponibilité (IND_DISP01-03)");
         md.AppendLine();
@@ -53,14 +68,14 @@ public static class ReportWriter
         md.AppendLine("| priorité | incidents | résolus | dans la GTR | taux GTR | ouverts en fin de mois |");
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var i in r.Incidents)
-            md.AppendLine($"| {i.Severity} | {i.Count} | {i.Resolved} | {i.WithinGtr} | {Pct(i.WithinGtrRatio)} | {i.OpenAtMonthEnd} |");
+            md.AppendLine($"| {French(i.Severity)} | {i.Count} | {i.Resolved} | {i.WithinGtr} | {Pct(i.WithinGtrRatio)} | {i.OpenAtMonthEnd} |");
         md.AppendLine();
         if (r.IncidentList.Count > 0)
         {
-            md.AppendLine("| ServiceLevel | priorité | début | fin | échéance GTR | dans la GTR |");
-            md.AppendLine("|---|---|---|---|---|---|");
+            md.AppendLine("| ServiceLevel | priorité | début | fin | échéance GTR | dans la GTR | cause | ticket |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var i in r.IncidentList)
-                md.AppendLine($"| {i.ServiceLevel} | {i.Severity} | {Date(r, i.Start)} | {Date(r, i.End)} | {Date(r, i.Deadline)} | {(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })} |");
+                md.AppendLine($"| {i.ServiceLevel} | {French(i.Severity)} | {Date(r, i.Start)} | {Date(r, i.End)} | {Date(r, i.Deadline)} | {(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })} | {(i.Cause is null or "Platform" ? "socle" : i.Cause == "Application" ? "applicative (non comptée)" : "externe (non comptée)")} | {Cell(i.Ticket ?? "")} |");
             md.AppendLine();
         }
         md.AppendLine("## Sauvegardes");
@@ -80,7 +95,7 @@ public static class ReportWriter
             md.AppendLine("| exercice | mode | résultat | début | RTO | RPO | objectifs | rapport |");
             md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var d in r.Drills)
-                md.AppendLine($"| {d.Namespace}/{d.Drill} {d.Run} | {d.Mode} | {d.Result} | {Date(r, d.Start)} | {Human(d.RtoSeconds is { } a ? Duration.FromSeconds(a) : null)} | {Human(d.RpoSeconds is { } b ? Duration.FromSeconds(b) : null)} | {(d.RtoMet == true && d.RpoMet == true ? "atteints" : d.RtoMet is null ? "—" : "**non atteints**")} | {d.Report} |");
+                md.AppendLine($"| {d.Namespace}/{d.Drill} {d.Run} | {FrenchMode(d.Mode)} | {FrenchResult(d.Result)} | {Date(r, d.Start)} | {Human(d.RtoSeconds is { } a ? Duration.FromSeconds(a) : null)} | {Human(d.RpoSeconds is { } b ? Duration.FromSeconds(b) : null)} | {(d.RtoMet == true && d.RpoMet == true ? "atteints" : d.RtoMet is null ? "—" : "**non atteints**")} | {d.Report} |");
         }
         else md.AppendLine("Aucun exercice ce mois-ci.");
         md.AppendLine();
@@ -127,10 +142,13 @@ public static class ReportWriter
             ["availability-by-tier.csv"] = Table("tier,environment,objective,availability,availability_low,availability_high,coverage,insufficient_data,met,service_seconds,downtime_seconds,unknown_seconds,servicelevels",
                 r.AvailabilityByTier.Select(g => string.Join(',', g.Tier, Q(g.Environment), F(g.Objective), F(g.Availability), F(g.Figure.Low), F(g.Figure.High), F(g.Figure.Coverage),
                     g.Figure.InsufficientData ? "true" : "false", g.Met?.ToString().ToLowerInvariant() ?? "", g.ServiceSeconds, g.DowntimeSeconds, g.UnknownSeconds, g.ServiceLevels))),
+            ["indicators.csv"] = Table("indicator,tier,environment,value,objective,met,meaning",
+                r.Indicators.Select(i => string.Join(',', i.Indicator, i.Tier, Q(i.Environment), F(i.Value), F(i.Objective), i.Met?.ToString().ToLowerInvariant() ?? "", Q(i.Meaning)))),
             ["incidents-by-severity.csv"] = Table("severity,count,resolved,within_gtr,within_gtr_ratio,open_at_month_end",
                 r.Incidents.Select(i => string.Join(',', i.Severity, i.Count, i.Resolved, i.WithinGtr, F(i.WithinGtrRatio), i.OpenAtMonthEnd))),
-            ["incidents.csv"] = Table("cluster,servicelevel,severity,start,end,deadline,within_gtr",
-                r.IncidentList.Select(i => string.Join(',', Q(i.Cluster), Q(i.ServiceLevel), i.Severity, Iso(i.Start), Iso(i.End), Iso(i.Deadline), i.WithinGtr?.ToString().ToLowerInvariant() ?? ""))),
+            ["incidents.csv"] = Table("cluster,servicelevel,severity,start,end,deadline,within_gtr,cause,ticket,gti_seconds",
+                r.IncidentList.Select(i => string.Join(',', Q(i.Cluster), Q(i.ServiceLevel), i.Severity, Iso(i.Start), Iso(i.End), Iso(i.Deadline), i.WithinGtr?.ToString().ToLowerInvariant() ?? "",
+                    i.Cause ?? "Platform", Q(i.Ticket), i.GtiSeconds?.ToString(Inv) ?? ""))),
             ["backups.csv"] = Table("cluster,namespace,policy,method,rpo_seconds,rpo_met_ratio,succeeded,failed,missed,oldest_recovery_point_age_seconds,note",
                 r.Backups.Select(b => string.Join(',', Q(b.Cluster), Q(b.Namespace), Q(b.Policy), b.Method, (long)b.Rpo.TotalSeconds, F(b.RpoMetRatio), b.Succeeded, b.Failed, b.Missed, b.OldestRecoveryPointAge is { } o ? ((long)o.TotalSeconds).ToString(Inv) : "", Q(b.Note)))),
             ["pra.csv"] = Table("cluster,namespace,drill,run,mode,result,start,rto_seconds,rpo_seconds,rto_met,rpo_met,report",
@@ -151,6 +169,10 @@ public static class ReportWriter
             ["month"] = r.Month.ToString("yyyy-MM", Inv),
             ["timeZone"] = r.Zone.Id,
             ["generatedAt"] = Iso(r.GeneratedAt),
+            ["indicators"] = new JsonArray([.. r.Indicators.Select(i => (JsonNode)new JsonObject
+            {
+                ["indicator"] = i.Indicator, ["tier"] = i.Tier, ["environment"] = i.Environment, ["value"] = i.Value, ["objective"] = i.Objective, ["met"] = i.Met, ["meaning"] = i.Meaning,
+            })]),
             ["availability"] = new JsonArray([.. r.Availability.Select(a => (JsonNode)new JsonObject
             {
                 ["cluster"] = a.Cluster, ["namespace"] = a.Namespace, ["servicelevel"] = a.Name, ["tier"] = a.Tier, ["environment"] = a.Environment,
@@ -171,6 +193,7 @@ public static class ReportWriter
             ["incidentList"] = new JsonArray([.. r.IncidentList.Select(i => (JsonNode)new JsonObject
             {
                 ["cluster"] = i.Cluster, ["servicelevel"] = i.ServiceLevel, ["severity"] = i.Severity, ["start"] = Iso(i.Start), ["end"] = Iso(i.End), ["deadline"] = Iso(i.Deadline), ["withinGtr"] = i.WithinGtr,
+                ["cause"] = i.Cause ?? "Platform", ["ticket"] = i.Ticket, ["gtiSeconds"] = i.GtiSeconds,
             })]),
             ["backups"] = new JsonArray([.. r.Backups.Select(b => (JsonNode)new JsonObject
             {

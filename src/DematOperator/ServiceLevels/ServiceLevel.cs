@@ -146,8 +146,19 @@ public sealed class MonthFigures
     [Doc("Objective met (for the current month: so far).")] public bool? Met { get; set; }
     public int? Incidents { get; set; }
     [Doc("Incidents that started in the month, per severity.")] public Dictionary<string, IncidentTally>? BySeverity { get; set; }
-    [Doc("The month's incidents (closed months only, at most 50), for the monthly report.")] public List<IncidentStatus>? IncidentList { get; set; }
+    [Doc("The month's incidents as counted (declared Incidents and the probes' own), at most 50, for the monthly report.")] public List<IncidentStatus>? IncidentList { get; set; }
+    [Doc("The contract's indicators for this ServiceLevel's tier (IND_DISP, IND_INC, IND_SUP, GTI): the report aggregates them per tier and environment.")]
+    public List<IndicatorStatus>? Indicators { get; set; }
     [Doc("Service time without data, as periods: kept with closed months too, so a month can be recomputed when an Incident of it is corrected.")] public List<PeriodStatus>? UnknownPeriods { get; set; }
+}
+
+public sealed class IndicatorStatus
+{
+    [Doc("IND_DISP01, IND_INC02, IND_SUP03, GTI_BLOCKING...")] public string Name { get; set; } = "";
+    [Doc("Absent: sans objet (nothing to judge) or données insuffisantes.")] public double? Value { get; set; }
+    public double? Objective { get; set; }
+    public bool? Met { get; set; }
+    public string? Meaning { get; set; }
 }
 
 public sealed class IncidentTally
@@ -179,6 +190,8 @@ public sealed class IncidentStatus
     public string? Ticket { get; set; }
     [EnumValues("Operator", "Administration")] public string? Qualification { get; set; }
     [Doc("Its Incident was deleted by a person: no longer counted.")] public bool? Withdrawn { get; set; }
+    [Doc("When the support acknowledged it (from the Incident).")] public DateTimeOffset? AcknowledgedTime { get; set; }
+    [Doc("GTI measured: acknowledgement − start, in service time.")] public long? GtiSeconds { get; set; }
 }
 
 public sealed class ProbeStatus

@@ -252,7 +252,7 @@ public static class ServiceLevelLedger
         var ended = now >= settings.Calendar.Month(month).End;
         var honest = AvailabilityFigure.Of((long)report.ServiceTime.TotalSeconds, (long)report.UnknownTime.TotalSeconds, (long)report.Downtime.TotalSeconds,
             settings.Tier.Objective, settings.MinimumCoverage);
-        return new MonthFigures
+        var figures = new MonthFigures
         {
             Month = month.ToString("yyyy-MM", CultureInfo.InvariantCulture),
             Objective = settings.Tier.Objective,
@@ -279,7 +279,7 @@ public static class ServiceLevelLedger
                 WithinGtr = g.Count(i => i.WithinGtr == true && i.Outage.End is { } e && e <= Instant.Min(now, settings.Calendar.Month(month).End)),
                 Open = g.Count(i => i.Outage.End is not { } e || e > Instant.Min(now, settings.Calendar.Month(month).End)),
             }),
-            IncidentList = !ended || report.Incidents.Count == 0 ? null : incidents
+            IncidentList = report.Incidents.Count == 0 ? null : incidents
                 .Where(i => Instant.FromDateTimeOffset(i.Start) >= settings.Calendar.Month(month).Start && Instant.FromDateTimeOffset(i.Start) < settings.Calendar.Month(month).End)
                 .OrderBy(i => i.Start).Take(50).Select(i =>
                 {
@@ -289,9 +289,21 @@ public static class ServiceLevelLedger
                     {
                         Id = i.Id, Severity = i.Severity, Start = i.Start, End = i.End, Deadline = deadline.ToDateTimeOffset(),
                         WithinGtr = outage.End is { } e ? e <= deadline : null, Incident = i.Incident, Cause = i.Cause, Ticket = i.Ticket, Qualification = i.Qualification,
+                        AcknowledgedTime = i.AcknowledgedTime, GtiSeconds = i.GtiSeconds,
                     };
                 }).ToList(),
         };
+        var until = Instant.Min(now, settings.Calendar.Month(month).End);
+        var facts = incidents.Where(inc => Instant.FromDateTimeOffset(inc.Start) < settings.Calendar.Month(month).End && (inc.End is not { } e || Instant.FromDateTimeOffset(e) > settings.Calendar.Month(month).Start))
+            .Select(inc => { var o = ToOutage(inc); return new IncidentFacts(o.Severity, o.Start, o.End, settings.Calendar.Deadline(o.Start, o.Severity), inc.GtiSeconds); })
+            .Where(f => f.Start >= settings.Calendar.Month(month).Start || f.End is null || f.End > settings.Calendar.Month(month).Start).ToList();
+        // IND_INC judges the incidents that started in the month; IND_SUP counts those open at its end (or now).
+        var started = facts.Where(f => f.Start >= settings.Calendar.Month(month).Start).ToList();
+        figures.Indicators = [.. ContractIndicators.Compute(settings.Tier.Name, honest, settings.Tier.Objective, started, until)
+            .Where(v => !v.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal))
+            .Concat(ContractIndicators.Compute(settings.Tier.Name, honest, settings.Tier.Objective, facts, until).Where(v => v.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal)))
+            .Select(v => new IndicatorStatus { Name = v.Indicator, Value = v.Value, Objective = v.Objective, Met = v.Met, Meaning = v.Meaning })];
+        return figures;
     }
 
     public static Outage ToOutage(IncidentStatus i) =>

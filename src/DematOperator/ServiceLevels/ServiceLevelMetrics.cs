@@ -22,7 +22,11 @@ public sealed class ServiceLevelMetrics(MetricsRegistry registry)
     public readonly Gauge WithinGtr = registry.Gauge("demat_sla_incidents_within_gtr_ratio", "Share of this month's resolved incidents resolved within their GTR.", [.. Sl, "severity"]);
     public readonly Gauge GtrDeadline = registry.Gauge("demat_sla_incident_gtr_deadline_timestamp_seconds", "Earliest GTR deadline of the open incidents (Unix seconds).", [.. Sl, "severity"]);
 
+    public readonly Gauge Indicator = registry.Gauge("demat_indicator_value", "The contract's indicators of the current month so far (IND_DISP availability ratio, IND_INC share within GTR, IND_SUP open count, GTI_* mean seconds); absent when sans objet or insufficient data.", [.. Sl, "indicator"]);
+    public readonly Gauge IndicatorObjective = registry.Gauge("demat_indicator_objective", "Objective of each indicator that has one (IND_DISP, IND_INC).", [.. Sl, "indicator"]);
+
     private static readonly string[] Severities = ["blocking", "major", "minor"];
+    private static readonly string[] IndicatorNames = ["IND_DISP01", "IND_DISP02", "IND_DISP03", "IND_INC01", "IND_INC02", "IND_INC03", "IND_SUP01", "IND_SUP02", "IND_SUP03", "GTI_BLOCKING", "GTI_MAJOR", "GTI_MINOR"];
 
     public void Forget(string[] labels, IEnumerable<string> probes)
     {
@@ -30,5 +34,6 @@ public sealed class ServiceLevelMetrics(MetricsRegistry registry)
         foreach (var period in new[] { "current", "previous" }) Availability.Remove([.. labels, period]);
         foreach (var p in probes) { ProbeSuccess.Remove([.. labels, p]); ProbeDuration.Remove([.. labels, p]); }
         foreach (var s in Severities) { IncidentsOpen.Remove([.. labels, s]); WithinGtr.Remove([.. labels, s]); GtrDeadline.Remove([.. labels, s]); }
+        foreach (var i in IndicatorNames) { Indicator.Remove([.. labels, i]); IndicatorObjective.Remove([.. labels, i]); }
     }
 }

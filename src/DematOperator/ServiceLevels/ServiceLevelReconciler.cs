@@ -165,6 +165,12 @@ public sealed class ServiceLevelReconciler(
         else metrics.Availability.Remove([.. labels, "previous"]);
         if (month.Coverage is { } coverage) metrics.Coverage.WithLabels(labels).Set(coverage);
         else metrics.Coverage.Remove(labels);
+        foreach (var indicator in month.Indicators ?? [])
+        {
+            if (indicator.Value is { } value) metrics.Indicator.WithLabels([.. labels, indicator.Name]).Set(value);
+            else metrics.Indicator.Remove([.. labels, indicator.Name]);
+            if (indicator.Objective is { } objective) metrics.IndicatorObjective.WithLabels([.. labels, indicator.Name]).Set(objective);
+        }
         metrics.Objective.WithLabels(labels).Set(settings.Tier.Objective);
         metrics.BudgetRemaining.WithLabels(labels).Set(month.ErrorBudgetRemaining ?? 1);
         metrics.UnknownSeconds.WithLabels(labels).Set(month.UnknownSeconds ?? 0);

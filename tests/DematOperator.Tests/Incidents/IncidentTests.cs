@@ -164,6 +164,21 @@ public sealed class IncidentTests : IAsyncLifetime
         var figures = (await Sl()).Status!.CurrentMonth!;
         await AdvanceUntil(async () => Conditions.Find((await _client.GetAsync(OperatorKinds.Incidents, Ns, "ticket-0042")).Status?.Conditions, "Ready")?.Reason == "Counted", "the ticket's Incident counted");
         (await _client.GetAsync(OperatorKinds.Incidents, Ns, "ticket-0042")).Status!.WithinGtr.ShouldBe(true);
+        // The same figures in the metrics and in every format of the report.
+        var expected = 1 - 1800.0 / (figures.ServiceSeconds!.Value - figures.UnknownSeconds!.Value);
+        figures.Availability!.Value.ShouldBe(expected, 1e-12);
+        var scrape = _metrics.Scrape();
+        scrape.ShouldContain("demat_indicator_value{namespace=\"platau-prod\",servicelevel=\"platau\",tier=\"OR\",environment=\"production\",indicator=\"IND_INC01\"} 1");
+        scrape.ShouldContain("demat_sla_downtime_seconds_total{namespace=\"platau-prod\",servicelevel=\"platau\",tier=\"OR\",environment=\"production\"}");
+        var report = DematOperator.Reports.MonthlyServiceReport.Build([await DematOperator.Reports.ReportSnapshot.GatherAsync(_client, "sbg", default)],
+            new NodaTime.YearMonth(2026, 6), NodaTime.DateTimeZoneProviders.Tzdb["Europe/Paris"], NodaTime.Instant.FromDateTimeOffset(_clock.GetUtcNow()));
+        var row = report.Availability.Single();
+        (row.DowntimeSeconds, row.Availability).ShouldBe((1800L, figures.Availability));
+        report.IncidentList.ShouldHaveSingleItem().Ticket.ShouldBe("INC-2026-0042");
+        report.Indicators.Single(i => i.Indicator == "IND_INC01").Value.ShouldBe(1);
+        DematOperator.Reports.ReportWriter.Markdown(report).ShouldContain("| INC-2026-0042 |");
+        DematOperator.Reports.ReportWriter.Csv(report)["incidents.csv"].ShouldContain(",Platform,INC-2026-0042,");
+        ((string?)System.Text.Json.Nodes.JsonNode.Parse(DematOperator.Reports.ReportWriter.Json(report))!["incidentList"]![0]!["ticket"]).ShouldBe("INC-2026-0042");
 
         // Bad input: each is refused with a reason and an Event, and the figures stay as they were.
         await _client.CreateAsync(OperatorKinds.Incidents, Declared("backwards", now - TimeSpan.FromMinutes(10), now - TimeSpan.FromMinutes(40)));

@@ -198,6 +198,18 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         preprod.Figure.InsufficientData.ShouldBe(false);
         r.AvailabilityByTier.Select(g => (g.Tier, g.Environment)).ShouldBe([("ARGENT", "preprod"), ("OR", "production")]);
 
+        // The contract's indicators, per tier and environment, against their thresholds.
+        IndicatorRow Ind(string name, string env) => r.Indicators.Single(i => i.Indicator == name && i.Environment == env);
+        Ind("IND_DISP02", "preprod").Value!.Value.ShouldBe(1 - 7200.0 / ArgentMayServiceSeconds, 1e-12);
+        Ind("IND_DISP02", "preprod").Met.ShouldBe(false);
+        Ind("IND_DISP01", "production").Value.ShouldBeNull("données insuffisantes: measured from 20 May only");
+        Ind("IND_DISP01", "production").Meaning.ShouldBe("données insuffisantes");
+        Ind("IND_INC02", "preprod").Value.ShouldBe(1, "its one critical incident was resolved within the 4 h GTR");
+        (Ind("IND_INC02", "preprod").Objective, Ind("IND_INC02", "preprod").Met).ShouldBe((0.90, true));
+        Ind("IND_INC01", "production").Value.ShouldBeNull("no critical incident on OR: sans objet, not 100 %");
+        Ind("IND_INC01", "production").Objective.ShouldBe(0.95);
+        Ind("IND_SUP02", "preprod").Value.ShouldBe(0, "the major incident was closed by the month's end");
+
         var blocking = r.Incidents.Single(i => i.Severity == "blocking");
         (blocking.Count, blocking.Resolved, blocking.WithinGtr, blocking.OpenAtMonthEnd).ShouldBe((1, 1, 1, 0));
         blocking.WithinGtrRatio.ShouldBe(1);
@@ -242,7 +254,10 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         md.ShouldContain("mai 2026");
         md.ShouldContain("| ARGENT | preprod | 99.50 % | 98.82 % | — | 100.00 % | **non atteint** | 170.00 h | 2.00 h | 0.00 h | 1 |");
         md.ShouldContain("**données insuffisantes**");
-        md.ShouldContain("| major | 1 | 1 | 0 | 0.00 % | 0 |");
+        md.ShouldContain("| IND_INC01 | OR | production | sans objet | ≥ 95.00 % | sans objet |");
+        md.ShouldContain("| IND_DISP02 | ARGENT | preprod | 98.82 % | ≥ 99.50 % | **non atteint** |");
+        md.ShouldNotContain("| blocking |");
+        md.ShouldContain("| majeur | 1 | 1 | 0 | 0.00 % | 0 |");
         md.ShouldContain("| 20/05/2026 15:00 | 21/05/2026 17:00 | 21/05/2026 13:00 | non |");
         md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 2 | 3 | 9.17 h |");
         md.ShouldContain("Jours avant l'échéance annuelle : 349");
@@ -250,7 +265,9 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         md.ShouldContain("Non couverts : StatefulSet platau-prod/mongodb (sbg)");
 
         var csv = ReportWriter.Csv(r);
-        csv.Keys.ShouldBe(["availability.csv", "availability-by-tier.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
+        csv.Keys.ShouldBe(["availability.csv", "availability-by-tier.csv", "indicators.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
+        csv["indicators.csv"].ShouldContain("IND_INC02,ARGENT,preprod,1,0.9,true,");
+        csv["indicators.csv"].ShouldContain("IND_INC01,OR,production,,0.95,,");
         csv["incidents-by-severity.csv"].ShouldContain("blocking,1,1,1,1,0\n");
         csv["backups.csv"].ShouldContain(",246,2,3,33000,");
         csv["incidents.csv"].ShouldContain("major,2026-05-20T15:00:00+02:00,2026-05-21T17:00:00+02:00,2026-05-21T13:00:00+02:00,false");
