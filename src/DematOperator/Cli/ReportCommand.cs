@@ -19,8 +19,10 @@ internal static class ReportCommand
         var format = new Option<string>("--format") { Description = "md, csv or json", DefaultValueFactory = _ => "md" };
         var output = new Option<string?>("--out") { Description = "Directory to write the report to (required for csv); stdout otherwise" };
         var zone = new Option<string>("--time-zone") { Description = "Time zone of dates and months", DefaultValueFactory = _ => "Europe/Paris" };
+        var year = new Option<int?>("--year") { Description = "With --maintenance: the year whose maintenance planning to export" };
+        var maintenance = new Option<bool>("--maintenance") { Description = "Export the year's maintenance windows (csv) instead of the monthly report" };
         var command = new Command("report", "Write the monthly service report (availability, incidents, backups, PRA, certificates, monitoring coverage)");
-        foreach (var o in new Option[] { month, kubeconfig, contexts, format, output, zone }) command.Options.Add(o);
+        foreach (var o in new Option[] { month, kubeconfig, contexts, format, output, zone, year, maintenance }) command.Options.Add(o);
         command.SetAction(async (parse, ct) =>
         {
             var tz = DateTimeZoneProviders.Tzdb.GetZoneOrNull(parse.GetValue(zone)!);
@@ -40,7 +42,8 @@ internal static class ReportCommand
             }
             var fmt = parse.GetValue(format)!;
             if (fmt is not ("md" or "csv" or "json")) return Fail($"--format \"{fmt}\" is not md, csv or json");
-            if (fmt == "csv" && parse.GetValue(output) is null) return Fail("--format csv writes one file per table: give --out DIR");
+            if (fmt == "csv" && parse.GetValue(output) is null && !parse.GetValue(maintenance)) return Fail("--format csv writes one file per table: give --out DIR");
+            if (parse.GetValue(year) is not null && !parse.GetValue(maintenance)) return Fail("--year goes with --maintenance (the monthly report takes --month)");
             var snapshots = new List<ReportSnapshot>();
             foreach (var context in parse.GetValue(contexts) is { Length: > 0 } list ? list : [null])
             {
@@ -54,6 +57,20 @@ internal static class ReportCommand
                 {
                     return Fail($"cannot read {(context is null ? "the cluster" : $"context {context}")}: {e.Message}");
                 }
+            }
+            if (parse.GetValue(maintenance))
+            {
+                var y = parse.GetValue(year) ?? now.InZone(tz).Year;
+                var csv = MonthlyServiceReport.MaintenancePlanningCsv(snapshots, y, tz);
+                if (parse.GetValue(output) is { } into)
+                {
+                    Directory.CreateDirectory(into);
+                    var path = Path.Combine(into, $"maintenance-{y}.csv");
+                    await File.WriteAllTextAsync(path, csv, ct);
+                    Console.WriteLine($"wrote {path}");
+                }
+                else Console.Write(csv);
+                return 0;
             }
             var report = MonthlyServiceReport.Build(snapshots, m, tz, now);
             var files = fmt switch

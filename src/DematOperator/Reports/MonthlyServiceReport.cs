@@ -7,7 +7,7 @@ namespace DematOperator.Reports;
 
 /// <summary>One ServiceLevel's month; <see cref="Figure"/> holds the availability told honestly (coverage, range, insufficient data).</summary>
 public sealed record AvailabilityRow(string Cluster, string Namespace, string Name, string Tier, string Environment, double Objective,
-    long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, long MaintenanceSeconds, string? Note, AvailabilityFigure Figure)
+    long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds, long MaintenanceSeconds, string? Note, AvailabilityFigure Figure, double? WithoutExclusions = null)
 {
     public double? Availability => Figure.Availability;
     public bool? Met => Figure.Met;
@@ -25,6 +25,9 @@ public sealed record IncidentSeverityRow(string Severity, int Count, int Resolve
 
 public sealed record IncidentRow(string Cluster, string ServiceLevel, string Severity, Instant Start, Instant? End, Instant Deadline, bool? WithinGtr,
     string Tier = "", string Environment = "", string? Cause = null, string? Ticket = null, long? GtiSeconds = null);
+
+/// <summary>A maintenance window of the month, excluded from service time or not (approval, impact).</summary>
+public sealed record MaintenanceRow(string Cluster, string ServiceLevel, Instant Start, Instant End, string? Description, string? ApprovalRef, string Impact, bool Excluded);
 
 /// <summary>One indicator of the contract for a tier and environment (CCTP: IND_DISP, IND_INC, IND_SUP, and the GTI measured).</summary>
 public sealed record IndicatorRow(string Tier, string Environment, string Indicator, double? Value, double? Objective, bool? Met, string Meaning);
@@ -58,6 +61,7 @@ public sealed record MonthlyServiceReport(
     IReadOnlyList<CoverageRow> Coverage)
 {
     public IReadOnlyList<IndicatorRow> Indicators { get; init; } = [];
+    public IReadOnlyList<MaintenanceRow> Maintenance { get; init; } = [];
     public double? CoverageRatio => Coverage.Count == 0 ? null : Coverage.Count(c => c.Covered) / (double)Coverage.Count;
 
     /// <summary>Builds the report of <paramref name="month"/> from snapshots taken at <paramref name="now"/>.</summary>
@@ -70,6 +74,7 @@ public sealed record MonthlyServiceReport(
 
         var availability = new List<AvailabilityRow>();
         var incidentList = new List<IncidentRow>();
+        var maintenance = new List<MaintenanceRow>();
         var tallies = new Dictionary<string, IncidentTally>();
         foreach (var snap in snapshots)
             foreach (var sl in snap.ServiceLevels)
@@ -98,7 +103,9 @@ public sealed record MonthlyServiceReport(
                     notes.Add($"données insuffisantes : {(figure.Coverage ?? 0) * 100:0.0} % du temps de service mesuré".Replace(',', '.'));
                 availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective,
                     figures.ServiceSeconds ?? 0, figures.DowntimeSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.MaintenanceSeconds ?? 0,
-                    notes.Count == 0 ? null : string.Join("; ", notes), figure));
+                    notes.Count == 0 ? null : string.Join("; ", notes), figure, figures.AvailabilityWithoutExclusions));
+                maintenance.AddRange((figures.MaintenanceWindows ?? []).Select(w => new MaintenanceRow(snap.Cluster, $"{sl.Namespace}/{sl.Name}",
+                    Instant.FromDateTimeOffset(w.Start), Instant.FromDateTimeOffset(w.End), w.Description, w.ApprovalRef, w.Impact, w.Excluded)));
                 foreach (var (severity, tally) in figures.BySeverity ?? [])
                 {
                     var sum = tallies.TryGetValue(severity, out var t) ? t : tallies[severity] = new IncidentTally();
@@ -169,7 +176,7 @@ public sealed record MonthlyServiceReport(
         }).ToList();
 
         return new MonthlyServiceReport(month, zone, now, availability.OrderBy(a => a.Environment).ThenBy(a => a.Namespace).ThenBy(a => a.Name).ToList(), byTier, incidents,
-            incidentList.OrderBy(i => i.Start).ToList(), backups, drills.OrderBy(d => d.Start).ToList(), pra, renewed, failing, expiring, coverage) { Indicators = indicators };
+            incidentList.OrderBy(i => i.Start).ToList(), backups, drills.OrderBy(d => d.Start).ToList(), pra, renewed, failing, expiring, coverage) { Indicators = indicators, Maintenance = maintenance.OrderBy(w => w.Start).ToList() };
     }
 
     /// <summary>
@@ -242,4 +249,25 @@ public sealed record MonthlyServiceReport(
 
     /// <summary>Invariant: the report reads the same whatever the machine's culture.</summary>
     public static string Hours(long seconds) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{seconds / 3600.0:0.00} h");
+
+    /// <summary>
+    /// `report --year YYYY --maintenance`: every declared window of the year, as the ServiceLevels declare them, with
+    /// whether it is excluded from service time (approved, with an impact): the planning to validate with the Administration.
+    /// </summary>
+    public static string MaintenancePlanningCsv(IReadOnlyList<ReportSnapshot> snapshots, int year, DateTimeZone zone)
+    {
+        var rows = new List<string> { "cluster,namespace,servicelevel,start,end,impact,approval_ref,excluded,description" };
+        static string Q(string? s) => s is null ? "" : s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+        string Iso(Instant i) => i.InZone(zone).ToOffsetDateTime().ToString("uuuu-MM-dd'T'HH:mm:sso<+HH:mm>", System.Globalization.CultureInfo.InvariantCulture);
+        var from = new LocalDate(year, 1, 1).AtStartOfDayInZone(zone).ToInstant();
+        var to = new LocalDate(year + 1, 1, 1).AtStartOfDayInZone(zone).ToInstant();
+        foreach (var snap in snapshots)
+            foreach (var sl in snap.ServiceLevels.OrderBy(s => s.Namespace).ThenBy(s => s.Name))
+            {
+                ServiceLevelChecks.Resolve(sl.Spec, out var settings);
+                foreach (var w in (settings?.MaintenanceWindows ?? []).Where(w => w.Span.Start < to && from < w.Span.End).OrderBy(w => w.Span.Start))
+                    rows.Add(string.Join(',', Q(snap.Cluster), Q(sl.Namespace), Q(sl.Name), Iso(w.Span.Start), Iso(w.Span.End), w.Impact, Q(w.ApprovalRef), w.Excluded ? "true" : "false", Q(w.Description)));
+            }
+        return string.Concat(rows.Select(r => r + "\n"));
+    }
 }

@@ -58,10 +58,23 @@ public static class ReportWriter
         foreach (var g in r.AvailabilityByTier)
             md.AppendLine($"| {g.Tier} | {g.Environment} | {Pct(g.Objective)} | {Pct(g.Availability)} | {Range(g.Figure)} | {Pct(g.Figure.Coverage)} | {Verdict(g.Figure)} | {MonthlyServiceReport.Hours(g.ServiceSeconds)} | {MonthlyServiceReport.Hours(g.DowntimeSeconds)} | {MonthlyServiceReport.Hours(g.UnknownSeconds)} | {g.ServiceLevels} |");
         md.AppendLine();
-        md.AppendLine("| cluster | ServiceLevel | palier | environnement | objectif | disponibilité | fourchette | couverture | verdict | service | indisponibilité | sans mesure | maintenance | remarque |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| cluster | ServiceLevel | palier | environnement | objectif | disponibilité | fourchette | couverture | verdict | sans exclusion | service | indisponibilité | sans mesure | maintenance | remarque |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var a in r.Availability)
-            md.AppendLine($"| {a.Cluster} | {a.Namespace}/{a.Name} | {a.Tier} | {a.Environment} | {Pct(a.Objective)} | {Pct(a.Availability)} | {Range(a.Figure)} | {Pct(a.Figure.Coverage)} | {Verdict(a.Figure)} | {MonthlyServiceReport.Hours(a.ServiceSeconds)} | {MonthlyServiceReport.Hours(a.DowntimeSeconds)} | {MonthlyServiceReport.Hours(a.UnknownSeconds)} | {MonthlyServiceReport.Hours(a.MaintenanceSeconds)} | {Cell(a.Note)} |");
+            md.AppendLine($"| {a.Cluster} | {a.Namespace}/{a.Name} | {a.Tier} | {a.Environment} | {Pct(a.Objective)} | {Pct(a.Availability)} | {Range(a.Figure)} | {Pct(a.Figure.Coverage)} | {Verdict(a.Figure)} | {Pct(a.WithoutExclusions)} | {MonthlyServiceReport.Hours(a.ServiceSeconds)} | {MonthlyServiceReport.Hours(a.DowntimeSeconds)} | {MonthlyServiceReport.Hours(a.UnknownSeconds)} | {MonthlyServiceReport.Hours(a.MaintenanceSeconds)} | {Cell(a.Note)} |");
+        md.AppendLine();
+        md.AppendLine("« sans exclusion » : la disponibilité si ni les maintenances ni les arrêts planifiés n'étaient exclus du temps de service.");
+        md.AppendLine();
+        md.AppendLine("### Maintenances du mois");
+        md.AppendLine();
+        if (r.Maintenance.Count == 0) md.AppendLine("Aucune fenêtre de maintenance déclarée.");
+        else
+        {
+            md.AppendLine("| ServiceLevel | début | fin | impact | accord de l'Administration | exclue du temps de service | objet |");
+            md.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var w in r.Maintenance)
+                md.AppendLine($"| {w.ServiceLevel} | {Date(r, w.Start)} | {Date(r, w.End)} | {w.Impact switch { "None" => "aucun", "Degraded" => "dégradé", _ => "interruption" }} | {Cell(w.ApprovalRef ?? "**aucun**")} | {(w.Excluded ? "oui" : "non")} | {Cell(w.Description ?? "")} |");
+        }
         md.AppendLine();
         md.AppendLine("## Incidents (IND_INC01-03, IND_SUP01-03)");
         md.AppendLine();
@@ -142,6 +155,8 @@ public static class ReportWriter
             ["availability-by-tier.csv"] = Table("tier,environment,objective,availability,availability_low,availability_high,coverage,insufficient_data,met,service_seconds,downtime_seconds,unknown_seconds,servicelevels",
                 r.AvailabilityByTier.Select(g => string.Join(',', g.Tier, Q(g.Environment), F(g.Objective), F(g.Availability), F(g.Figure.Low), F(g.Figure.High), F(g.Figure.Coverage),
                     g.Figure.InsufficientData ? "true" : "false", g.Met?.ToString().ToLowerInvariant() ?? "", g.ServiceSeconds, g.DowntimeSeconds, g.UnknownSeconds, g.ServiceLevels))),
+            ["maintenance.csv"] = Table("cluster,servicelevel,start,end,impact,approval_ref,excluded,description",
+                r.Maintenance.Select(w => string.Join(',', Q(w.Cluster), Q(w.ServiceLevel), Iso(w.Start), Iso(w.End), w.Impact, Q(w.ApprovalRef), w.Excluded ? "true" : "false", Q(w.Description)))),
             ["indicators.csv"] = Table("indicator,tier,environment,value,objective,met,meaning",
                 r.Indicators.Select(i => string.Join(',', i.Indicator, i.Tier, Q(i.Environment), F(i.Value), F(i.Objective), i.Met?.ToString().ToLowerInvariant() ?? "", Q(i.Meaning)))),
             ["incidents-by-severity.csv"] = Table("severity,count,resolved,within_gtr,within_gtr_ratio,open_at_month_end",
@@ -169,6 +184,11 @@ public static class ReportWriter
             ["month"] = r.Month.ToString("yyyy-MM", Inv),
             ["timeZone"] = r.Zone.Id,
             ["generatedAt"] = Iso(r.GeneratedAt),
+            ["maintenance"] = new JsonArray([.. r.Maintenance.Select(w => (JsonNode)new JsonObject
+            {
+                ["cluster"] = w.Cluster, ["servicelevel"] = w.ServiceLevel, ["start"] = Iso(w.Start), ["end"] = Iso(w.End), ["impact"] = w.Impact,
+                ["approvalRef"] = w.ApprovalRef, ["excluded"] = w.Excluded, ["description"] = w.Description,
+            })]),
             ["indicators"] = new JsonArray([.. r.Indicators.Select(i => (JsonNode)new JsonObject
             {
                 ["indicator"] = i.Indicator, ["tier"] = i.Tier, ["environment"] = i.Environment, ["value"] = i.Value, ["objective"] = i.Objective, ["met"] = i.Met, ["meaning"] = i.Meaning,
@@ -177,7 +197,8 @@ public static class ReportWriter
             {
                 ["cluster"] = a.Cluster, ["namespace"] = a.Namespace, ["servicelevel"] = a.Name, ["tier"] = a.Tier, ["environment"] = a.Environment,
                 ["objective"] = a.Objective, ["availability"] = a.Availability, ["availabilityLow"] = a.Figure.Low, ["availabilityHigh"] = a.Figure.High,
-                ["coverage"] = a.Figure.Coverage, ["insufficientData"] = a.Figure.InsufficientData, ["met"] = a.Met, ["serviceSeconds"] = a.ServiceSeconds,
+                ["coverage"] = a.Figure.Coverage, ["insufficientData"] = a.Figure.InsufficientData, ["met"] = a.Met, ["availabilityWithoutExclusions"] = a.WithoutExclusions,
+                ["serviceSeconds"] = a.ServiceSeconds,
                 ["downtimeSeconds"] = a.DowntimeSeconds, ["unknownSeconds"] = a.UnknownSeconds, ["maintenanceSeconds"] = a.MaintenanceSeconds, ["note"] = a.Note,
             })]),
             ["availabilityByTier"] = new JsonArray([.. r.AvailabilityByTier.Select(g => (JsonNode)new JsonObject

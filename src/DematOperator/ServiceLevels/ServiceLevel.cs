@@ -34,7 +34,7 @@ public sealed class ServiceLevelSpec
     public string? MinimumCoverage { get; set; }
     [Doc("Overrides the tier's service hours.")] public ServiceHoursSpec? ServiceHours { get; set; }
     [Doc("Overrides the tier's guaranteed resolution times.")] public GtrSpec? Gtr { get; set; }
-    [Doc("Declared maintenance: excluded from service time.")] public List<MaintenanceWindowSpec>? MaintenanceWindows { get; set; }
+    [Doc("Declared maintenance: excluded from service time when approved (approvalRef) and with an impact.")] public List<MaintenanceWindowSpec>? MaintenanceWindows { get; set; }
     [Doc("Probes run by the operator; a critical probe down opens a blocking incident, another one a major incident.")] public List<ProbeSpec>? Probes { get; set; }
     [Doc("Time between probe rounds (Go duration)."), Default("\"30s\""), Pattern(Group.DurationPattern)] public string? Interval { get; set; }
     [Doc("Consecutive failures before a probe counts as down."), Default("2"), Range(1, 100)] public int? FailureThreshold { get; set; }
@@ -62,6 +62,11 @@ public sealed class MaintenanceWindowSpec
     [RequiredField, Doc("Start (RFC 3339 with offset).")] public string Start { get; set; } = "";
     [RequiredField, Doc("End (RFC 3339 with offset).")] public string End { get; set; } = "";
     [Doc("What the maintenance is for.")] public string? Description { get; set; }
+    [Doc("Reference of the Administration's agreement (CCTP: the dates are \"obligatoirement validées avec l'Administration\"); without it the window is not excluded."), Length(0, 128)]
+    public string? ApprovalRef { get; set; }
+    [Doc("None: no loss of service expected (preventive maintenance \"ne doit pas engendrer de perte d'exploitation\"): measured as usual. Degraded or Outage: excluded from service time once approved."),
+     EnumValues("None", "Degraded", "Outage"), Default("\"Outage\"")]
+    public string? Impact { get; set; }
 }
 
 public sealed class ProbeSpec
@@ -147,9 +152,21 @@ public sealed class MonthFigures
     public int? Incidents { get; set; }
     [Doc("Incidents that started in the month, per severity.")] public Dictionary<string, IncidentTally>? BySeverity { get; set; }
     [Doc("The month's incidents as counted (declared Incidents and the probes' own), at most 50, for the monthly report.")] public List<IncidentStatus>? IncidentList { get; set; }
+    [Doc("Availability if nothing were excluded (declared maintenance and planned interruptions counted as service time).")] public double? AvailabilityWithoutExclusions { get; set; }
+    [Doc("The maintenance windows of the month, excluded or not, and why.")] public List<MaintenanceWindowStatus>? MaintenanceWindows { get; set; }
     [Doc("The contract's indicators for this ServiceLevel's tier (IND_DISP, IND_INC, IND_SUP, GTI): the report aggregates them per tier and environment.")]
     public List<IndicatorStatus>? Indicators { get; set; }
     [Doc("Service time without data, as periods: kept with closed months too, so a month can be recomputed when an Incident of it is corrected.")] public List<PeriodStatus>? UnknownPeriods { get; set; }
+}
+
+public sealed class MaintenanceWindowStatus
+{
+    public DateTimeOffset Start { get; set; }
+    public DateTimeOffset End { get; set; }
+    public string? Description { get; set; }
+    public string? ApprovalRef { get; set; }
+    [EnumValues("None", "Degraded", "Outage")] public string Impact { get; set; } = "Outage";
+    [Doc("Excluded from service time: approved, with an impact.")] public bool Excluded { get; set; }
 }
 
 public sealed class IndicatorStatus

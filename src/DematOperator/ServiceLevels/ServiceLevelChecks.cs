@@ -16,7 +16,18 @@ public sealed record ServiceLevelSettings(
     Duration Interval,
     int FailureThreshold,
     Duration AlertAfter,
-    double MinimumCoverage = AvailabilityFigure.DefaultCoverageThreshold);
+    double MinimumCoverage = AvailabilityFigure.DefaultCoverageThreshold,
+    IReadOnlyList<MaintenanceWindow>? Windows = null)
+{
+    /// <summary>Every declared window, excluded or not.</summary>
+    public IReadOnlyList<MaintenanceWindow> MaintenanceWindows => Windows ?? [];
+}
+
+/// <summary>A declared maintenance window: excluded from service time only when the Administration approved it and it has an impact.</summary>
+public sealed record MaintenanceWindow(TimeSpanInterval Span, string? Description, string? ApprovalRef, string Impact)
+{
+    public bool Excluded => !string.IsNullOrWhiteSpace(ApprovalRef) && Impact != "None";
+}
 
 /// <summary>The checks of a ServiceLevel that need no cluster: used by the controller and by `validate`.</summary>
 public static class ServiceLevelChecks
@@ -45,6 +56,7 @@ public static class ServiceLevelChecks
         if (tier is not null) tier = Override(tier, spec, problems);
 
         var maintenance = new List<TimeSpanInterval>();
+        var windows = new List<MaintenanceWindow>();
         foreach (var (w, i) in (spec.MaintenanceWindows ?? []).Select((w, i) => (w, i)))
         {
             var start = OffsetDateTimePattern.ExtendedIso.Parse(w.Start);
@@ -54,10 +66,17 @@ public static class ServiceLevelChecks
             if (!start.Success || !end.Success) continue;
             var span = new TimeSpanInterval(start.Value.ToInstant(), end.Value.ToInstant());
             if (span.IsEmpty) { problems.Add(new($"spec.maintenanceWindows[{i}]", "InvalidMaintenanceWindow", "end is not after start")); continue; }
-            var overlap = maintenance.FindIndex(m => m.Start < span.End && span.Start < m.End);
+            var overlap = windows.FindIndex(m => m.Span.Start < span.End && span.Start < m.Span.End);
             if (overlap >= 0)
                 problems.Add(new($"spec.maintenanceWindows[{i}]", "OverlappingMaintenanceWindows", $"overlaps maintenanceWindows[{overlap}]: merge them into one window"));
-            maintenance.Add(span);
+            var window = new MaintenanceWindow(span, w.Description, w.ApprovalRef, w.Impact ?? "Outage");
+            if (window.Impact is not ("None" or "Degraded" or "Outage"))
+                problems.Add(new($"spec.maintenanceWindows[{i}].impact", "InvalidImpact", $"\"{window.Impact}\" is not None, Degraded or Outage"));
+            else if (window.Impact != "None" && !window.Excluded)
+                problems.Add(new($"spec.maintenanceWindows[{i}]", "UnapprovedMaintenance", "no approvalRef: the window is not excluded from service time until the Administration's agreement is referenced", Warning: true));
+            windows.Add(window);
+            // Overlap is judged on every window; only approved windows with an impact leave the service time.
+            if (window.Excluded) maintenance.Add(span);
         }
 
         var probes = spec.Probes ?? [];
@@ -95,7 +114,7 @@ public static class ServiceLevelChecks
             else problems.Add(new("spec.minimumCoverage", "InvalidMinimumCoverage", $"\"{mc}\" is not a percentage between 0 and 100, e.g. 90"));
         }
         if (tier is null || zone is null || holidays is null || problems.Any(p => !p.Warning)) return problems;
-        settings = new ServiceLevelSettings(tier, new ServiceCalendar(tier, zone, holidays), maintenance, probes, interval, spec.FailureThreshold ?? 2, alertAfter, minimumCoverage);
+        settings = new ServiceLevelSettings(tier, new ServiceCalendar(tier, zone, holidays), maintenance, probes, interval, spec.FailureThreshold ?? 2, alertAfter, minimumCoverage, windows);
         return problems;
     }
 

@@ -252,8 +252,17 @@ public static class ServiceLevelLedger
         var ended = now >= settings.Calendar.Month(month).End;
         var honest = AvailabilityFigure.Of((long)report.ServiceTime.TotalSeconds, (long)report.UnknownTime.TotalSeconds, (long)report.Downtime.TotalSeconds,
             settings.Tier.Objective, settings.MinimumCoverage);
+        // As if nothing were excluded: the report shows both (CCTP: maintenance "ne doit pas engendrer de perte d'exploitation").
+        var unexcluded = MonthlyAvailability.Compute(settings.Calendar, month, incidents.Select(ToOutage), [], now, unknown);
+        var monthRange = settings.Calendar.Month(month);
         var figures = new MonthFigures
         {
+            AvailabilityWithoutExclusions = AvailabilityFigure.Of((long)unexcluded.ServiceTime.TotalSeconds, (long)unexcluded.UnknownTime.TotalSeconds,
+                (long)unexcluded.Downtime.TotalSeconds, settings.Tier.Objective, settings.MinimumCoverage).Availability,
+            MaintenanceWindows = settings.MaintenanceWindows.Where(w => w.Span.Start < monthRange.End && monthRange.Start < w.Span.End).Select(w => new MaintenanceWindowStatus
+            {
+                Start = w.Span.Start.ToDateTimeOffset(), End = w.Span.End.ToDateTimeOffset(), Description = w.Description, ApprovalRef = w.ApprovalRef, Impact = w.Impact, Excluded = w.Excluded,
+            }).ToList() is { Count: > 0 } list ? list : null,
             Month = month.ToString("yyyy-MM", CultureInfo.InvariantCulture),
             Objective = settings.Tier.Objective,
             Availability = honest.Availability,

@@ -22,7 +22,7 @@ public static class HostileSpecs
         "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----", "-----BEGIN PRIVATE KEY-----", "OR", "ARGENT", "BRONZE", "PLATINE",
         "Velero", "CSISnapshot", "Rehearsal", "Failover", "RSA", "ECDSA", "Always", "Never", "GET", "DELETE", "Deployment", "Pod",
         "2026-13-45", "2026-05-01", "2026-05-12T10:00:00+02:00", "2026-05-12T10:00:00", "24:00", "25:61", "08:00", "Monday", "Funday",
-        "platau-prod", "UPPER", "a_b", "[(unclosed", ".*", "(a+)+$",
+        "platau-prod", "UPPER", "a_b", "[(unclosed", ".*", "(a+)+$", "99.8", "90", "150", "0",
     ];
 
     private static readonly long[] Numbers = [0, -1, 1, 2, 99, 100, 443, 65535, 65536, int.MaxValue, long.MaxValue, long.MinValue, 2048, 1024, 384];

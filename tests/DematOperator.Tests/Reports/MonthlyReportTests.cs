@@ -265,7 +265,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         md.ShouldContain("Non couverts : StatefulSet platau-prod/mongodb (sbg)");
 
         var csv = ReportWriter.Csv(r);
-        csv.Keys.ShouldBe(["availability.csv", "availability-by-tier.csv", "indicators.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
+        csv.Keys.ShouldBe(["availability.csv", "availability-by-tier.csv", "maintenance.csv", "indicators.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
         csv["indicators.csv"].ShouldContain("IND_INC02,ARGENT,preprod,1,0.9,true,");
         csv["indicators.csv"].ShouldContain("IND_INC01,OR,production,,0.95,,");
         csv["incidents-by-severity.csv"].ShouldContain("blocking,1,1,1,1,0\n");
@@ -293,6 +293,13 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         await p.WaitForExitAsync();
         p.ExitCode.ShouldBe(0, stderr);
         (await File.ReadAllTextAsync(Path.Combine(dir, "backups.csv"))).ShouldContain(",246,2,3,33000,");
+        var planning = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "report", "--kubeconfig", kubeconfig, "--context", "sbg", "--year", "2026", "--maintenance" }) planning.ArgumentList.Add(a);
+        using var pp = Process.Start(planning)!;
+        var planned = await pp.StandardOutput.ReadToEndAsync();
+        await pp.WaitForExitAsync();
+        pp.ExitCode.ShouldBe(0, await pp.StandardError.ReadToEndAsync());
+        planned.ShouldStartWith("cluster,namespace,servicelevel,start,end,impact,approval_ref,excluded,description\n");
         (await File.ReadAllTextAsync(Path.Combine(dir, "availability-by-tier.csv"))).ShouldContain("OR,production,0.998,1,0.368132,1,0.368132,true,,1310400,0,828000,1", customMessage: "measured from 20 May: 36.8 % coverage, no verdict");
     }
 
@@ -351,5 +358,49 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         row.MaintenanceSeconds.ShouldBe(5400);
         row.Note!.ShouldContain("dont 1.50 h d'exercice PRA");
         row.Note.ShouldContain("raison PraDrill");
+    }
+
+    [Fact]
+    public void Maintenance_windows_are_listed_excluded_only_when_approved_and_the_year_s_planning_exports()
+    {
+        var sl = new ServiceLevel
+        {
+            Metadata = new ObjectMeta { Name = "platau", Namespace = "platau-prod", CreationTimestamp = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero) },
+            Spec = new ServiceLevelSpec
+            {
+                Tier = "OR", Environment = "production",
+                MaintenanceWindows =
+                [
+                    new MaintenanceWindowSpec { Start = "2026-03-10T21:00:00+01:00", End = "2026-03-10T23:00:00+01:00", Description = "upgrade", ApprovalRef = "ADM-2026-03", Impact = "Outage" },
+                    new MaintenanceWindowSpec { Start = "2026-03-20T21:00:00+01:00", End = "2026-03-20T22:00:00+01:00", Description = "patch, not agreed" },
+                    new MaintenanceWindowSpec { Start = "2027-01-05T21:00:00+01:00", End = "2027-01-05T22:00:00+01:00", ApprovalRef = "ADM-2027-01" },
+                ],
+            },
+            Status = new ServiceLevelStatus
+            {
+                History = [new MonthFigures
+                {
+                    Month = "2026-03", Objective = 0.998, Availability = 1, AvailabilityWithoutExclusions = 0.995, ServiceSeconds = 400_000, DowntimeSeconds = 0, UnknownSeconds = 0, MaintenanceSeconds = 7200, Met = true,
+                    MaintenanceWindows =
+                    [
+                        new MaintenanceWindowStatus { Start = new DateTimeOffset(2026, 3, 10, 20, 0, 0, TimeSpan.Zero), End = new DateTimeOffset(2026, 3, 10, 22, 0, 0, TimeSpan.Zero), Description = "upgrade", ApprovalRef = "ADM-2026-03", Impact = "Outage", Excluded = true },
+                        new MaintenanceWindowStatus { Start = new DateTimeOffset(2026, 3, 20, 20, 0, 0, TimeSpan.Zero), End = new DateTimeOffset(2026, 3, 20, 21, 0, 0, TimeSpan.Zero), Description = "patch, not agreed", Impact = "Outage", Excluded = false },
+                    ],
+                }],
+            },
+        };
+        var snapshots = new[] { new ReportSnapshot("sbg", [sl], [], [], [], []) };
+        var report = MonthlyServiceReport.Build(snapshots, new YearMonth(2026, 3), Paris, Instant.FromUtc(2026, 4, 2, 8, 0));
+        report.Maintenance.Select(w => (w.ApprovalRef, w.Excluded)).ShouldBe([("ADM-2026-03", true), (null, false)]);
+        report.Availability.Single().WithoutExclusions.ShouldBe(0.995);
+        var md = ReportWriter.Markdown(report);
+        md.ShouldContain("### Maintenances du mois");
+        md.ShouldContain("| **aucun** | non | patch, not agreed |");
+        md.ShouldContain("| 99.50 % |");
+        ReportWriter.Csv(report)["maintenance.csv"].ShouldContain(",Outage,ADM-2026-03,true,upgrade");
+        var planning = MonthlyServiceReport.MaintenancePlanningCsv(snapshots, 2026, Paris).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        planning.Length.ShouldBe(3, "the header and the two windows of 2026, not 2027's");
+        planning[1].ShouldBe("sbg,platau-prod,platau,2026-03-10T21:00:00+01:00,2026-03-10T23:00:00+01:00,Outage,ADM-2026-03,true,upgrade");
+        planning[2].ShouldBe("sbg,platau-prod,platau,2026-03-20T21:00:00+01:00,2026-03-20T22:00:00+01:00,Outage,,false,\"patch, not agreed\"");
     }
 }

@@ -221,7 +221,7 @@ public sealed class ServiceLevelLedgerTests
         {
             s.Objective = "99.9";
             s.Gtr = new GtrSpec { Blocking = "1d" };
-            s.MaintenanceWindows = [new MaintenanceWindowSpec { Start = "2026-05-04T10:00:00+02:00", End = "2026-05-04T12:00:00+02:00" }];
+            s.MaintenanceWindows = [new MaintenanceWindowSpec { Start = "2026-05-04T10:00:00+02:00", End = "2026-05-04T12:00:00+02:00", ApprovalRef = "ADM-2026-17" }];
         });
         settings.Tier.Objective.ShouldBe(0.999);
         settings.Calendar.Deadline(At("2026-05-04T17:00:00"), Severity.Blocking).ShouldBe(At("2026-05-05T17:00:00"));
@@ -229,6 +229,21 @@ public sealed class ServiceLevelLedgerTests
         Rounds(status, settings, "2026-05-04T09:00:00", "2026-05-04T13:00:00", api: false);
         status.CurrentMonth!.MaintenanceSeconds.ShouldBe(7200);
         status.CurrentMonth.DowntimeSeconds.ShouldBe(3600 - 30 + 3600 - 30 + 30, "09:00:00-10:00 and 12:00-13:00, the last round's 30 s not yet elapsed");
+        status.CurrentMonth.AvailabilityWithoutExclusions.ShouldBe(0, "down the whole time measured, maintenance included");
+        status.CurrentMonth.MaintenanceWindows.ShouldHaveSingleItem().Excluded.ShouldBe(true);
+
+        // Without the Administration's agreement, the same window is not excluded (a warning says why); with impact None, neither.
+        foreach (var (approval, impact, warned) in new[] { ((string?)null, "Outage", true), ("ADM-2026-18", "None", false) })
+        {
+            var spec = new ServiceLevelSpec { Tier = "BRONZE", Environment = "production", Probes = [new ProbeSpec { Name = "api", Http = new HttpProbeSpec { Url = "https://platau.example/health" } }],
+                MaintenanceWindows = [new MaintenanceWindowSpec { Start = "2026-05-04T10:00:00+02:00", End = "2026-05-04T12:00:00+02:00", ApprovalRef = approval, Impact = impact }] };
+            var problems = ServiceLevelChecks.Resolve(spec, out var unapproved);
+            problems.Any(p => p.Reason == "UnapprovedMaintenance" && p.Warning).ShouldBe(warned);
+            var other = new ServiceLevelStatus();
+            Rounds(other, unapproved!, "2026-05-04T09:00:00", "2026-05-04T13:00:00", api: false);
+            other.CurrentMonth!.MaintenanceSeconds.ShouldBe(0);
+            other.CurrentMonth.MaintenanceWindows.ShouldHaveSingleItem().Excluded.ShouldBe(false);
+        }
 
         string Reason(Action<ServiceLevelSpec> tweak)
         {
