@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The real tools the tests check with: kubectl (the emulator), promtool (metrics and rules), shellcheck (scripts).
+# The real tools the tests check with: kubectl (the emulator), promtool (metrics and rules), shellcheck (scripts),
+# chromium (the HTML report).
 set -euo pipefail
 missing=()
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# Chromium renders the HTML report in its test (Debian's package: /usr/bin/chromium).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
@@ -21,3 +24,4 @@ first_line promtool --version
 out=$(shellcheck --version 2>&1 || true)
 out=${out#*$'\n'}
 printf '%s\n' "${out%%$'\n'*}"
+first_line /usr/bin/chromium --version

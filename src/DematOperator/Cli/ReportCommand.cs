@@ -16,7 +16,7 @@ internal static class ReportCommand
         var month = new Option<string>("--month") { Description = "The month, yyyy-MM (default: the previous month)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)" };
         var contexts = new Option<string[]>("--context") { Description = "Context(s) to read, repeatable (default: the current one)", AllowMultipleArgumentsPerToken = true };
-        var format = new Option<string>("--format") { Description = "md, csv or json", DefaultValueFactory = _ => "md" };
+        var format = new Option<string>("--format") { Description = "md, csv, json or html (one self-contained page in French, with charts)", DefaultValueFactory = _ => "md" };
         var output = new Option<string?>("--out") { Description = "Directory to write the report to (required for csv); stdout otherwise" };
         var zone = new Option<string>("--time-zone") { Description = "Time zone of dates and months", DefaultValueFactory = _ => "Europe/Paris" };
         var year = new Option<int?>("--year") { Description = "With --maintenance: the year whose maintenance planning to export" };
@@ -41,7 +41,7 @@ internal static class ReportCommand
                 m = new YearMonth(today.Year, today.Month).PlusMonths(-1);
             }
             var fmt = parse.GetValue(format)!;
-            if (fmt is not ("md" or "csv" or "json")) return Fail($"--format \"{fmt}\" is not md, csv or json");
+            if (fmt is not ("md" or "csv" or "json" or "html")) return Fail($"--format \"{fmt}\" is not md, csv, json or html");
             if (fmt == "csv" && parse.GetValue(output) is null && !parse.GetValue(maintenance)) return Fail("--format csv writes one file per table: give --out DIR");
             if (parse.GetValue(year) is not null && !parse.GetValue(maintenance)) return Fail("--year goes with --maintenance (the monthly report takes --month)");
             var snapshots = new List<ReportSnapshot>();
@@ -77,6 +77,7 @@ internal static class ReportCommand
             {
                 "md" => new Dictionary<string, string> { ["report.md"] = ReportWriter.Markdown(report) },
                 "json" => new Dictionary<string, string> { ["report.json"] = ReportWriter.Json(report) },
+                "html" => new Dictionary<string, string> { ["report.html"] = HtmlReportWriter.Render(report) },
                 _ => ReportWriter.Csv(report),
             };
             if (parse.GetValue(output) is { } dir)

@@ -33,7 +33,17 @@ public sealed record MaintenanceRow(string Cluster, string ServiceLevel, Instant
 public sealed record IndicatorRow(string Tier, string Environment, string Indicator, double? Value, double? Objective, bool? Met, string Meaning);
 
 public sealed record BackupRow(string Cluster, string Namespace, string Policy, string Method, Duration Rpo, double? RpoMetRatio, int Succeeded, int Failed,
-    long Missed, Duration? OldestRecoveryPointAge, string? Note);
+    long Missed, Duration? OldestRecoveryPointAge, string? Note)
+{
+    /// <summary>The recovery point's age, hour by hour over the month (null before the first recovery point): the HTML report's curve.</summary>
+    public IReadOnlyList<(Instant At, Duration? Age)> AgeByHour { get; init; } = [];
+}
+
+/// <summary>One day of a tier and environment: the service time, the downtime and the time without data, for the daily chart.</summary>
+public sealed record DailyAvailabilityRow(string Tier, string Environment, LocalDate Day, long ServiceSeconds, long DowntimeSeconds, long UnknownSeconds)
+{
+    public double? Availability => ServiceSeconds - UnknownSeconds <= 0 ? null : 1 - DowntimeSeconds / (double)(ServiceSeconds - UnknownSeconds);
+}
 
 public sealed record DrillRow(string Cluster, string Namespace, string Drill, string Run, string Mode, string Result, Instant Start, long? RtoSeconds, long? RpoSeconds, bool? RtoMet, bool? RpoMet, string? Report);
 
@@ -62,6 +72,7 @@ public sealed record MonthlyServiceReport(
 {
     public IReadOnlyList<IndicatorRow> Indicators { get; init; } = [];
     public IReadOnlyList<MaintenanceRow> Maintenance { get; init; } = [];
+    public IReadOnlyList<DailyAvailabilityRow> Daily { get; init; } = [];
     public double? CoverageRatio => Coverage.Count == 0 ? null : Coverage.Count(c => c.Covered) / (double)Coverage.Count;
 
     /// <summary>Builds the report of <paramref name="month"/> from snapshots taken at <paramref name="now"/>.</summary>
@@ -75,6 +86,7 @@ public sealed record MonthlyServiceReport(
         var availability = new List<AvailabilityRow>();
         var incidentList = new List<IncidentRow>();
         var maintenance = new List<MaintenanceRow>();
+        var daily = new List<DailyAvailabilityRow>();
         var tallies = new Dictionary<string, IncidentTally>();
         foreach (var snap in snapshots)
             foreach (var sl in snap.ServiceLevels)
@@ -104,6 +116,7 @@ public sealed record MonthlyServiceReport(
                 availability.Add(new AvailabilityRow(snap.Cluster, sl.Namespace!, sl.Name, sl.Spec.Tier, sl.Spec.Environment, objective,
                     figures.ServiceSeconds ?? 0, figures.DowntimeSeconds ?? 0, figures.UnknownSeconds ?? 0, figures.MaintenanceSeconds ?? 0,
                     notes.Count == 0 ? null : string.Join("; ", notes), figure, figures.AvailabilityWithoutExclusions));
+                if (slSettings is not null) daily.AddRange(DaysOf(sl, slSettings, figures, start, until));
                 maintenance.AddRange((figures.MaintenanceWindows ?? []).Select(w => new MaintenanceRow(snap.Cluster, $"{sl.Namespace}/{sl.Name}",
                     Instant.FromDateTimeOffset(w.Start), Instant.FromDateTimeOffset(w.End), w.Description, w.ApprovalRef, w.Impact, w.Excluded)));
                 foreach (var (severity, tally) in figures.BySeverity ?? [])
@@ -176,7 +189,12 @@ public sealed record MonthlyServiceReport(
         }).ToList();
 
         return new MonthlyServiceReport(month, zone, now, availability.OrderBy(a => a.Environment).ThenBy(a => a.Namespace).ThenBy(a => a.Name).ToList(), byTier, incidents,
-            incidentList.OrderBy(i => i.Start).ToList(), backups, drills.OrderBy(d => d.Start).ToList(), pra, renewed, failing, expiring, coverage) { Indicators = indicators, Maintenance = maintenance.OrderBy(w => w.Start).ToList() };
+            incidentList.OrderBy(i => i.Start).ToList(), backups, drills.OrderBy(d => d.Start).ToList(), pra, renewed, failing, expiring, coverage) {
+            Indicators = indicators, Maintenance = maintenance.OrderBy(w => w.Start).ToList(),
+            Daily = daily.GroupBy(d => (d.Tier, d.Environment, d.Day))
+                .Select(g => new DailyAvailabilityRow(g.Key.Tier, g.Key.Environment, g.Key.Day, g.Sum(d => d.ServiceSeconds), g.Sum(d => d.DowntimeSeconds), g.Sum(d => d.UnknownSeconds)))
+                .OrderBy(d => d.Tier).ThenBy(d => d.Environment).ThenBy(d => d.Day).ToList(),
+        };
     }
 
     /// <summary>
@@ -227,8 +245,37 @@ public sealed record MonthlyServiceReport(
             if (index < succeeded.Count) { point = Max(point, succeeded[index].RecoveryPoint); index++; }
         }
         var span = until - from;
+        var ages = new List<(Instant, Duration?)>();
+        Instant? newest = null;
+        var k = 0;
+        for (var t = from; t < until; t += Duration.FromHours(1))
+        {
+            while (k < succeeded.Count && succeeded[k].Completed <= t) { newest = Max(newest, succeeded[k].RecoveryPoint); k++; }
+            ages.Add((t, newest is { } n ? t - n : null));
+        }
         return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, span > Duration.Zero ? met / span : null,
-            inMonth.Count(r => r.Phase == RunPhase.Succeeded), inMonth.Count(r => r.Phase == RunPhase.Failed), policy.Status?.MissedByMonth?.GetValueOrDefault(start.InZone(zone).ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture)) ?? 0, worst, note);
+            inMonth.Count(r => r.Phase == RunPhase.Succeeded), inMonth.Count(r => r.Phase == RunPhase.Failed), policy.Status?.MissedByMonth?.GetValueOrDefault(start.InZone(zone).ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture)) ?? 0, worst, note)
+        { AgeByHour = ages };
+    }
+
+    /// <summary>A ServiceLevel's month day by day, by the rules of its figures: service windows less what was excluded, blocking platform downtime, time without data.</summary>
+    private static IEnumerable<DailyAvailabilityRow> DaysOf(ServiceLevel sl, ServiceLevelSettings settings, MonthFigures figures, Instant start, Instant until)
+    {
+        var zone = settings.Calendar.Zone;
+        var excluded = settings.Maintenance.Concat((sl.Status?.PlannedPeriods ?? []).Select(p => new TimeSpanInterval(Instant.FromDateTimeOffset(p.Start), Instant.FromDateTimeOffset(p.End)))).ToList();
+        var unknown = Intervals.Normalize((figures.UnknownPeriods ?? []).Select(p => new TimeSpanInterval(Instant.FromDateTimeOffset(p.Start), Instant.FromDateTimeOffset(p.End))));
+        var down = Intervals.Normalize((figures.IncidentList ?? []).Select(ServiceLevelLedger.ToOutage).Where(o => o is { Severity: Severity.Blocking, CountsAsDowntime: true })
+            .Select(o => new TimeSpanInterval(o.Start, o.End ?? until)));
+        for (var day = start.InZone(zone).Date; day.AtStartOfDayInZone(zone).ToInstant() < until; day = day.PlusDays(1))
+        {
+            var from = Instant.Max(start, day.AtStartOfDayInZone(zone).ToInstant());
+            var to = Instant.Min(until, day.PlusDays(1).AtStartOfDayInZone(zone).ToInstant());
+            var service = Intervals.Subtract(settings.Calendar.Windows(from, to), Intervals.Normalize(excluded));
+            var unknownToday = Intervals.Intersect(service, unknown);
+            var known = Intervals.Subtract(service, unknownToday);
+            yield return new DailyAvailabilityRow(sl.Spec.Tier, sl.Spec.Environment, day, (long)Intervals.Total(service).TotalSeconds,
+                (long)Intervals.Total(Intervals.Intersect(known, down)).TotalSeconds, (long)Intervals.Total(unknownToday).TotalSeconds);
+        }
     }
 
     private static Instant? Max(Instant? a, Instant? b) => a is null ? b : b is null ? a : Instant.Max(a.Value, b.Value);

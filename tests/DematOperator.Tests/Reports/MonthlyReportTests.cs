@@ -403,4 +403,29 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         planning[1].ShouldBe("sbg,platau-prod,platau,2026-03-10T21:00:00+01:00,2026-03-10T23:00:00+01:00,Outage,ADM-2026-03,true,upgrade");
         planning[2].ShouldBe("sbg,platau-prod,platau,2026-03-20T21:00:00+01:00,2026-03-20T22:00:00+01:00,Outage,,false,\"patch, not agreed\"");
     }
+
+    [Fact]
+    public async Task The_html_report_is_one_french_page_with_its_charts_and_renders_in_chromium()
+    {
+        var html = HtmlReportWriter.Render(await Report());
+        html.Replace("http://www.w3.org/2000/svg", "").ShouldNotContain("http", customMessage: "self-contained: nothing fetched (the SVG namespace aside)");
+        html.ShouldNotContain("<script");
+        foreach (var english in new[] { ">blocking<", ">major<", ">Rehearsal<", ">Succeeded<", ">Failed<" }) html.ShouldNotContain(english);
+        var dir = Directory.CreateTempSubdirectory("html-report-").FullName;
+        var file = Path.Combine(dir, "report.html");
+        await File.WriteAllTextAsync(file, html);
+
+        var dom = await Chromium.DumpDomAsync(file);
+        dom.ShouldContain("Indicateurs du contrat");
+        // The daily chart of each tier and environment, the timeline, and one recovery-point curve per policy, as the browser parsed them.
+        System.Text.RegularExpressions.Regex.Matches(dom, "<svg ").Count.ShouldBe(2 + 1 + (await Report()).Backups.Count);
+        dom.ShouldContain("<polyline");
+        dom.ShouldContain("données insuffisantes");
+
+        var shot = Png.Decode(await Chromium.ScreenshotAsync(file, 1100, 1800));
+        (shot.Width, shot.Height).ShouldBe((1100, 1800));
+        var colours = shot.Pixels.Distinct().Count();
+        colours.ShouldBeGreaterThan(50, "a blank page has one colour; text, tables and charts have many");
+        shot.Pixels.Count(p => p == 0x000091).ShouldBeGreaterThan(500, "the headings and rules are drawn in the report's blue");
+    }
 }
