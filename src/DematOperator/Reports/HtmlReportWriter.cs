@@ -51,7 +51,7 @@ public static class HtmlReportWriter
         html.Append("<table><tr><th>ServiceLevel</th><th>priorité</th><th>début</th><th>fin</th><th>échéance GTR</th><th>dans la GTR</th><th>cause</th><th>ticket</th></tr>\n");
         foreach (var i in r.IncidentList)
             html.Append($"<tr><td>{E(i.ServiceLevel)}</td><td>{E(ContractIndicators.FrenchSeverity(i.Severity))}</td><td>{E(Date(r, i.Start))}</td><td>{E(Date(r, i.End))}</td><td>{E(Date(r, i.Deadline))}</td>" +
-                        $"<td class=\"{(i.WithinGtr == false ? "ko" : i.WithinGtr == true ? "ok" : "na")}\">{(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })}</td><td>{E(Cause(i.Cause))}</td><td>{E(i.Ticket ?? "")}</td></tr>\n");
+                        $"<td class=\"{(i.WithinGtr == false ? "ko" : i.WithinGtr == true ? "ok" : "na")}\">{(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })}</td><td>{E(i.Withdrawn ? "supprimé par une personne (non compté)" : Cause(i.Cause))}</td><td>{E(i.Ticket ?? "")}</td></tr>\n");
         if (r.IncidentList.Count == 0) html.Append("<tr><td colspan=\"8\">aucun incident</td></tr>\n");
         html.Append("</table>\n");
 

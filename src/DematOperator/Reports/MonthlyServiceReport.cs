@@ -24,7 +24,7 @@ public sealed record GroupAvailabilityRow(string Tier, string Environment, doubl
 public sealed record IncidentSeverityRow(string Severity, int Count, int Resolved, int WithinGtr, double? WithinGtrRatio, int OpenAtMonthEnd);
 
 public sealed record IncidentRow(string Cluster, string ServiceLevel, string Severity, Instant Start, Instant? End, Instant Deadline, bool? WithinGtr,
-    string Tier = "", string Environment = "", string? Cause = null, string? Ticket = null, long? GtiSeconds = null);
+    string Tier = "", string Environment = "", string? Cause = null, string? Ticket = null, long? GtiSeconds = null, bool Withdrawn = false);
 
 /// <summary>A maintenance window of the month, excluded from service time or not (approval, impact).</summary>
 public sealed record MaintenanceRow(string Cluster, string ServiceLevel, Instant Start, Instant End, string? Description, string? ApprovalRef, string Impact, bool Excluded);
@@ -130,6 +130,10 @@ public sealed record MonthlyServiceReport(
                 var list = figures.IncidentList ?? [];
                 incidentList.AddRange(list.Select(i => new IncidentRow(snap.Cluster, $"{sl.Namespace}/{sl.Name}", i.Severity, Instant.FromDateTimeOffset(i.Start),
                     i.End is { } e ? Instant.FromDateTimeOffset(e) : null, Instant.FromDateTimeOffset(i.Deadline), i.WithinGtr, sl.Spec.Tier, sl.Spec.Environment, i.Cause, i.Ticket, i.GtiSeconds)));
+                // A probe incident whose Incident a person deleted is shown, marked, so the deletion's effect on the month is visible.
+                incidentList.AddRange((sl.Status?.Incidents ?? []).Where(i => i.Withdrawn == true && i.Start >= start.ToDateTimeOffset() && i.Start < end.ToDateTimeOffset())
+                    .Select(i => new IncidentRow(snap.Cluster, $"{sl.Namespace}/{sl.Name}", i.Severity, Instant.FromDateTimeOffset(i.Start), i.End is { } e ? Instant.FromDateTimeOffset(e) : null,
+                        Instant.FromDateTimeOffset(i.Deadline), i.WithinGtr, sl.Spec.Tier, sl.Spec.Environment, i.Cause, i.Ticket, i.GtiSeconds, Withdrawn: true)));
             }
         // Every ServiceLevel of the tier counts, measured or not: its unmeasured time is unknown time of the tier.
         var byTier = availability.GroupBy(a => (a.Tier, a.Environment)).Select(g =>
@@ -181,7 +185,7 @@ public sealed record MonthlyServiceReport(
         // incidents that started in the month, IND_SUP from those open at its end (or now).
         var indicators = byTier.SelectMany(g =>
         {
-            var facts = incidentList.Where(i => i.Tier == g.Tier && i.Environment == g.Environment)
+            var facts = incidentList.Where(i => i.Tier == g.Tier && i.Environment == g.Environment && !i.Withdrawn)
                 .Select(i => { var severity = Enum.TryParse<Severity>(i.Severity, true, out var sv) ? sv : Severity.Blocking; return new IncidentFacts(severity, i.Start, i.End, i.Deadline, i.GtiSeconds); })
                 .ToList();
             return ContractIndicators.Compute(g.Tier, g.Figure, g.Objective, facts, until)

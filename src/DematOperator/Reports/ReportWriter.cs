@@ -88,7 +88,7 @@ public static class ReportWriter
             md.AppendLine("| ServiceLevel | priorité | début | fin | échéance GTR | dans la GTR | cause | ticket |");
             md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var i in r.IncidentList)
-                md.AppendLine($"| {i.ServiceLevel} | {French(i.Severity)} | {Date(r, i.Start)} | {Date(r, i.End)} | {Date(r, i.Deadline)} | {(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })} | {(i.Cause is null or "Platform" ? "socle" : i.Cause == "Application" ? "applicative (non comptée)" : "externe (non comptée)")} | {Cell(i.Ticket ?? "")} |");
+                md.AppendLine($"| {i.ServiceLevel} | {French(i.Severity)} | {Date(r, i.Start)} | {Date(r, i.End)} | {Date(r, i.Deadline)} | {(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })} | {(i.Withdrawn ? "**supprimé par une personne (non compté)**" : i.Cause is null or "Platform" ? "socle" : i.Cause == "Application" ? "applicative (non comptée)" : "externe (non comptée)")} | {Cell(i.Ticket ?? "")} |");
             md.AppendLine();
         }
         md.AppendLine("## Sauvegardes");
@@ -163,7 +163,7 @@ public static class ReportWriter
                 r.Incidents.Select(i => string.Join(',', i.Severity, i.Count, i.Resolved, i.WithinGtr, F(i.WithinGtrRatio), i.OpenAtMonthEnd))),
             ["incidents.csv"] = Table("cluster,servicelevel,severity,start,end,deadline,within_gtr,cause,ticket,gti_seconds",
                 r.IncidentList.Select(i => string.Join(',', Q(i.Cluster), Q(i.ServiceLevel), i.Severity, Iso(i.Start), Iso(i.End), Iso(i.Deadline), i.WithinGtr?.ToString().ToLowerInvariant() ?? "",
-                    i.Cause ?? "Platform", Q(i.Ticket), i.GtiSeconds?.ToString(Inv) ?? ""))),
+                    i.Withdrawn ? "Withdrawn" : i.Cause ?? "Platform", Q(i.Ticket), i.GtiSeconds?.ToString(Inv) ?? ""))),
             ["backups.csv"] = Table("cluster,namespace,policy,method,rpo_seconds,rpo_met_ratio,succeeded,failed,missed,oldest_recovery_point_age_seconds,note",
                 r.Backups.Select(b => string.Join(',', Q(b.Cluster), Q(b.Namespace), Q(b.Policy), b.Method, (long)b.Rpo.TotalSeconds, F(b.RpoMetRatio), b.Succeeded, b.Failed, b.Missed, b.OldestRecoveryPointAge is { } o ? ((long)o.TotalSeconds).ToString(Inv) : "", Q(b.Note)))),
             ["pra.csv"] = Table("cluster,namespace,drill,run,mode,result,start,rto_seconds,rpo_seconds,rto_met,rpo_met,report",
@@ -214,7 +214,7 @@ public static class ReportWriter
             ["incidentList"] = new JsonArray([.. r.IncidentList.Select(i => (JsonNode)new JsonObject
             {
                 ["cluster"] = i.Cluster, ["servicelevel"] = i.ServiceLevel, ["severity"] = i.Severity, ["start"] = Iso(i.Start), ["end"] = Iso(i.End), ["deadline"] = Iso(i.Deadline), ["withinGtr"] = i.WithinGtr,
-                ["cause"] = i.Cause ?? "Platform", ["ticket"] = i.Ticket, ["gtiSeconds"] = i.GtiSeconds,
+                ["cause"] = i.Cause ?? "Platform", ["ticket"] = i.Ticket, ["gtiSeconds"] = i.GtiSeconds, ["withdrawn"] = i.Withdrawn,
             })]),
             ["backups"] = new JsonArray([.. r.Backups.Select(b => (JsonNode)new JsonObject
             {

@@ -123,6 +123,14 @@ public sealed class IncidentTests : IAsyncLifetime
         incident.Spec.ResolvedTime.ShouldBeNull();
         incident.Metadata.OwnerReferences!.Single().Kind.ShouldBe("ServiceLevel");
         incident.Metadata.Labels![IncidentValues.ProbeLabel].ShouldBe("api");
+        // `kubectl get sl` shows the open incident and its severity, and the state does not hide it.
+        await AdvanceUntil(async () => (await Sl()).Status?.OpenIncidents == 1, "the open incident counted in the status");
+        var kubeconfig = Path.Combine(Directory.CreateTempSubdirectory("incident-kubeconfig-").FullName, "kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, _host.Kubeconfig());
+        var table = (await new Kubectl(kubeconfig).RunAsync("--context", "sbg", "get", "sl", "-n", Ns)).ShouldSucceed().Stdout;
+        table.ShouldContain("OPEN INCIDENTS");
+        table.ShouldContain("WORST OPEN");
+        System.Text.RegularExpressions.Regex.IsMatch(table, @"platau\s+OR\s+production\s+\S+\s+\S+\s+Down\s+1\s+blocking").ShouldBeTrue(table);
         await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Status?.GtrDeadline is not null, "the Incident's status");
         var started = incident.Spec.StartTime;
         (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Status!.GtrDeadline.ShouldBe(started + TimeSpan.FromHours(2), "OR blocking GTR: 2 h of service time");
@@ -177,6 +185,7 @@ public sealed class IncidentTests : IAsyncLifetime
         report.IncidentList.ShouldHaveSingleItem().Ticket.ShouldBe("INC-2026-0042");
         report.Indicators.Single(i => i.Indicator == "IND_INC01").Value.ShouldBe(1);
         DematOperator.Reports.ReportWriter.Markdown(report).ShouldContain("| INC-2026-0042 |");
+        DematOperator.Reports.HtmlReportWriter.Render(report).ShouldContain("<td>INC-2026-0042</td>");
         DematOperator.Reports.ReportWriter.Csv(report)["incidents.csv"].ShouldContain(",Platform,INC-2026-0042,");
         ((string?)System.Text.Json.Nodes.JsonNode.Parse(DematOperator.Reports.ReportWriter.Json(report))!["incidentList"]![0]!["ticket"]).ShouldBe("INC-2026-0042");
 
@@ -212,6 +221,10 @@ public sealed class IncidentTests : IAsyncLifetime
         await _client.DeleteAsync(OperatorKinds.Incidents, Ns, first);
         await AdvanceUntil(async () => (await Sl()).Status!.CurrentMonth!.DowntimeSeconds == 0, "withdrawn from the figures");
         await AdvanceUntil(async () => (await _client.ListAsync(Resources.Events, Ns)).Items.Any(e => e.Reason == "IncidentDeleted"), "the deletion's Event");
+        var report = DematOperator.Reports.MonthlyServiceReport.Build([await DematOperator.Reports.ReportSnapshot.GatherAsync(_client, "sbg", default)],
+            new NodaTime.YearMonth(2026, 6), NodaTime.DateTimeZoneProviders.Tzdb["Europe/Paris"], NodaTime.Instant.FromDateTimeOffset(_clock.GetUtcNow()));
+        report.IncidentList.ShouldHaveSingleItem().Withdrawn.ShouldBe(true, "the deletion's effect is visible in the report");
+        DematOperator.Reports.ReportWriter.Markdown(report).ShouldContain("supprimé par une personne (non compté)");
         await Measure(2);
         (await _client.TryGetAsync(OperatorKinds.Incidents, Ns, first)).ShouldBeNull("a deleted Incident is not written again");
 
