@@ -57,21 +57,12 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    private sealed class Operator(Task run, CancellationTokenSource stop) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            stop.Cancel();
-            try { await run; } catch (OperationCanceledException) { }
-        }
-    }
-
-    private Operator StartOperator()
+    private RunningOperator StartOperator()
     {
         var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
         var controller = BackupPolicyController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
-        return new Operator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
+        return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }
 
     private Task<BackupPolicy> Policy(string name) => _client.GetAsync(OperatorKinds.BackupPolicies, "platau-prod", name);

@@ -86,15 +86,6 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
         return pod;
     }
 
-    private sealed class Operator(Task run, CancellationTokenSource stop) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            stop.Cancel();
-            try { await run; } catch (OperationCanceledException) { }
-        }
-    }
-
     private DematOperator.Kube.Controllers.Controller? _controller;
 
     /// <summary>
@@ -104,12 +95,12 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
     private Task ControllerIdleWithWakeUp() =>
         Eventually.HoldsAsync(() => _controller is { } c && c.InFlight.Length == 0 && c.Queue.Length == 0 && c.Queue.Waiting > 0, "controller idle, its next check scheduled");
 
-    private Operator StartOperator()
+    private RunningOperator StartOperator()
     {
         var informer = new Informer<CertificateRenewal>(_client, OperatorKinds.CertificateRenewals);
         var controller = _controller = CertificateRenewalController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
-        return new Operator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
+        return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }
 
     private Task Renewal(string name, Action<CertificateRenewalSpec> tweak)

@@ -122,19 +122,8 @@ public sealed class PraDrillTests : IAsyncLifetime
         await AdvanceUntil(async () => await _rbx.TryGetAsync(Backups, "openshift-adp", name) is { } b && (string?)b.Status?["phase"] == "Completed", "backup completed and synced to rbx");
     }
 
-    private sealed class Operator(Task run, CancellationTokenSource stop, ProbeRunner probes, RemoteClusters remotes) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            stop.Cancel();
-            try { await run; } catch (OperationCanceledException) { }
-            probes.Dispose();
-            remotes.Dispose();
-        }
-    }
-
     /// <param name="withServiceLevels">Also run the ServiceLevel controller, told of planned downtime by the drills (as the operator wires it).</param>
-    private Operator StartOperator(bool withServiceLevels = false)
+    private RunningOperator StartOperator(bool withServiceLevels = false)
     {
         var informer = new Informer<PraDrill>(_rbx, OperatorKinds.PraDrills);
         var probes = new ProbeRunner(_rbx);
@@ -149,7 +138,7 @@ public sealed class PraDrillTests : IAsyncLifetime
             runs.Add(serviceLevels.RunAsync(stop.Token));
             runs.Add(ServiceLevelController.Create(_rbx, serviceLevels, probes, events, _metrics, NullLoggerFactory.Instance, new DrillPlannedDowntime(informer)).RunAsync(stop.Token));
         }
-        return new Operator(Task.WhenAll(runs), stop, probes, remotes);
+        return new RunningOperator(Task.WhenAll(runs), stop, probes, remotes);
     }
 
     private async Task CreateDrill(string name = "pra", Action<PraDrillSpec>? tweak = null)
@@ -581,15 +570,22 @@ public sealed class PraDrillTests : IAsyncLifetime
         await AssertTestEnvironmentsGivenBack();
     }
 
-    [Fact]
-    public async Task A_drill_deleted_mid_run_rolls_back_before_it_goes()
+    /// <summary>A run started and held in Verify (production's workloads never ready), with its operator running.</summary>
+    private async Task<RunningOperator> RunHeldInVerify()
     {
         _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod";
         await ProductionBackup("platau-velero-1");
         await CreateDrill();
-        await using var op = StartOperator();
+        var op = StartOperator();
         await Annotate(DrillMarks.RunNowAnnotation, "1");
         await AdvanceUntil(async () => await StepStateOf(DrillStepName.Verify) == StepState.Running, "verifying");
+        return op;
+    }
+
+    [Fact]
+    public async Task A_drill_deleted_mid_run_rolls_back_before_it_goes()
+    {
+        await using var op = await RunHeldInVerify();
         await _rbx.DeleteAsync(OperatorKinds.PraDrills, Ns, "pra");
         await AdvanceUntil(async () => await _rbx.TryGetAsync(OperatorKinds.PraDrills, Ns, "pra") is null, "the drill gone once rolled back");
         await AssertTestEnvironmentsGivenBack();
@@ -599,12 +595,7 @@ public sealed class PraDrillTests : IAsyncLifetime
     [Fact]
     public async Task A_drill_made_invalid_mid_run_rolls_back_even_the_test_environments_removed_from_its_spec()
     {
-        _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod";
-        await ProductionBackup("platau-velero-1");
-        await CreateDrill();
-        await using var op = StartOperator();
-        await Annotate(DrillMarks.RunNowAnnotation, "1");
-        await AdvanceUntil(async () => await StepStateOf(DrillStepName.Verify) == StepState.Running, "verifying");
+        await using var op = await RunHeldInVerify();
         // preprod leaves the list and platau-prod enters it: a clash (invalid), and a test environment the spec no longer names.
         await _rbx.PatchAsync(OperatorKinds.PraDrills, Ns, "pra", PatchType.Merge, """{"spec":{"quiesce":{"namespaces":["validation","demo","perf","platau-prod"]}}}""");
         var result = await RunToEnd();

@@ -55,17 +55,8 @@ public sealed class IncidentTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    private sealed class Operator(Task run, CancellationTokenSource stop) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            stop.Cancel();
-            try { await run; } catch (OperationCanceledException) { }
-        }
-    }
-
     /// <summary>The ServiceLevel and Incident controllers wired as the operator wires them.</summary>
-    private Operator StartOperator()
+    private RunningOperator StartOperator()
     {
         var serviceLevels = new Informer<ServiceLevel>(_client, OperatorKinds.ServiceLevels);
         var incidents = new Informer<Incident>(_client, OperatorKinds.Incidents);
@@ -74,7 +65,7 @@ public sealed class IncidentTests : IAsyncLifetime
             .Watches(incidents, e => [new ReconcileRequest(e.New.Namespace, e.New.Spec.ServiceLevelRef.Name)], e => true);
         var inc = IncidentController.Create(_client, incidents, serviceLevels, events, _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
-        return new Operator(Task.WhenAll(serviceLevels.RunAsync(stop.Token), incidents.RunAsync(stop.Token), sl.RunAsync(stop.Token), inc.RunAsync(stop.Token)), stop);
+        return new RunningOperator(Task.WhenAll(serviceLevels.RunAsync(stop.Token), incidents.RunAsync(stop.Token), sl.RunAsync(stop.Token), inc.RunAsync(stop.Token)), stop);
     }
 
     private Task<ServiceLevel> Sl() => _client.GetAsync(OperatorKinds.ServiceLevels, Ns, "platau");

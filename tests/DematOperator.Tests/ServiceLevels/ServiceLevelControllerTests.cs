@@ -80,23 +80,13 @@ public sealed class ServiceLevelControllerTests : IAsyncLifetime
         _service.Dispose();
     }
 
-    private sealed class Operator(Task run, CancellationTokenSource stop, ProbeRunner probes) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            stop.Cancel();
-            try { await run; } catch (OperationCanceledException) { }
-            probes.Dispose();
-        }
-    }
-
-    private Operator StartOperator()
+    private RunningOperator StartOperator()
     {
         var informer = new Informer<ServiceLevel>(_client, OperatorKinds.ServiceLevels);
         var probes = new ProbeRunner(_client);
         var controller = ServiceLevelController.Create(_client, informer, probes, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
-        return new Operator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop, probes);
+        return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop, probes);
     }
 
     private Task<ServiceLevel> Get(string name = "platau") => _client.GetAsync(OperatorKinds.ServiceLevels, "platau-prod", name);
