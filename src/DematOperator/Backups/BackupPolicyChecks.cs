@@ -27,9 +27,9 @@ public static class BackupPolicyChecks
         if (rpo is { } r && r <= Duration.Zero) yield return new SpecProblem("spec.rpo", "InvalidDuration", "must be positive");
         if ((spec.Target.Namespaces?.Count ?? 0) == 0 && spec.Target.NamespaceSelector is null)
             yield return new SpecProblem("spec.target", "NoTarget", "set target.namespaces or target.namespaceSelector");
-        if (spec.Method == "CSISnapshot" && string.IsNullOrEmpty(spec.CsiSnapshot?.VolumeSnapshotClassName))
+        if (Methods.BackupMethods.Of(spec) == Methods.BackupMethod.CSISnapshot && string.IsNullOrEmpty(spec.CsiSnapshot?.VolumeSnapshotClassName))
             yield return new SpecProblem("spec.csiSnapshot.volumeSnapshotClassName", "MissingSnapshotClass", "required for method CSISnapshot");
-        if (spec.Method == "Velero" && spec.CsiSnapshot is not null)
+        if (Methods.BackupMethods.Of(spec) == Methods.BackupMethod.Velero && spec.CsiSnapshot is not null)
             yield return new SpecProblem("spec.csiSnapshot", "UnusedSettings", "csiSnapshot settings are ignored with method Velero", Warning: true);
         if (checkScheduleGaps && schedule is not null && zone is not null && rpo is { } objective && objective > Duration.Zero)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DematOperator.Api;
+using DematOperator.Backups.Methods;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
 using DematOperator.Kube.Controllers;
@@ -24,18 +25,9 @@ public sealed class BackupPolicyReconciler(
 {
     public const string Finalizer = "ops.demat.gouv.fr/delete-backups";
     private static readonly TimeSpan ActiveRunPoll = TimeSpan.FromSeconds(5);
-    private static readonly ResourceType<DynamicObject> Snapshots = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true);
-    private static readonly ResourceType<DynamicObject> SnapshotClasses = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false);
-    private static readonly ResourceType<DynamicObject> VeleroBackups = Resources.Dynamic("velero.io", "v1", "backups", "Backup", true);
-    private static readonly ResourceType<DynamicObject> DeleteRequests = Resources.Dynamic("velero.io", "v1", "deletebackuprequests", "DeleteBackupRequest", true);
+    private readonly IReadOnlyDictionary<BackupMethod, IBackupMethod> _methods = BackupMethods.All(client, events);
 
-    private sealed record Settings(CronSchedule Schedule, DateTimeZone Zone, Duration Rpo, Duration? StartingDeadline, Duration CsiTimeout, List<string> Namespaces, RetentionLimits? Retention);
-
-    private sealed class InvalidPolicyException(string reason, string message, bool transient = false) : Exception(message)
-    {
-        public string Reason { get; } = reason;
-        public bool Transient { get; } = transient;
-    }
+    private IBackupMethod MethodOf(BackupPolicy policy) => _methods[BackupMethods.Parse(policy.Spec.Method)];
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
     {
@@ -51,7 +43,7 @@ public sealed class BackupPolicyReconciler(
         if (policy.Spec.DeletionPolicy == "Delete") policy = await ObjectWriter.AddFinalizerAsync(client, OperatorKinds.BackupPolicies, policy, Finalizer, ct);
         else if (policy.Metadata.Finalizers?.Contains(Finalizer) == true) policy = await ObjectWriter.RemoveFinalizerAsync(client, OperatorKinds.BackupPolicies, policy, Finalizer, ct);
 
-        Settings settings;
+        BackupSettings settings;
         try { settings = await ValidateAsync(policy, ct); }
         catch (InvalidPolicyException e)
         {
@@ -155,7 +147,7 @@ public sealed class BackupPolicyReconciler(
         return delay is { } d ? ReconcileResult.After(d < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : d) : ReconcileResult.Done;
     }
 
-    private async Task<Settings> ValidateAsync(BackupPolicy policy, CancellationToken ct)
+    private async Task<BackupSettings> ValidateAsync(BackupPolicy policy, CancellationToken ct)
     {
         var spec = policy.Spec;
         // The checks `validate` runs offline come first; the schedule-gap warning is a condition, not a failure.
@@ -169,7 +161,7 @@ public sealed class BackupPolicyReconciler(
         var namespaces = spec.Target.Namespaces ?? [];
         if (spec.Target.NamespaceSelector is not null)
         {
-            var selector = LabelSelectorText(spec.Target.NamespaceSelector);
+            var selector = spec.Target.NamespaceSelector.ToSelector().ToString();
             namespaces = [.. namespaces, .. (await client.ListAsync(Resources.Namespaces, null, new ListRequest(selector), ct)).Items.Select(n => n.Name)];
         }
         namespaces = namespaces.Distinct().ToList();
@@ -177,63 +169,17 @@ public sealed class BackupPolicyReconciler(
         foreach (var n in namespaces)
             if (await client.TryGetAsync(Resources.Namespaces, null, n, ct) is null)
                 throw new InvalidPolicyException("NamespaceNotFound", $"target namespace \"{n}\" does not exist", transient: true);
-        if (spec.Method == "CSISnapshot")
-        {
-            var className = spec.CsiSnapshot!.VolumeSnapshotClassName;
-            // A missing object and a missing API both answer 404: ask the collection first.
-            try { await client.ListAsync(SnapshotClasses, null, new ListRequest(Limit: 1), ct); }
-            catch (KubeApiException e) when (e.Code == 404)
-            {
-                throw new InvalidPolicyException("CsiSnapshotsNotInstalled", "the snapshot.storage.k8s.io API is not installed on this cluster", transient: true);
-            }
-            if (await client.TryGetAsync(SnapshotClasses, null, className, ct) is null)
-                throw new InvalidPolicyException("MissingSnapshotClass", $"VolumeSnapshotClass \"{className}\" does not exist", transient: true);
-        }
-        else
-        {
-            try { await client.ListAsync(VeleroBackups, VeleroNamespace(policy), new ListRequest(Limit: 1), ct); }
-            catch (KubeApiException e) when (e.Code == 404)
-            {
-                throw new InvalidPolicyException("VeleroNotInstalled", "the velero.io API is not installed on this cluster (install Velero or OADP)", transient: true);
-            }
-        }
+        await MethodOf(policy).CheckInstalledAsync(policy, ct);
         RetentionLimits? retention = spec.Retention is { } r
             ? new RetentionLimits(r.KeepLast ?? 0, r.KeepHourly ?? 0, r.KeepDaily ?? 0, r.KeepWeekly ?? 0, r.KeepMonthly ?? 0, r.KeepYearly ?? 0, r.KeepFailed ?? 3)
             : null;
-        return new Settings(schedule, zone, rpo, deadline, csiTimeout, namespaces, retention);
+        return new BackupSettings(schedule, zone, rpo, deadline, csiTimeout, namespaces, retention);
     }
 
-    private async Task<List<ObservedRun>> ObserveRunsAsync(BackupPolicy policy, Settings settings, Instant now, CancellationToken ct)
-    {
-        var selector = RunLabels.Selector(policy.Namespace!, policy.Name);
-        var runs = new List<ObservedRun>();
-        if (policy.Spec.Method == "CSISnapshot")
-        {
-            var snapshots = new List<DynamicObject>();
-            foreach (var n in settings.Namespaces) snapshots.AddRange((await client.ListAsync(Snapshots, n, new ListRequest(selector), ct)).Items);
-            foreach (var group in snapshots.GroupBy(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? s.Name))
-            {
-                var run = RunObservation.FromSnapshots(group.Key, group.ToList());
-                if (run.Phase == RunPhase.Running && now - run.Started > settings.CsiTimeout)
-                {
-                    // The timeout is written on the objects, so the verdict survives restarts (status is not the source of truth).
-                    var reason = $"snapshots not ready after {Durations.Human(settings.CsiTimeout)}";
-                    foreach (var s in group)
-                        await client.PatchAsync(Snapshots, s.Namespace, s.Name, PatchType.Merge,
-                            new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RunLabels.FailedAnnotation] = reason } } }.ToJsonString(), ct: ct);
-                    run = run with { Phase = RunPhase.Failed, Error = reason };
-                }
-                runs.Add(run);
-            }
-        }
-        else
-        {
-            foreach (var b in (await client.ListAsync(VeleroBackups, VeleroNamespace(policy), new ListRequest(selector), ct)).Items) runs.Add(RunObservation.FromVelero(b));
-        }
-        return runs.OrderByDescending(r => r.Started).ToList();
-    }
+    private async Task<List<ObservedRun>> ObserveRunsAsync(BackupPolicy policy, BackupSettings settings, Instant now, CancellationToken ct) =>
+        (await MethodOf(policy).ObserveAsync(policy, settings, now, ct)).OrderByDescending(r => r.Started).ToList();
 
-    private async Task StartRunAsync(BackupPolicy policy, Settings settings, string run, RunOrigin origin, CancellationToken ct)
+    private async Task StartRunAsync(BackupPolicy policy, BackupSettings settings, string run, RunOrigin origin, CancellationToken ct)
     {
         var manual = origin.RunNowRequest is not null;
         var labels = new Dictionary<string, string>
@@ -241,58 +187,8 @@ public sealed class BackupPolicyReconciler(
             [RunLabels.Policy] = RunLabels.LabelValue(policy.Name), [RunLabels.PolicyNamespace] = policy.Namespace!, [RunLabels.Run] = RunLabels.LabelValue(run),
             [RunLabels.Trigger] = manual ? "manual" : "schedule", ["app.kubernetes.io/managed-by"] = "dematoperator",
         };
-        var annotations = origin.Annotations();
         using var because = KubeClient.Because($"BackupPolicy {policy.Namespace}/{policy.Name} {(manual ? "run-now" : "scheduled slot")} {run}");
-        var created = 0;
-        if (policy.Spec.Method == "CSISnapshot")
-        {
-            var pvcSelector = policy.Spec.Target.Selector is { } sel ? LabelSelectorText(sel) : null;
-            foreach (var n in settings.Namespaces)
-                foreach (var pvc in (await client.ListAsync(Resources.PersistentVolumeClaims, n, new ListRequest(pvcSelector), ct)).Items)
-                {
-                    var snapshot = new DynamicObject
-                    {
-                        Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels), Annotations = new(annotations) },
-                        Fields = new JsonObject
-                        {
-                            ["spec"] = new JsonObject
-                            {
-                                ["volumeSnapshotClassName"] = policy.Spec.CsiSnapshot!.VolumeSnapshotClassName,
-                                ["source"] = new JsonObject { ["persistentVolumeClaimName"] = pvc.Name },
-                            },
-                        },
-                    };
-                    // An existing object of this run is adopted: a restart mid-run never starts the slot twice.
-                    try { await client.CreateAsync(Snapshots, snapshot, ct); created++; }
-                    catch (KubeApiException e) when (e.IsAlreadyExists) { }
-                }
-            if (created == 0 && !(await client.ListAsync(Snapshots, settings.Namespaces[0], new ListRequest($"{RunLabels.Run}={RunLabels.LabelValue(run)}"), ct)).Items.Any())
-            {
-                await events.WarningAsync(policy, "NothingToSnapshot", "no PersistentVolumeClaim matches the target: the run took no snapshot", ct);
-                return;
-            }
-        }
-        else
-        {
-            var velero = policy.Spec.Velero ?? new VeleroOptions();
-            var spec = new JsonObject
-            {
-                ["includedNamespaces"] = new JsonArray([.. settings.Namespaces.Select(n => (JsonNode)JsonValue.Create(n)!)]),
-                ["storageLocation"] = velero.StorageLocation ?? "default",
-                ["snapshotVolumes"] = velero.SnapshotVolumes ?? true,
-            };
-            if (velero.Ttl is { } ttl) spec["ttl"] = ttl;
-            if (velero.SnapshotMoveData is { } move) spec["snapshotMoveData"] = move;
-            if (policy.Spec.Target.Selector is { } selector)
-                spec["labelSelector"] = System.Text.Json.JsonSerializer.SerializeToNode(selector, OperatorJsonContext.Default.LabelSelectorSpec);
-            try
-            {
-                await client.CreateAsync(VeleroBackups, new DynamicObject { Metadata = new ObjectMeta { Name = run, Namespace = VeleroNamespace(policy), Labels = labels, Annotations = annotations }, Fields = new JsonObject { ["spec"] = spec } }, ct);
-                created = 1;
-            }
-            catch (KubeApiException e) when (e.IsAlreadyExists) { }
-        }
-        if (created > 0)
+        if (await MethodOf(policy).StartAsync(policy, settings, run, labels, origin.Annotations(), ct))
         {
             log.LogInformation("started backup run {Run} of {Namespace}/{Policy}", run, policy.Namespace, policy.Name);
             await events.NormalAsync(policy, "RunStarted", $"run {run} started ({(manual ? "on demand" : "scheduled")}, {policy.Spec.Method})", ct);
@@ -300,7 +196,7 @@ public sealed class BackupPolicyReconciler(
     }
 
     /// <summary>Deletes what retention does not keep, only among this policy's own runs, the way each data plane requires.</summary>
-    private async Task<int> ApplyRetentionAsync(BackupPolicy policy, Settings settings, List<ObservedRun> runs, CancellationToken ct)
+    private async Task<int> ApplyRetentionAsync(BackupPolicy policy, BackupSettings settings, List<ObservedRun> runs, CancellationToken ct)
     {
         var ended = runs.Where(r => r.Phase != RunPhase.Running).ToList();
         if (settings.Retention is not { } limits) return ended.Count;
@@ -312,32 +208,8 @@ public sealed class BackupPolicyReconciler(
         return decision.Keep.Count;
     }
 
-    private async Task DeleteRunAsync(BackupPolicy policy, IReadOnlyList<string> namespaces, string run, CancellationToken ct)
-    {
-        var selector = $"{RunLabels.Selector(policy.Namespace!, policy.Name)},{RunLabels.Run}={RunLabels.LabelValue(run)}";
-        if (policy.Spec.Method == "CSISnapshot")
-        {
-            foreach (var n in namespaces)
-                foreach (var s in (await client.ListAsync(Snapshots, n, new ListRequest(selector), ct)).Items)
-                {
-                    try { await client.DeleteAsync(Snapshots, n, s.Name, new DeleteRequest(PreconditionUid: s.Metadata.Uid), ct); }
-                    catch (KubeApiException e) when (e.IsNotFound) { }
-                }
-            return;
-        }
-        // Velero backups are deleted through a DeleteBackupRequest, which also removes the data from object storage.
-        var veleroNs = VeleroNamespace(policy);
-        foreach (var b in (await client.ListAsync(VeleroBackups, veleroNs, new ListRequest(selector), ct)).Items)
-        {
-            var request = new DynamicObject
-            {
-                Metadata = new ObjectMeta { Name = RunLabels.Fit($"{b.Name}-delete", 253), Namespace = veleroNs, Labels = new() { ["velero.io/backup-name"] = RunLabels.LabelValue(b.Name), [RunLabels.Policy] = RunLabels.LabelValue(policy.Name) } },
-                Fields = new JsonObject { ["spec"] = new JsonObject { ["backupName"] = b.Name } },
-            };
-            try { await client.CreateAsync(DeleteRequests, request, ct); }
-            catch (KubeApiException e) when (e.IsAlreadyExists) { }
-        }
-    }
+    private Task DeleteRunAsync(BackupPolicy policy, IReadOnlyList<string> namespaces, string run, CancellationToken ct) =>
+        MethodOf(policy).DeleteAsync(policy, namespaces, run, ct);
 
     private readonly HashSet<string> _recorded = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Instant> _scheduled = new();
@@ -369,7 +241,7 @@ public sealed class BackupPolicyReconciler(
         if (policy.Spec.DeletionPolicy == "Delete")
         {
             var namespaces = policy.Spec.Target.Namespaces ?? [];
-            var settings = new Settings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, Duration.FromHours(4), null, Duration.FromMinutes(10), namespaces, null);
+            var settings = new BackupSettings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, Duration.FromHours(4), null, Duration.FromMinutes(10), namespaces, null);
             try
             {
                 foreach (var run in await ObserveRunsAsync(policy, settings, Instant.FromDateTimeOffset(client.Time.GetUtcNow()), ct))
@@ -390,7 +262,7 @@ public sealed class BackupPolicyReconciler(
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Expression, string Zone, LocalDate Day), Duration> Gaps = new();
 
     /// <summary>A year of slots is walked once per schedule, zone and day, not on every reconcile.</summary>
-    private static Duration LongestGap(Settings settings, Instant now)
+    private static Duration LongestGap(BackupSettings settings, Instant now)
     {
         var key = (settings.Schedule.Expression, settings.Zone.Id, now.InZone(settings.Zone).Date);
         if (Gaps.TryGetValue(key, out var gap)) return gap;
@@ -398,9 +270,7 @@ public sealed class BackupPolicyReconciler(
         return Gaps[key] = settings.Schedule.LongestGap(now, settings.Zone);
     }
 
-    private static string VeleroNamespace(BackupPolicy p) => p.Spec.Velero?.Namespace ?? "openshift-adp";
 
-    private static string LabelSelectorText(LabelSelectorSpec s) => s.ToSelector().ToString();
 
     private static string Format(Instant i, DateTimeZone z) => i.InZone(z).ToString("yyyy-MM-dd HH:mm x", System.Globalization.CultureInfo.InvariantCulture);
 }

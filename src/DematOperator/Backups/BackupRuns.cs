@@ -62,17 +62,17 @@ public readonly record struct RunOrigin(Instant Slot, string? RunNowRequest)
 public static class RunObservation
 {
     /// <summary>A CSI run: succeeded when every snapshot is readyToUse; failed on any error or when marked failed.</summary>
-    public static ObservedRun FromSnapshots(string run, IReadOnlyList<DynamicObject> snapshots)
+    public static ObservedRun FromSnapshots(string run, IReadOnlyList<Foreign.VolumeSnapshot> snapshots)
     {
         var started = snapshots.Min(s => Instant.FromDateTimeOffset(s.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch));
         var manual = snapshots.Any(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Trigger) == "manual");
         var marked = snapshots.Select(s => s.Metadata.Annotations?.GetValueOrDefault(RunLabels.FailedAnnotation)).FirstOrDefault(a => a is not null);
-        var errors = snapshots.Select(s => (string?)(s.Status?["error"] as JsonObject)?["message"]).Where(m => m is not null).ToList();
+        var errors = snapshots.Select(s => s.Status?.Error?.Message).Where(m => m is not null).ToList();
         if (marked is not null || errors.Count > 0)
             return new ObservedRun(run, RunPhase.Failed, started, null, null, marked ?? errors[0], manual);
-        var ready = snapshots.All(s => s.Status?["readyToUse"] is JsonValue r && r.TryGetValue<bool>(out var b) && b);
+        var ready = snapshots.All(s => s.Status?.ReadyToUse == true);
         if (!ready) return new ObservedRun(run, RunPhase.Running, started, null, null, null, manual);
-        var times = snapshots.Select(s => Time((string?)s.Status?["creationTime"])).ToList();
+        var times = snapshots.Select(s => s.Status?.CreationTime is { } t ? Instant.FromDateTimeOffset(t) : (Instant?)null).ToList();
         var point = times.All(t => t is not null) ? times.Min() : started;
         return new ObservedRun(run, RunPhase.Succeeded, started, times.Max() ?? started, point, null, manual);
     }
@@ -81,12 +81,12 @@ public static class RunObservation
     /// A Velero run follows status.phase: Completed is a recovery point (its data is from startTimestamp);
     /// PartiallyFailed, Failed and FailedValidation fail; any other phase, known or not, is still running.
     /// </summary>
-    public static ObservedRun FromVelero(DynamicObject backup)
+    public static ObservedRun FromVelero(Foreign.VeleroBackup backup)
     {
         var status = backup.Status;
-        var phase = (string?)status?["phase"];
-        var started = Time((string?)status?["startTimestamp"]) ?? Instant.FromDateTimeOffset(backup.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch);
-        var completed = Time((string?)status?["completionTimestamp"]);
+        var phase = status?.Phase;
+        var started = status?.StartTimestamp is { } st ? Instant.FromDateTimeOffset(st) : Instant.FromDateTimeOffset(backup.Metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch);
+        var completed = status?.CompletionTimestamp is { } ct ? Instant.FromDateTimeOffset(ct) : (Instant?)null;
         var manual = backup.Metadata.Labels?.GetValueOrDefault(RunLabels.Trigger) == "manual";
         var name = backup.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? backup.Name;
         return phase switch
@@ -94,11 +94,9 @@ public static class RunObservation
             "Completed" => new ObservedRun(name, RunPhase.Succeeded, started, completed, started, null, manual),
             "PartiallyFailed" => new ObservedRun(name, RunPhase.Failed, started, completed, null, "Velero backup PartiallyFailed: not counted as a recovery point", manual),
             "Failed" or "FailedValidation" => new ObservedRun(name, RunPhase.Failed, started, completed, null,
-                $"Velero backup {phase}: {(string?)status?["failureReason"] ?? string.Join("; ", (status?["validationErrors"] as JsonArray)?.Select(v => (string?)v) ?? [])}", manual),
+                $"Velero backup {phase}: {status?.FailureReason ?? string.Join("; ", status?.ValidationErrors ?? [])}", manual),
             _ => new ObservedRun(name, RunPhase.Running, started, null, null, null, manual),
         };
     }
 
-    private static Instant? Time(string? text) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? Instant.FromDateTimeOffset(t) : null;
 }

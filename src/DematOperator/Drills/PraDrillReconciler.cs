@@ -164,7 +164,7 @@ public sealed class PraDrillReconciler : IReconciler
                 if (found is [null]) return (DrillConditions.UnknownBackupPolicy, $"BackupPolicy {ns}/{name} exists neither on this cluster nor on the source");
                 policy = found?[0];
             }
-            if (policy is not null && policy.Spec.Method != "Velero")
+            if (policy is not null && Backups.Methods.BackupMethods.Of(policy.Spec) != Backups.Methods.BackupMethod.Velero)
                 return (DrillConditions.UnsuitableBackupPolicy, $"BackupPolicy {ns}/{name} uses {policy.Spec.Method}: a drill restores Velero backups from the shared storage");
         }
         // A test environment named in quiesce.namespaces that does not exist is a typo, not an empty environment.

@@ -17,6 +17,12 @@ namespace DematOperator.Foreign;
 [JsonSerializable(typeof(ObjectList<VeleroRestore>))]
 [JsonSerializable(typeof(VeleroSchedule))]
 [JsonSerializable(typeof(ObjectList<VeleroSchedule>))]
+[JsonSerializable(typeof(VolumeSnapshot))]
+[JsonSerializable(typeof(ObjectList<VolumeSnapshot>))]
+[JsonSerializable(typeof(VolumeSnapshotClass))]
+[JsonSerializable(typeof(ObjectList<VolumeSnapshotClass>))]
+[JsonSerializable(typeof(DeleteBackupRequest))]
+[JsonSerializable(typeof(ObjectList<DeleteBackupRequest>))]
 [JsonSerializable(typeof(Workload))]
 [JsonSerializable(typeof(ObjectList<Workload>))]
 [JsonSerializable(typeof(CronJob))]
@@ -37,6 +43,9 @@ public static class ForeignKinds
     public static readonly ResourceType<VeleroBackup> VeleroBackups = new("velero.io", "v1", "backups", "Backup", true, Json.VeleroBackup, Json.ObjectListVeleroBackup);
     public static readonly ResourceType<VeleroRestore> VeleroRestores = new("velero.io", "v1", "restores", "Restore", true, Json.VeleroRestore, Json.ObjectListVeleroRestore);
     public static readonly ResourceType<VeleroSchedule> VeleroSchedules = new("velero.io", "v1", "schedules", "Schedule", true, Json.VeleroSchedule, Json.ObjectListVeleroSchedule);
+    public static readonly ResourceType<DeleteBackupRequest> DeleteBackupRequests = new("velero.io", "v1", "deletebackuprequests", "DeleteBackupRequest", true, Json.DeleteBackupRequest, Json.ObjectListDeleteBackupRequest);
+    public static readonly ResourceType<VolumeSnapshot> VolumeSnapshots = new("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true, Json.VolumeSnapshot, Json.ObjectListVolumeSnapshot);
+    public static readonly ResourceType<VolumeSnapshotClass> VolumeSnapshotClasses = new("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false, Json.VolumeSnapshotClass, Json.ObjectListVolumeSnapshotClass);
     public static readonly ResourceType<Workload> Deployments = new("apps", "v1", "deployments", "Deployment", true, Json.Workload, Json.ObjectListWorkload);
     public static readonly ResourceType<Workload> StatefulSets = new("apps", "v1", "statefulsets", "StatefulSet", true, Json.Workload, Json.ObjectListWorkload);
     public static readonly ResourceType<CronJob> CronJobs = new("batch", "v1", "cronjobs", "CronJob", true, Json.CronJob, Json.ObjectListCronJob);

@@ -25,6 +25,11 @@ public sealed class VeleroBackupSpec
     public List<string>? IncludedNamespaces { get; set; }
     public List<string>? ExcludedNamespaces { get; set; }
     public string? StorageLocation { get; set; }
+    public bool? SnapshotVolumes { get; set; }
+    /// <summary>A Go duration (`720h0m0s`), kept as Velero writes it.</summary>
+    public string? Ttl { get; set; }
+    public bool? SnapshotMoveData { get; set; }
+    public Api.LabelSelectorSpec? LabelSelector { get; set; }
 }
 
 /// <summary>What Velero's Backup and Restore statuses share.</summary>

@@ -23,8 +23,6 @@ public sealed record ReportSnapshot(
     /// <summary>Namespaces carrying this label with value `production` count for the monitoring-coverage indicator.</summary>
     public const string EnvironmentLabel = Group.AnnotationPrefix + "environment";
 
-    private static readonly ResourceType<DynamicObject> Snapshots = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true);
-    private static readonly ResourceType<DynamicObject> VeleroBackups = Resources.Dynamic("velero.io", "v1", "backups", "Backup", true);
 
     /// <summary>Reads everything the report needs from one cluster (absent APIs count as empty).</summary>
     public static async Task<ReportSnapshot> GatherAsync(KubeClient client, string cluster, CancellationToken ct)
@@ -35,12 +33,12 @@ public sealed record ReportSnapshot(
             catch (KubeApiException e) when (e.Code == 404) { return []; }
         }
         var policies = await All(OperatorKinds.BackupPolicies);
-        var veleroRuns = await All(VeleroBackups, RunLabels.Policy);
-        var snapshotRuns = await All(Snapshots, RunLabels.Policy);
+        var veleroRuns = await All(Foreign.ForeignKinds.VeleroBackups, RunLabels.Policy);
+        var snapshotRuns = await All(Foreign.ForeignKinds.VolumeSnapshots, RunLabels.Policy);
         var withRuns = policies.Select(p =>
         {
-            bool Mine(DynamicObject o) => o.Metadata.Labels?.GetValueOrDefault(RunLabels.Policy) == RunLabels.LabelValue(p.Name) && o.Metadata.Labels?.GetValueOrDefault(RunLabels.PolicyNamespace) == p.Namespace;
-            IReadOnlyList<ObservedRun> runs = p.Spec.Method == "Velero"
+            bool Mine(KubeObject o) => o.Metadata.Labels?.GetValueOrDefault(RunLabels.Policy) == RunLabels.LabelValue(p.Name) && o.Metadata.Labels?.GetValueOrDefault(RunLabels.PolicyNamespace) == p.Namespace;
+            IReadOnlyList<ObservedRun> runs = Backups.Methods.BackupMethods.Of(p.Spec) == Backups.Methods.BackupMethod.Velero
                 ? veleroRuns.Where(Mine).Select(RunObservation.FromVelero).ToList()
                 : snapshotRuns.Where(Mine).GroupBy(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? s.Name).Select(g => RunObservation.FromSnapshots(g.Key, g.ToList())).ToList();
             return (p, runs);

@@ -169,6 +169,52 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_same_named_policies_in_different_namespaces_never_mix_their_runs_recovery_points_or_retention()
+    {
+        // Both back up with Velero into the one namespace Velero has, with the same name and schedule: their run names collide.
+        await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "rieau-prod" } });
+        await Create("nightly", "Velero", "*/20 * * * *", s => s.Retention = new RetentionSpec { KeepLast = 2, KeepFailed = 1 });
+        await _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
+        {
+            Metadata = new ObjectMeta { Name = "nightly", Namespace = "rieau-prod" },
+            Spec = new BackupPolicySpec { Schedule = "*/20 * * * *", TimeZone = "Europe/Paris", Rpo = "4h", Method = "Velero", Target = new BackupTarget { Namespaces = ["rieau-prod"] }, Retention = new RetentionSpec { KeepLast = 1, KeepFailed = 1 } },
+        });
+        // The rieau backups fail: its recovery point must not borrow platau's.
+        _host["sbg"].Controllers.Velero.FailBackup = b => b.Parse()["spec"]?["includedNamespaces"]?[0]?.GetValue<string>() == "rieau-prod" ? "bucket quota exceeded" : null;
+        await using var op = StartOperator();
+        async Task<List<DynamicObject>> BackupsOf(string ns) =>
+            (await _client.ListAsync(VeleroBackups, "openshift-adp", new ListRequest(RunLabels.Selector(ns, "nightly")))).Items;
+        await AdvanceUntil(async () => (await BackupsOf("platau-prod")).Count(b => (string?)b.Status?["phase"] == "Completed") >= 2 && (await BackupsOf("rieau-prod")).Count >= 2,
+            "both policies ran several slots", TimeSpan.FromMinutes(2), TimeSpan.FromHours(3));
+        await AdvanceUntil(async () => (await _client.ListAsync(DeleteRequests, "openshift-adp")).Items.Count > 0, "retention applied", TimeSpan.FromMinutes(2), TimeSpan.FromHours(3));
+        await PokeAndWaitAsync("nightly");
+
+        var platau = (await BackupsOf("platau-prod")).Where(b => b.Metadata.DeletionTimestamp is null).ToList();
+        var rieau = (await BackupsOf("rieau-prod")).Where(b => b.Metadata.DeletionTimestamp is null).ToList();
+        platau.ShouldAllBe(b => (string?)b.Spec!["includedNamespaces"]![0] == "platau-prod");
+        rieau.ShouldAllBe(b => (string?)b.Spec!["includedNamespaces"]![0] == "rieau-prod");
+        platau.Select(b => b.Name).Intersect(rieau.Select(b => b.Name)).ShouldBeEmpty("the second policy's run is named apart, never adopted from the first");
+        // Each policy ran every slot: the newest run of each is for the same slot (a lost name collision would leave one a slot behind).
+        string NewestSlot(List<DynamicObject> runs) => runs.Select(b => b.Metadata.Annotations![RunLabels.SlotAnnotation]).Max(StringComparer.Ordinal)!;
+        NewestSlot(rieau).ShouldBe(NewestSlot(platau));
+        var slots = platau.Select(b => b.Metadata.Annotations![RunLabels.SlotAnnotation]).ToHashSet();
+        rieau.Where(b => slots.Contains(b.Metadata.Annotations![RunLabels.SlotAnnotation])).ShouldNotBeEmpty();
+        Cond(await Policy("nightly"), "RecoveryPointObjectiveMet")!.Status.ShouldBe("True");
+        var rieauPolicy = await _client.GetAsync(OperatorKinds.BackupPolicies, "rieau-prod", "nightly");
+        Cond(rieauPolicy, "RecoveryPointObjectiveMet")!.Reason.ShouldBe("NoRecoveryPoint", "only failed runs of its own: no recovery point, whatever the other policy did");
+        rieauPolicy.Status!.RecoveryPoint.ShouldBeNull();
+        // Retention deleted only each policy's own runs: every DeleteBackupRequest names a backup of the policy that asked for it.
+        foreach (var request in (await _client.ListAsync(DeleteRequests, "openshift-adp")).Items)
+        {
+            var target = (string?)request.Spec!["backupName"];
+            var owner = request.Metadata.Labels![RunLabels.Policy];
+            owner.ShouldBe("nightly");
+            (platau.Any(b => b.Name == target) && rieau.Any(b => b.Name == target)).ShouldBeFalse();
+        }
+        (await BackupsOf("rieau-prod")).Count(b => (string?)b.Status?["phase"] == "Failed").ShouldBeLessThanOrEqualTo(2, "keepFailed 1, plus the run just ended");
+    }
+
+    [Fact]
     public async Task A_conflict_on_the_status_write_is_read_again_and_retried_at_once()
     {
         var conflict = _host["sbg"].Cluster.Faults.ConflictOn("update", "backuppolicies", "conflicted", subresource: "status");

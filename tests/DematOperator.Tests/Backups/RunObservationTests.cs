@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DematOperator.Backups;
+using DematOperator.Foreign;
 using DematOperator.Kube.Api;
 using NodaTime;
 
@@ -7,11 +8,15 @@ namespace DematOperator.Tests.Backups;
 
 public sealed class RunObservationTests
 {
-    private static DynamicObject Velero(string? phase, string extra = "") => new()
+    /// <summary>A Velero Backup as the API server sends it, read through the operator's typed model.</summary>
+    private static VeleroBackup Velero(string? phase, string extra = "") => Read(new DynamicObject
     {
         Metadata = new ObjectMeta { Name = "b", CreationTimestamp = DateTimeOffset.Parse("2026-05-12T01:00:00Z"), Labels = new() { [RunLabels.Run] = "p-202605120100" } },
         Fields = Status(phase, extra),
-    };
+    }, ForeignJsonContext.Default.VeleroBackup);
+
+    private static T Read<T>(DynamicObject o, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
+        System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.Serialize(o, KubeJsonContext.Default.DynamicObject), info)!;
 
     private static JsonObject Status(string? phase, string extra)
     {
@@ -44,7 +49,7 @@ public sealed class RunObservationTests
         RunObservation.FromVelero(Velero("Failed", ",\"failureReason\":\"bucket unreachable\"")).Error.ShouldContain("bucket unreachable");
     }
 
-    private static DynamicObject Snapshot(string name, string status, string? annotation = null) => new()
+    private static VolumeSnapshot Snapshot(string name, string status, string? annotation = null) => Read(new DynamicObject
     {
         Metadata = new ObjectMeta
         {
@@ -52,7 +57,7 @@ public sealed class RunObservationTests
             Annotations = annotation is null ? null : new() { [RunLabels.FailedAnnotation] = annotation },
         },
         Fields = new JsonObject { ["status"] = JsonNode.Parse(status) },
-    };
+    }, ForeignJsonContext.Default.VolumeSnapshot);
 
     [Fact]
     public void Csi_run_succeeds_when_every_snapshot_is_ready_with_the_oldest_creation_time_as_recovery_point()

@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Foreign;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Writes;
+using NodaTime;
+
+namespace DematOperator.Backups.Methods;
+
+/// <summary>CSI: one VolumeSnapshot per selected PVC, in the PVC's namespace; the run is done when all are readyToUse.</summary>
+public sealed class CsiSnapshotMethod(KubeClient client, EventRecorder events) : IBackupMethod
+{
+    public BackupMethod Method => BackupMethod.CSISnapshot;
+
+    public async Task CheckInstalledAsync(BackupPolicy policy, CancellationToken ct)
+    {
+        var className = policy.Spec.CsiSnapshot!.VolumeSnapshotClassName;
+        // A missing object and a missing API both answer 404: ask the collection first.
+        try { await client.ListAsync(ForeignKinds.VolumeSnapshotClasses, null, new ListRequest(Limit: 1), ct); }
+        catch (KubeApiException e) when (e.Code == 404)
+        {
+            throw new InvalidPolicyException("CsiSnapshotsNotInstalled", "the snapshot.storage.k8s.io API is not installed on this cluster", transient: true);
+        }
+        if (await client.TryGetAsync(ForeignKinds.VolumeSnapshotClasses, null, className, ct) is null)
+            throw new InvalidPolicyException("MissingSnapshotClass", $"VolumeSnapshotClass \"{className}\" does not exist", transient: true);
+    }
+
+    public async Task<bool> StartAsync(BackupPolicy policy, BackupSettings settings, string run, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> annotations, CancellationToken ct)
+    {
+        var pvcSelector = policy.Spec.Target.Selector?.ToSelector().ToString();
+        var created = 0;
+        foreach (var n in settings.Namespaces)
+            foreach (var pvc in (await client.ListAsync(ForeignKinds.PersistentVolumeClaims, n, new ListRequest(pvcSelector), ct)).Items)
+            {
+                var snapshot = new VolumeSnapshot
+                {
+                    Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels), Annotations = new(annotations) },
+                    Spec = new VolumeSnapshotSpec { VolumeSnapshotClassName = policy.Spec.CsiSnapshot!.VolumeSnapshotClassName, Source = new VolumeSnapshotSource { PersistentVolumeClaimName = pvc.Name } },
+                };
+                // An existing object of this run is adopted: a restart mid-run never starts the slot twice.
+                if (await RunObjects.CreateAsync(client, ForeignKinds.VolumeSnapshots, snapshot, policy, ct)) created++;
+            }
+        if (created == 0 && !(await client.ListAsync(ForeignKinds.VolumeSnapshots, settings.Namespaces[0], new ListRequest($"{RunLabels.Selector(policy.Namespace!, policy.Name)},{RunLabels.Run}={RunLabels.LabelValue(run)}"), ct)).Items.Any())
+            await events.WarningAsync(policy, "NothingToSnapshot", "no PersistentVolumeClaim matches the target: the run took no snapshot", ct);
+        return created > 0;
+    }
+
+    public async Task<List<ObservedRun>> ObserveAsync(BackupPolicy policy, BackupSettings settings, Instant now, CancellationToken ct)
+    {
+        var selector = RunLabels.Selector(policy.Namespace!, policy.Name);
+        var snapshots = new List<VolumeSnapshot>();
+        foreach (var n in settings.Namespaces) snapshots.AddRange((await client.ListAsync(ForeignKinds.VolumeSnapshots, n, new ListRequest(selector), ct)).Items);
+        var runs = new List<ObservedRun>();
+        foreach (var group in snapshots.GroupBy(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? s.Name))
+        {
+            var run = RunObservation.FromSnapshots(group.Key, group.ToList());
+            if (run.Phase == RunPhase.Running && now - run.Started > settings.CsiTimeout)
+            {
+                // The timeout is written on the objects, so the verdict survives restarts (status is not the source of truth).
+                var reason = $"snapshots not ready after {Durations.Human(settings.CsiTimeout)}";
+                foreach (var s in group)
+                    await client.PatchAsync(ForeignKinds.VolumeSnapshots, s.Namespace, s.Name, PatchType.Merge,
+                        new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RunLabels.FailedAnnotation] = reason } } }.ToJsonString(), ct: ct);
+                run = run with { Phase = RunPhase.Failed, Error = reason };
+            }
+            runs.Add(run);
+        }
+        return runs;
+    }
+
+    public async Task DeleteAsync(BackupPolicy policy, IReadOnlyList<string> namespaces, string run, CancellationToken ct)
+    {
+        var selector = $"{RunLabels.Selector(policy.Namespace!, policy.Name)},{RunLabels.Run}={RunLabels.LabelValue(run)}";
+        foreach (var n in namespaces)
+            foreach (var s in (await client.ListAsync(ForeignKinds.VolumeSnapshots, n, new ListRequest(selector), ct)).Items)
+            {
+                try { await client.DeleteAsync(ForeignKinds.VolumeSnapshots, n, s.Name, new DeleteRequest(PreconditionUid: s.Metadata.Uid), ct); }
+                catch (KubeApiException e) when (e.IsNotFound) { }
+            }
+    }
+}
