@@ -50,8 +50,8 @@ public static class HtmlReportWriter
         html.Append("<h2>Chronologie des incidents</h2>\n").Append(Timeline(r));
         html.Append("<table><tr><th>ServiceLevel</th><th>priorité</th><th>début</th><th>fin</th><th>échéance GTR</th><th>dans la GTR</th><th>cause</th><th>ticket</th></tr>\n");
         foreach (var i in r.IncidentList)
-            html.Append($"<tr><td>{E(i.ServiceLevel)}</td><td>{E(ContractIndicators.FrenchSeverity(i.Severity))}</td><td>{E(Date(r, i.Start))}</td><td>{E(Date(r, i.End))}</td><td>{E(Date(r, i.Deadline))}</td>" +
-                        $"<td class=\"{(i.WithinGtr == false ? "ko" : i.WithinGtr == true ? "ok" : "na")}\">{(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })}</td><td>{E(i.Withdrawn ? "supprimé par une personne (non compté)" : Cause(i.Cause))}</td><td>{E(i.Ticket ?? "")}</td></tr>\n");
+            html.Append($"<tr><td>{E(i.ServiceLevel)}</td><td>{E(FrenchTerms.Severity(i.Severity))}</td><td>{E(Date(r, i.Start))}</td><td>{E(Date(r, i.End))}</td><td>{E(Date(r, i.Deadline))}</td>" +
+                        $"<td class=\"{(i.WithinGtr == false ? "ko" : i.WithinGtr == true ? "ok" : "na")}\">{(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })}</td><td>{E(FrenchTerms.Cause(i.Cause, i.Withdrawn))}</td><td>{E(i.Ticket ?? "")}</td></tr>\n");
         if (r.IncidentList.Count == 0) html.Append("<tr><td colspan=\"8\">aucun incident</td></tr>\n");
         html.Append("</table>\n");
 
@@ -64,7 +64,7 @@ public static class HtmlReportWriter
         html.Append($"<p>Dernier exercice réussi : {E(r.Pra.LastSuccess is { } ls ? Date(r, ls) : "aucun")}{(r.Pra.DaysUntilYearlyDeadline is { } days ? $" ; échéance annuelle dans {days} jour(s)" : "")}.</p>\n");
         html.Append("<table><tr><th>exercice</th><th>mode</th><th>résultat</th><th>début</th><th>RTO</th><th>RPO</th><th>objectifs</th></tr>\n");
         foreach (var d in r.Drills)
-            html.Append($"<tr><td>{E(d.Namespace)}/{E(d.Drill)} {E(d.Run)}</td><td>{E(d.Mode == "Failover" ? "bascule réelle" : "répétition")}</td><td class=\"{(d.Result == "Succeeded" ? "ok" : "ko")}\">{E(FrenchResult(d.Result))}</td>" +
+            html.Append($"<tr><td>{E(d.Namespace)}/{E(d.Drill)} {E(d.Run)}</td><td>{E(FrenchTerms.Mode(d.Mode))}</td><td class=\"{(d.Result == "Succeeded" ? "ok" : "ko")}\">{E(FrenchTerms.Result(d.Result))}</td>" +
                         $"<td>{E(Date(r, d.Start))}</td><td>{E(Hours(d.RtoSeconds))}</td><td>{E(Hours(d.RpoSeconds))}</td><td class=\"{(d.RtoMet == true && d.RpoMet == true ? "ok" : d.RtoMet is null ? "na" : "ko")}\">{(d.RtoMet == true && d.RpoMet == true ? "atteints" : d.RtoMet is null ? "non mesurés" : "non atteints")}</td></tr>\n");
         if (r.Drills.Count == 0) html.Append("<tr><td colspan=\"7\">aucun exercice ce mois-ci</td></tr>\n");
         html.Append("</table>\n");
@@ -72,7 +72,7 @@ public static class HtmlReportWriter
         html.Append("<h2>Certificats</h2>\n<table><tr><th>catégorie</th><th>certificat</th><th>sujet</th><th>état</th><th>expire le</th></tr>\n");
         foreach (var (category, rows, css) in new[] { ("renouvelé", r.RenewedCertificates, "ok"), ("en erreur", r.FailingCertificates, "ko"), ("expire sous 30 jours", r.ExpiringCertificates, "insuf") })
             foreach (var c in rows)
-                html.Append($"<tr><td class=\"{css}\">{category}</td><td>{E(c.Namespace)}/{E(c.Name)} ({E(c.Source)})</td><td>{E(c.Subject)}</td><td>{E(CertificateState(c.State))}</td><td>{E(c.NotAfter is { } na ? Date(r, na) : "—")}</td></tr>\n");
+                html.Append($"<tr><td class=\"{css}\">{category}</td><td>{E(c.Namespace)}/{E(c.Name)} ({E(c.Source)})</td><td>{E(c.Subject)}</td><td>{E(FrenchTerms.CertificateState(c.State))}</td><td>{E(c.NotAfter is { } na ? Date(r, na) : "—")}</td></tr>\n");
         if (r.RenewedCertificates.Count + r.FailingCertificates.Count + r.ExpiringCertificates.Count == 0) html.Append("<tr><td colspan=\"5\">rien à signaler</td></tr>\n");
         html.Append("</table>\n</body></html>\n");
         return html.ToString();
@@ -161,9 +161,6 @@ public static class HtmlReportWriter
         : i.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal) ? v.ToString("0", Inv)
         : i.Indicator.StartsWith("GTI", StringComparison.Ordinal) ? Durations.Human(Duration.FromSeconds((long)v))
         : Pct(v);
-    private static string Cause(string? cause) => cause switch { "Application" => "applicative (non comptée)", "External" => "externe (non comptée)", _ => "socle technique" };
-    private static string FrenchResult(string result) => result switch { "Succeeded" => "réussi", "Failed" => "échoué", "Aborted" => "interrompu", "Refused" => "refusé", _ => result };
-    private static string CertificateState(string state) => state switch { "Valid" => "valide", "Renewed" => "renouvelé", "RenewalDue" => "à renouveler", "Expired" => "expiré", "Error" => "en erreur", _ => state };
     private static string Hours(long? seconds) => seconds is { } s ? Durations.Human(Duration.FromSeconds(s)) : "non mesuré";
     private static string Pct(double? ratio) => ratio is { } v ? (v * 100).ToString("0.00", Inv) + " %" : "—";
     private static string F(double v) => v.ToString("0.#", Inv);

@@ -20,9 +20,6 @@ public static class ReportWriter
         : i.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal) ? v.ToString("0", Inv)
         : i.Indicator.StartsWith("GTI", StringComparison.Ordinal) ? Human(Duration.FromSeconds((long)v))
         : Pct(v);
-    private static string French(string severity) => ContractIndicators.FrenchSeverity(severity);
-    private static string FrenchMode(string mode) => mode switch { "Rehearsal" => "répétition", "Failover" => "bascule réelle", _ => mode };
-    private static string FrenchResult(string result) => result switch { "Succeeded" => "réussi", "Failed" => "échoué", "Aborted" => "interrompu", "Refused" => "refusé", _ => result };
     private static string Met(bool? met) => met switch { true => "atteint", false => "**non atteint**", _ => "—" };
     /// <summary>The verdict by the honest rule: no verdict below the coverage threshold, and no figure without service time.</summary>
     private static string Verdict(AvailabilityFigure f) => f.InsufficientData ? "**données insuffisantes**" : f.Coverage is null ? "sans objet" : Met(f.Met);
@@ -81,14 +78,14 @@ public static class ReportWriter
         md.AppendLine("| priorité | incidents | résolus | dans la GTR | taux GTR | ouverts en fin de mois |");
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var i in r.Incidents)
-            md.AppendLine($"| {French(i.Severity)} | {i.Count} | {i.Resolved} | {i.WithinGtr} | {Pct(i.WithinGtrRatio)} | {i.OpenAtMonthEnd} |");
+            md.AppendLine($"| {FrenchTerms.Severity(i.Severity)} | {i.Count} | {i.Resolved} | {i.WithinGtr} | {Pct(i.WithinGtrRatio)} | {i.OpenAtMonthEnd} |");
         md.AppendLine();
         if (r.IncidentList.Count > 0)
         {
             md.AppendLine("| ServiceLevel | priorité | début | fin | échéance GTR | dans la GTR | cause | ticket |");
             md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var i in r.IncidentList)
-                md.AppendLine($"| {i.ServiceLevel} | {French(i.Severity)} | {Date(r, i.Start)} | {Date(r, i.End)} | {Date(r, i.Deadline)} | {(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })} | {(i.Withdrawn ? "**supprimé par une personne (non compté)**" : i.Cause is null or "Platform" ? "socle" : i.Cause == "Application" ? "applicative (non comptée)" : "externe (non comptée)")} | {Cell(i.Ticket ?? "")} |");
+                md.AppendLine($"| {i.ServiceLevel} | {FrenchTerms.Severity(i.Severity)} | {Date(r, i.Start)} | {Date(r, i.End)} | {Date(r, i.Deadline)} | {(i.WithinGtr switch { true => "oui", false => "non", _ => "en cours" })} | {FrenchTerms.Cause(i.Cause, i.Withdrawn)} | {Cell(i.Ticket ?? "")} |");
             md.AppendLine();
         }
         md.AppendLine("## Sauvegardes");
@@ -108,7 +105,7 @@ public static class ReportWriter
             md.AppendLine("| exercice | mode | résultat | début | RTO | RPO | objectifs | rapport |");
             md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var d in r.Drills)
-                md.AppendLine($"| {d.Namespace}/{d.Drill} {d.Run} | {FrenchMode(d.Mode)} | {FrenchResult(d.Result)} | {Date(r, d.Start)} | {Human(d.RtoSeconds is { } a ? Duration.FromSeconds(a) : null)} | {Human(d.RpoSeconds is { } b ? Duration.FromSeconds(b) : null)} | {(d.RtoMet == true && d.RpoMet == true ? "atteints" : d.RtoMet is null ? "—" : "**non atteints**")} | {d.Report} |");
+                md.AppendLine($"| {d.Namespace}/{d.Drill} {d.Run} | {FrenchTerms.Mode(d.Mode)} | {FrenchTerms.Result(d.Result)} | {Date(r, d.Start)} | {Human(d.RtoSeconds is { } a ? Duration.FromSeconds(a) : null)} | {Human(d.RpoSeconds is { } b ? Duration.FromSeconds(b) : null)} | {(d.RtoMet == true && d.RpoMet == true ? "atteints" : d.RtoMet is null ? "—" : "**non atteints**")} | {d.Report} |");
         }
         else md.AppendLine("Aucun exercice ce mois-ci.");
         md.AppendLine();
@@ -122,7 +119,7 @@ public static class ReportWriter
             md.AppendLine("| cluster | source | objet | sujet | état | expiration | renouvelé le | message |");
             md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var c in rows)
-                md.AppendLine($"| {c.Cluster} | {c.Source} | {c.Namespace}/{c.Name} | {Cell(c.Subject)} | {c.State} | {Date(r, c.NotAfter)} | {Date(r, c.LastRenewal)} | {Cell(c.Message)} |");
+                md.AppendLine($"| {c.Cluster} | {c.Source} | {c.Namespace}/{c.Name} | {Cell(c.Subject)} | {FrenchTerms.CertificateState(c.State)} | {Date(r, c.NotAfter)} | {Date(r, c.LastRenewal)} | {Cell(c.Message)} |");
             md.AppendLine();
         }
         Certificates("Renouvelés ce mois-ci", r.RenewedCertificates);

@@ -162,4 +162,14 @@ public sealed class DrillRunMachineTests
         DrillRunMachine.Result(run).ShouldBe(DrillResult.Succeeded);
         DrillRunMachine.Current(run).ShouldBeNull();
     }
+
+    [Fact]
+    public void Every_result_reason_and_condition_reason_is_documented_in_the_runbook()
+    {
+        var doc = File.ReadAllText(Path.Combine(DematOperator.TestSupport.RepoPaths.Root, "docs", "pradrill.md"));
+        var names = typeof(DrillReasons).GetFields().Concat(typeof(DrillConditions).GetFields())
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        names.Count.ShouldBeGreaterThan(20);
+        names.Where(n => !doc.Contains($"`{n}`", StringComparison.Ordinal)).ShouldBeEmpty("reasons missing from docs/pradrill.md");
+    }
 }

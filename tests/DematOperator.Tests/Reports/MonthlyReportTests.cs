@@ -257,6 +257,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         md.ShouldContain("| IND_INC01 | OR | production | sans objet | ≥ 95.00 % | sans objet |");
         md.ShouldContain("| IND_DISP02 | ARGENT | preprod | 98.82 % | ≥ 99.50 % | **non atteint** |");
         md.ShouldNotContain("| blocking |");
+        foreach (var english in new[] { "| Rehearsal |", "| Succeeded |", "| Error |", "| Expired |", "| Valid |" }) md.ShouldNotContain(english);
         md.ShouldContain("| majeur | 1 | 1 | 0 | 0.00 % | 0 |");
         md.ShouldContain("| 20/05/2026 15:00 | 21/05/2026 17:00 | 21/05/2026 13:00 | non |");
         md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 2 | 3 | 9.17 h |");
