@@ -121,7 +121,7 @@ public static class OperatorHost
         manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers, new Drills.DrillPlannedDowntime(drills),
                 new Incidents.IncidentRecords(client, incidents, events))
             // A change of an Incident (declared, corrected, deleted) recomputes its ServiceLevel at once.
-            .Watches(incidents, e => [new ReconcileRequest(e.New.Namespace, e.New.Spec.ServiceLevelRef.Name)], e => true));
+            .Watches(incidents, e => [new ReconcileRequest(e.New.Namespace, e.New.Spec.ServiceLevelRef.Name)], Predicates.GenerationOrAnnotationsChanged));
         manager.AddController(Incidents.IncidentController.Create(client, incidents, serviceLevels, events, metrics, loggers));
         var reports = new Reports.MonthlyReportPublisher(client, options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system", events,
             loggers.CreateLogger<Reports.MonthlyReportPublisher>());

@@ -62,12 +62,18 @@ public static class IncidentController
 {
     public const string Name = "incident";
 
-    /// <summary>Reconciles an Incident when it changes, and every Incident of a ServiceLevel when that ServiceLevel's spec changes (its calendar sets the deadlines).</summary>
+    /// <summary>
+    /// Reconciles an Incident when its spec changes, its siblings (same ServiceLevel) when one of theirs does (an edit can
+    /// make two overlap, or stop), and every Incident of a ServiceLevel when that ServiceLevel's spec changes (its calendar
+    /// sets the deadlines). Status-only changes wake nothing: an open incident's duration moves with the clock, and waking
+    /// on its own status write would rewrite it without end.
+    /// </summary>
     public static Kube.Controllers.Controller Create(KubeClient client, Informer<Incident> incidents, Informer<ServiceLevel> serviceLevels, EventRecorder events,
         Kube.Metrics.MetricsRegistry metrics, Microsoft.Extensions.Logging.ILoggerFactory loggers) =>
         new Kube.Controllers.Controller(Name, new IncidentReconciler(client, incidents, serviceLevels, events), new ControllerOptions { MaxConcurrentReconciles = 2 }, metrics, loggers, client.Time)
-            // Any Incident change: a sibling's edit can make this one overlap, or stop overlapping.
-            .For(incidents, e => true)
+            .For(incidents, Predicates.GenerationOrAnnotationsChanged)
+            .Watches(incidents, e => incidents.List(e.New.Namespace).Where(i => i.Spec.ServiceLevelRef.Name == e.New.Spec.ServiceLevelRef.Name && i.Name != e.New.Name)
+                .Select(i => new ReconcileRequest(i.Namespace, i.Name)), Predicates.GenerationOrAnnotationsChanged)
             .Watches(serviceLevels, e => incidents.List(e.New.Namespace).Where(i => i.Spec.ServiceLevelRef.Name == e.New.Name).Select(i => new ReconcileRequest(i.Namespace, i.Name)),
                 Predicates.GenerationOrAnnotationsChanged);
 }
