@@ -41,6 +41,19 @@ public sealed class DrillClusters(KubeClient local, RemoteClusters remotes)
         catch (Exception e) when (e is KubeConnectionException or OperationCanceledException or KubeApiException && !ct.IsCancellationRequested) { return null; }
     }
 
+    /// <summary>
+    /// The drill's BackupPolicy: on this cluster, else on the source. <c>Known</c> is false when it is not here and the source
+    /// does not answer: then nobody can say it is missing.
+    /// </summary>
+    public async Task<(Backups.BackupPolicy? Policy, bool Known)> BackupPolicyAsync(PraDrill drill, CancellationToken ct)
+    {
+        if (drill.Spec.Backup.BackupPolicy is not { Length: > 0 } name) return (null, true);
+        var ns = drill.Spec.Backup.BackupPolicyNamespace ?? drill.Namespace!;
+        if (await local.TryGetAsync(Api.OperatorKinds.BackupPolicies, ns, name, ct) is { } here) return (here, true);
+        var found = await TryReadAsync(await SourceAsync(drill, ct), async (c, t) => new[] { await c.TryGetAsync(Api.OperatorKinds.BackupPolicies, ns, name, t) }, ct);
+        return found is null ? (null, false) : (found[0], true);
+    }
+
     public async Task<bool> SourceReachableAsync(PraDrill drill, CancellationToken ct) =>
         await TryReadAsync(await SourceAsync(drill, ct), (c, t) => c.ListAsync(Resources.Namespaces, null, new ListRequest(Limit: 1), t), ct) is not null;
 

@@ -7,7 +7,7 @@ using NodaTime;
 namespace DematOperator.Drills;
 
 /// <summary>Reads what spec.coverage needs from the source cluster (production) and assesses it; null when the source does not answer.</summary>
-public sealed class DrillCoverageObserver(KubeClient local, DrillClusters clusters)
+public sealed class DrillCoverageObserver(DrillClusters clusters)
 {
     public async Task<CoverageAssessment?> AssessAsync(PraDrill drill, CancellationToken ct)
     {
@@ -33,11 +33,9 @@ public sealed class DrillCoverageObserver(KubeClient local, DrillClusters cluste
     /// <summary>What the drill's backups hold: its BackupPolicy's target (here or on the source), or its Velero Schedule's template.</summary>
     private async Task<BackupScope> ScopeAsync(PraDrill drill, KubeClient source, CancellationToken ct)
     {
-        if (drill.Spec.Backup.BackupPolicy is { Length: > 0 } name)
+        if (drill.Spec.Backup.BackupPolicy is { Length: > 0 })
         {
-            var ns = drill.Spec.Backup.BackupPolicyNamespace ?? drill.Namespace!;
-            var policy = await local.TryGetAsync(OperatorKinds.BackupPolicies, ns, name, ct) ?? await source.TryGetAsync(OperatorKinds.BackupPolicies, ns, name, ct);
-            if (policy?.Spec.Target is { } target)
+            if ((await clusters.BackupPolicyAsync(drill, ct)).Policy?.Spec.Target is { } target)
                 return new BackupScope(target.Namespaces ?? [], [], target.NamespaceSelector?.ToSelector(), target.Selector?.ToSelector() ?? LabelSelector.Everything);
         }
         else if (drill.Spec.Backup.VeleroSchedule is { Length: > 0 } schedule

@@ -38,7 +38,7 @@ public sealed class PraDrillReconciler : IReconciler
         (_client, _drills, _events, _metrics, _log) = (client, drills, events, metrics, log);
         _clusters = new DrillClusters(client, remotes);
         _report = new ReportStep(client);
-        _coverage = new DrillCoverageObserver(client, _clusters);
+        _coverage = new DrillCoverageObserver(_clusters);
         IDrillStep[] steps =
         [
             new PreflightStep(_clusters, new DrillLock(client)), new QuiesceStep(), new RestoreStep(events),
@@ -155,15 +155,9 @@ public sealed class PraDrillReconciler : IReconciler
         if (drill.Spec.Backup.BackupPolicy is { Length: > 0 } name)
         {
             var ns = drill.Spec.Backup.BackupPolicyNamespace ?? drill.Namespace!;
-            var policy = await _client.TryGetAsync(OperatorKinds.BackupPolicies, ns, name, ct);
-            if (policy is null)
-            {
-                var source = await _clusters.SourceAsync(drill, ct);
-                var found = await DrillClusters.TryReadAsync(source, async (c, t) => new[] { await c.TryGetAsync(OperatorKinds.BackupPolicies, ns, name, t) }, ct);
-                // An unreachable source cannot say the policy is missing.
-                if (found is [null]) return (DrillConditions.UnknownBackupPolicy, $"BackupPolicy {ns}/{name} exists neither on this cluster nor on the source");
-                policy = found?[0];
-            }
+            var (policy, known) = await _clusters.BackupPolicyAsync(drill, ct);
+            // An unreachable source cannot say the policy is missing.
+            if (policy is null && known) return (DrillConditions.UnknownBackupPolicy, $"BackupPolicy {ns}/{name} exists neither on this cluster nor on the source");
             if (policy is not null && Backups.Methods.BackupMethods.Of(policy.Spec) != Backups.Methods.BackupMethod.Velero)
                 return (DrillConditions.UnsuitableBackupPolicy, $"BackupPolicy {ns}/{name} uses {policy.Spec.Method}: a drill restores Velero backups from the shared storage");
         }

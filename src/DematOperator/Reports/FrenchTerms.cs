@@ -16,4 +16,21 @@ public static class FrenchTerms
     {
         "Application" => "applicative (non comptée)", "External" => "externe (non comptée)", _ => "socle technique",
     };
+
+    public static bool InsufficientData(IndicatorRow i) => i.Value is null && i.Meaning.StartsWith("données insuffisantes", StringComparison.Ordinal);
+
+    /// <summary>An indicator's value as the reports print it: a share, a count, a duration, or why there is none.</summary>
+    public static string IndicatorValue(IndicatorRow i) => i.Value is not { } v ? (InsufficientData(i) ? "données insuffisantes" : "sans objet")
+        : i.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal) ? v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)
+        : i.Indicator.StartsWith("GTI", StringComparison.Ordinal) ? Api.Durations.Human(NodaTime.Duration.FromSeconds((long)v))
+        : (v * 100).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " %";
+
+    public enum Judgement { None, Met, NotMet, NotApplicable, Insufficient }
+
+    /// <summary>An indicator's verdict: none without an objective, then by the honest rule (insufficient data, nothing to judge), then met or not.</summary>
+    public static (Judgement Kind, string Text) IndicatorVerdict(IndicatorRow i) =>
+        i.Objective is null ? (Judgement.None, "—")
+        : InsufficientData(i) ? (Judgement.Insufficient, "données insuffisantes")
+        : i.Value is null ? (Judgement.NotApplicable, "sans objet")
+        : i.Met == true ? (Judgement.Met, "atteint") : (Judgement.NotMet, "non atteint");
 }

@@ -32,9 +32,9 @@ public static class HtmlReportWriter
         html.Append("<h2>Indicateurs du contrat</h2>\n<table><tr><th>indicateur</th><th>palier</th><th>environnement</th><th>valeur</th><th>objectif</th><th>verdict</th><th>signification</th></tr>\n");
         foreach (var i in r.Indicators)
         {
-            var (css, verdict) = i.Objective is null ? ("", "—") : i.Value is null ? (i.Meaning.StartsWith("données", StringComparison.Ordinal) ? "insuf" : "na", i.Meaning.StartsWith("données", StringComparison.Ordinal) ? "données insuffisantes" : "sans objet")
-                : i.Met == true ? ("ok", "atteint") : ("ko", "non atteint");
-            html.Append($"<tr><td>{E(i.Indicator)}</td><td>{E(i.Tier)}</td><td>{E(i.Environment)}</td><td>{E(Value(i))}</td><td>{(i.Objective is { } o ? "≥ " + Pct(o) : "—")}</td><td class=\"{css}\">{verdict}</td><td>{E(i.Meaning)}</td></tr>\n");
+            var (kind, verdict) = FrenchTerms.IndicatorVerdict(i);
+            var css = kind switch { FrenchTerms.Judgement.Met => "ok", FrenchTerms.Judgement.NotMet => "ko", FrenchTerms.Judgement.Insufficient => "insuf", FrenchTerms.Judgement.NotApplicable => "na", _ => "" };
+            html.Append($"<tr><td>{E(i.Indicator)}</td><td>{E(i.Tier)}</td><td>{E(i.Environment)}</td><td>{E(FrenchTerms.IndicatorValue(i))}</td><td>{(i.Objective is { } o ? "≥ " + Pct(o) : "—")}</td><td class=\"{css}\">{verdict}</td><td>{E(i.Meaning)}</td></tr>\n");
         }
         if (r.Indicators.Count == 0) html.Append("<tr><td colspan=\"7\">aucun ServiceLevel</td></tr>\n");
         html.Append("</table>\n");
@@ -157,10 +157,6 @@ public static class HtmlReportWriter
         return svg.Append("</svg>\n").ToString();
     }
 
-    private static string Value(IndicatorRow i) => i.Value is not { } v ? (i.Meaning.StartsWith("données", StringComparison.Ordinal) ? "données insuffisantes" : "sans objet")
-        : i.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal) ? v.ToString("0", Inv)
-        : i.Indicator.StartsWith("GTI", StringComparison.Ordinal) ? Durations.Human(Duration.FromSeconds((long)v))
-        : Pct(v);
     private static string Hours(long? seconds) => seconds is { } s ? Durations.Human(Duration.FromSeconds(s)) : "non mesuré";
     private static string Pct(double? ratio) => ratio is { } v ? (v * 100).ToString("0.00", Inv) + " %" : "—";
     private static string F(double v) => v.ToString("0.#", Inv);

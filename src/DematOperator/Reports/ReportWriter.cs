@@ -16,10 +16,7 @@ public static class ReportWriter
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private static string Pct(double? ratio) => ratio is { } r ? (r * 100).ToString("0.00", Inv) + " %" : "—";
-    private static string IndicatorValue(IndicatorRow i) => i.Value is not { } v ? (i.Meaning.StartsWith("données insuffisantes", StringComparison.Ordinal) ? "données insuffisantes" : "sans objet")
-        : i.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal) ? v.ToString("0", Inv)
-        : i.Indicator.StartsWith("GTI", StringComparison.Ordinal) ? Human(Duration.FromSeconds((long)v))
-        : Pct(v);
+    private static string IndicatorVerdict(IndicatorRow i) => FrenchTerms.IndicatorVerdict(i) is var (kind, text) && kind is FrenchTerms.Judgement.NotMet or FrenchTerms.Judgement.Insufficient ? $"**{text}**" : text;
     private static string Met(bool? met) => met switch { true => "atteint", false => "**non atteint**", _ => "—" };
     /// <summary>The verdict by the honest rule: no verdict below the coverage threshold, and no figure without service time.</summary>
     private static string Verdict(AvailabilityFigure f) => f.InsufficientData ? "**données insuffisantes**" : f.Coverage is null ? "sans objet" : Met(f.Met);
@@ -43,7 +40,7 @@ public static class ReportWriter
         md.AppendLine("| indicateur | palier | environnement | valeur | objectif | verdict | signification |");
         md.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var i in r.Indicators)
-            md.AppendLine($"| {i.Indicator} | {i.Tier} | {i.Environment} | {IndicatorValue(i)} | {(i.Objective is { } o ? $"≥ {Pct(o)}" : "—")} | {(i.Objective is null ? "—" : i.Value is null ? "sans objet" : Met(i.Met))} | {Cell(i.Meaning)} |");
+            md.AppendLine($"| {i.Indicator} | {i.Tier} | {i.Environment} | {FrenchTerms.IndicatorValue(i)} | {(i.Objective is { } o ? $"≥ {Pct(o)}" : "—")} | {IndicatorVerdict(i)} | {Cell(i.Meaning)} |");
         if (r.Indicators.Count == 0) md.AppendLine("| — | | | | | | aucun ServiceLevel |");
         md.AppendLine();
         md.AppendLine("## Disponibilité (IND_DISP01-03)");

@@ -18,7 +18,10 @@ public static class ContractIndicators
     public static string Number(string tier) => tier switch { "OR" => "01", "ARGENT" => "02", _ => "03" };
     public static double GtrShareObjective(string tier) => tier switch { "OR" => 0.95, "ARGENT" => 0.90, _ => 0.85 };
 
-    public static IReadOnlyList<IndicatorValue> Compute(string tier, AvailabilityFigure availability, double availabilityObjective, IReadOnlyList<IncidentFacts> incidents, Instant until)
+    /// <param name="incidents">The incidents that started in the month: IND_INC and the GTI judge them.</param>
+    /// <param name="openCandidates">The incidents IND_SUP looks at for being open at <paramref name="until"/> (those that started before the month too); <paramref name="incidents"/> when null.</param>
+    public static IReadOnlyList<IndicatorValue> Compute(string tier, AvailabilityFigure availability, double availabilityObjective, IReadOnlyList<IncidentFacts> incidents, Instant until,
+        IReadOnlyList<IncidentFacts>? openCandidates = null)
     {
         var n = Number(tier);
         var result = new List<IndicatorValue>
@@ -35,7 +38,7 @@ public static class ContractIndicators
             : new($"IND_INC{n}", within / (double)judged.Count, objective, within / (double)judged.Count >= objective, $"{within} / {judged.Count} incident(s) critique(s) résolu(s) dans la GTR"));
         foreach (var (severity, index) in new[] { (Severity.Blocking, "01"), (Severity.Major, "02"), (Severity.Minor, "03") })
         {
-            var open = incidents.Count(i => i.Severity == severity && i.Start <= until && (i.End is not { } e || e > until));
+            var open = (openCandidates ?? incidents).Count(i => i.Severity == severity && i.Start <= until && (i.End is not { } e || e > until));
             result.Add(new($"IND_SUP{index}", open, null, null, $"incidents {FrenchSeverity(severity)}s ouverts"));
         }
         foreach (var severity in Enum.GetValues<Severity>())

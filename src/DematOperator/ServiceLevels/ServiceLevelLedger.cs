@@ -302,15 +302,12 @@ public static class ServiceLevelLedger
                     };
                 }).ToList(),
         };
-        var until = Instant.Min(now, settings.Calendar.Month(month).End);
-        var facts = incidents.Where(inc => Instant.FromDateTimeOffset(inc.Start) < settings.Calendar.Month(month).End && (inc.End is not { } e || Instant.FromDateTimeOffset(e) > settings.Calendar.Month(month).Start))
+        var until = Instant.Min(now, monthRange.End);
+        // IND_INC judges the incidents that started in the month; IND_SUP counts those open at its end (or now), whenever they began.
+        var overlapping = incidents.Where(inc => Instant.FromDateTimeOffset(inc.Start) < monthRange.End && (inc.End is not { } e || Instant.FromDateTimeOffset(e) > monthRange.Start))
             .Select(inc => { var o = ToOutage(inc); return new IncidentFacts(o.Severity, o.Start, o.End, settings.Calendar.Deadline(o.Start, o.Severity), inc.GtiSeconds); })
-            .Where(f => f.Start >= settings.Calendar.Month(month).Start || f.End is null || f.End > settings.Calendar.Month(month).Start).ToList();
-        // IND_INC judges the incidents that started in the month; IND_SUP counts those open at its end (or now).
-        var started = facts.Where(f => f.Start >= settings.Calendar.Month(month).Start).ToList();
-        figures.Indicators = [.. ContractIndicators.Compute(settings.Tier.Name, honest, settings.Tier.Objective, started, until)
-            .Where(v => !v.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal))
-            .Concat(ContractIndicators.Compute(settings.Tier.Name, honest, settings.Tier.Objective, facts, until).Where(v => v.Indicator.StartsWith("IND_SUP", StringComparison.Ordinal)))
+            .ToList();
+        figures.Indicators = [.. ContractIndicators.Compute(settings.Tier.Name, honest, settings.Tier.Objective, [.. overlapping.Where(f => f.Start >= monthRange.Start)], until, overlapping)
             .Select(v => new IndicatorStatus { Name = v.Indicator, Value = v.Value, Objective = v.Objective, Met = v.Met, Meaning = v.Meaning })];
         return figures;
     }
