@@ -257,8 +257,9 @@ public sealed class KubeClient : IDisposable
     /// A watch stream. An in-stream ERROR event becomes a <see cref="KubeApiException"/> (410 Expired included);
     /// the stream ends when the server closes it. No retries here: the informer owns reconnecting.
     /// </summary>
+    /// <param name="connected">Called once the server has accepted the watch (a quiet watch yields nothing, yet is connected).</param>
     public async IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(ResourceType<T> rt, string? ns, WatchRequest request,
-        [EnumeratorCancellation] CancellationToken ct = default) where T : KubeObject
+        [EnumeratorCancellation] CancellationToken ct = default, Action? connected = null) where T : KubeObject
     {
         var q = new QueryBuilder();
         q.Add("watch", "true");
@@ -282,6 +283,7 @@ public sealed class KubeClient : IDisposable
             _requests.WithLabels(((int)response.StatusCode).ToString(), "WATCH", Host).Inc();
             _latency.WithLabels("WATCH", Host).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (!response.IsSuccessStatusCode) throw await ErrorFromAsync(response, ct);
+            connected?.Invoke();
             await using var stream = await response.Content.ReadAsStreamAsync(ct);
             using var reader = new StreamReader(stream, Encoding.UTF8);
             while (true)

@@ -114,8 +114,8 @@ public sealed class Informer<T> : IInformer where T : KubeObject
                 {
                     await ListAndReplaceAsync(ct);
                     needList = false;
+                    DisconnectedSince = null;
                 }
-                DisconnectedSince = null;
                 needList = await WatchAsync(ct, () =>
                 {
                     if (_client.Time.GetUtcNow() < nextResync) return;
@@ -184,7 +184,10 @@ public sealed class Informer<T> : IInformer where T : KubeObject
         try
         {
             await foreach (var e in _client.WatchAsync(_type, _options.Namespace,
-                               new WatchRequest(_resourceVersion, _options.LabelSelector, TimeoutSeconds: (int)timeout.TotalSeconds), deadline.Token))
+                               new WatchRequest(_resourceVersion, _options.LabelSelector, TimeoutSeconds: (int)timeout.TotalSeconds), deadline.Token,
+                               // Connected only once the server accepted the watch: clearing it on every attempt let an
+                               // outage read as healthy between an attempt's start and its failure.
+                               connected: () => DisconnectedSince = null))
             {
                 if (e.Object is null) continue;
                 Apply(e);
