@@ -35,6 +35,7 @@ public sealed class ThirdPartyApiFidelityTests
             foreach (var ours in YamlDocuments.ParseObjects(yaml))
             {
                 var name = (string)ours["metadata"]!["name"]!;
+                if (NoUpstream(ours) is not null) continue;
                 if (!upstream.TryGetValue(name, out var theirs)) { problems.Add($"{file}: {name} is not an upstream CRD"); continue; }
                 foreach (var key in new[] { "group", "scope" })
                     if ((string?)ours["spec"]![key] != (string?)theirs["spec"]![key]) problems.Add($"{name}: spec.{key} differs");
@@ -51,6 +52,17 @@ public sealed class ThirdPartyApiFidelityTests
                 }
             }
         problems.ShouldBeEmpty();
+    }
+
+    /// <summary>Why a definition has no upstream CRD to compare with (Kasten K10 serves its kinds through an aggregated API), or null.</summary>
+    private static string? NoUpstream(JsonObject crd) => (string?)crd["metadata"]?["annotations"]?["kubesim.demat.gouv.fr/upstream"];
+
+    [Fact]
+    public void Only_kinds_no_public_crd_describes_are_left_out_of_the_check_and_each_says_why()
+    {
+        var skipped = ThirdPartyApis.Definitions.SelectMany(d => YamlDocuments.ParseObjects(d.Yaml)).Where(o => NoUpstream(o) is not null).ToList();
+        skipped.Select(o => (string)o["spec"]!["group"]!).Distinct().Order().ShouldBe(["actions.kio.kasten.io", "apps.kio.kasten.io", "config.kio.kasten.io"]);
+        skipped.ShouldAllBe(o => NoUpstream(o)!.StartsWith("none: ") && NoUpstream(o)!.Contains("docs.kasten.io"));
     }
 
     [Fact]

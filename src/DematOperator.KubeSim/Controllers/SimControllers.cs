@@ -4,8 +4,8 @@ using DematOperator.KubeSim.Store;
 namespace DematOperator.KubeSim.Controllers;
 
 /// <summary>
-/// A controller the emulator plays in place of kube-controller-manager, the CSI snapshotter, Velero or the
-/// OpenShift router. It sees every committed change and may write through the cluster like any client.
+/// A controller the emulator plays in place of kube-controller-manager, the CSI snapshotter, Velero, Kasten
+/// K10 or the OpenShift router. It sees every committed change and may write through the cluster like any client.
 /// </summary>
 public abstract class SimController
 {
@@ -33,7 +33,8 @@ public sealed class SimControllers : IAsyncDisposable
         Snapshots = new CsiSnapshotController();
         Velero = new VeleroController();
         Routes = new RouteController();
-        All = [GarbageCollector, Workloads, Snapshots, Velero, Routes];
+        Kasten = new KastenController();
+        All = [GarbageCollector, Workloads, Snapshots, Velero, Kasten, Routes];
         cluster.Committed += e => _changes.Writer.TryWrite(e);
     }
 
@@ -42,6 +43,7 @@ public sealed class SimControllers : IAsyncDisposable
     public CsiSnapshotController Snapshots { get; }
     public VeleroController Velero { get; }
     public RouteController Routes { get; }
+    public KastenController Kasten { get; }
     public IReadOnlyList<SimController> All { get; }
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 

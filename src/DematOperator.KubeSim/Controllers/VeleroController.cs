@@ -31,12 +31,6 @@ public sealed class SharedObjectStore
 public sealed class VeleroController : DelayedSimController
 {
     private const string Group = "velero.io";
-    private static readonly HashSet<string> NeverBackedUp =
-    [
-        "/events", "events.k8s.io/events", "coordination.k8s.io/leases", "/pods",
-        "velero.io/backups", "velero.io/restores", "velero.io/schedules", "velero.io/backupstoragelocations", "velero.io/deletebackuprequests",
-    ];
-
     public override string Name => "velero";
 
     public SharedObjectStore ObjectStore { get; set; } = new();
@@ -99,15 +93,9 @@ public sealed class VeleroController : DelayedSimController
             return;
         }
         var resources = new ResourceFilter(ObjectMetaAccess.StringList(spec["includedResources"]), ObjectMetaAccess.StringList(spec["excludedResources"]));
-        var items = new List<JsonObject>();
-        foreach (var def in cluster.Registry.All.Where(d => d.Namespaced && d.IsStorageVersion && !d.IsVirtual && !NeverBackedUp.Contains(d.StorageKey) && resources.Includes(d)).DistinctBy(d => d.StorageKey))
-            foreach (var o in cluster.Snapshot(def.StorageKey))
-            {
-                if (included.Count > 0 && !included.Contains("*") && !included.Contains(o.Namespace)) continue;
-                if (excluded.Contains(o.Namespace)) continue;
-                if (!selector.Matches(o.Labels) || o.Labels.GetValueOrDefault("velero.io/exclude-from-backup") == "true") continue;
-                items.Add(o.Parse());
-            }
+        var items = NamespaceArchive.Capture(cluster, resources.Includes, o =>
+            (included.Count == 0 || included.Contains("*") || included.Contains(o.Namespace)) && !excluded.Contains(o.Namespace)
+            && selector.Matches(o.Labels) && o.Labels.GetValueOrDefault("velero.io/exclude-from-backup") != "true");
         var pvcs = items.Count(i => (string?)i["kind"] == "PersistentVolumeClaim");
         var snapshotVolumes = spec["snapshotVolumes"] is not JsonValue sv || sv.GetValue<bool>();
         var ttl = ParseDuration((string?)spec["ttl"]) ?? TimeSpan.FromHours(720);
@@ -183,57 +171,19 @@ public sealed class VeleroController : DelayedSimController
         int restored = 0, warnings = 0, errors = 0;
         var resources = new ResourceFilter(ObjectMetaAccess.StringList(spec["includedResources"]), ObjectMetaAccess.StringList(spec["excludedResources"]));
         var items = archive.Items.Where(i => included.Count == 0 || included.Contains("*") || included.Contains(ObjectMetaAccess.Namespace(i) ?? ""))
-            .Where(i => KindOf(cluster, i) is not { } def || resources.Includes(def)).ToList();
+            .Where(i => NamespaceArchive.KindOf(cluster, i) is not { } def || resources.Includes(def)).ToList();
         foreach (var ns in items.Select(i => ObjectMetaAccess.Namespace(i) ?? "").Distinct())
-        {
-            var target = mapping.GetValueOrDefault(ns, ns);
-            if (cluster.TryGet("/namespaces", null, target) is null)
-                cluster.Create(RequestContext.System, cluster.Registry.Find("", "v1", "namespaces")!, null, new JsonObject
-                {
-                    ["metadata"] = new JsonObject { ["name"] = target, ["labels"] = new JsonObject { ["velero.io/backup-name"] = archive.Name, ["velero.io/restore-name"] = restore.Name } },
-                });
-        }
+            NamespaceArchive.EnsureNamespace(cluster, mapping.GetValueOrDefault(ns, ns), new JsonObject { ["velero.io/backup-name"] = archive.Name, ["velero.io/restore-name"] = restore.Name });
+        var restoreLabels = new Dictionary<string, string> { ["velero.io/backup-name"] = archive.Name, ["velero.io/restore-name"] = restore.Name };
         foreach (var item in items)
         {
-            var obj = (JsonObject)item.DeepClone();
-            var meta = ObjectMetaAccess.Metadata(obj);
-            var sourceNs = (string?)meta["namespace"] ?? "";
-            var targetNs = mapping.GetValueOrDefault(sourceNs, sourceNs);
-            foreach (var f in new[] { "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "ownerReferences", "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers" }) meta.Remove(f);
-            meta["namespace"] = targetNs;
-            var labels = meta["labels"] as JsonObject ?? new JsonObject();
-            labels["velero.io/backup-name"] = archive.Name;
-            labels["velero.io/restore-name"] = restore.Name;
-            meta["labels"] = labels;
-            var status = obj["status"];
-            obj.Remove("status");
-            if ((string?)obj["kind"] == "PersistentVolumeClaim" && obj["spec"] is JsonObject ps) ps.Remove("volumeName");
-            var apiVersion = (string?)obj["apiVersion"] ?? "v1";
-            var group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
-            var version = apiVersion.Contains('/') ? apiVersion[(apiVersion.IndexOf('/') + 1)..] : apiVersion;
-            var def = cluster.Registry.FindKind(group, version, (string?)obj["kind"] ?? "");
-            if (def is null) { errors++; continue; }
-            try
+            var sourceNs = ObjectMetaAccess.Namespace(item) ?? "";
+            switch (NamespaceArchive.Restore(cluster, item, mapping.GetValueOrDefault(sourceNs, sourceNs), restoreLabels, existingPolicy == "update"))
             {
-                cluster.Create(RequestContext.System, def, targetNs, obj);
-                restored++;
+                case NamespaceArchive.Outcome.Created or NamespaceArchive.Outcome.Updated: restored++; break;
+                case NamespaceArchive.Outcome.Existed: warnings++; break;
+                default: errors++; break;
             }
-            catch (KubeApiException e) when (e.IsAlreadyExists)
-            {
-                if (existingPolicy == "update")
-                {
-                    try
-                    {
-                        var current = cluster.Get(def, targetNs, ObjectMetaAccess.Name(obj)!);
-                        meta["resourceVersion"] = current.ResourceVersion.ToString();
-                        cluster.Update(RequestContext.System, def, targetNs, current.Name, obj);
-                        restored++;
-                    }
-                    catch (KubeApiException) { warnings++; }
-                }
-                else warnings++;
-            }
-            catch (KubeApiException) { errors++; }
         }
         WriteStatus(cluster, restore, (_, s) =>
         {
@@ -258,13 +208,6 @@ public sealed class VeleroController : DelayedSimController
             catch (KubeApiException e) when (e.IsNotFound) { }
         }
         WriteStatus(cluster, request, (_, s) => { s["phase"] = "Processed"; if (backup is null) s["errors"] = new JsonArray($"backup {backupName} not found"); });
-    }
-
-    private static ResourceDefinition? KindOf(SimCluster cluster, JsonObject item)
-    {
-        var apiVersion = (string?)item["apiVersion"] ?? "v1";
-        var slash = apiVersion.IndexOf('/');
-        return cluster.Registry.FindKind(slash < 0 ? "" : apiVersion[..slash], slash < 0 ? apiVersion : apiVersion[(slash + 1)..], (string?)item["kind"] ?? "");
     }
 
     /// <summary>

@@ -24,6 +24,8 @@ public sealed class SimHost : IAsyncDisposable
 
     public SimCertificates? Certificates { get; }
     public SharedObjectStore ObjectStore { get; } = new();
+    /// <summary>Kasten's locations: local snapshots and the export profiles' object storage, shared like Velero's.</summary>
+    public SharedObjectStore KastenStore { get; } = new();
     public IReadOnlyList<SimServer> Servers => _servers;
     public SimServer this[string name] => _servers.Single(s => s.Cluster.Name == name);
 
@@ -38,6 +40,7 @@ public sealed class SimHost : IAsyncDisposable
             cluster.Auth.Required = !options.InsecureHttp || options.RbacEnabled;
             var server = new SimServer(cluster, host.Certificates);
             server.Controllers.Velero.ObjectStore = host.ObjectStore;
+            server.Controllers.Kasten.Store = host.KastenStore;
             host._servers.Add(server);
             await server.StartAsync();
         }

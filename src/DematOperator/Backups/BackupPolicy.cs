@@ -5,7 +5,7 @@ using DematOperator.Kube.Crd;
 namespace DematOperator.Backups;
 
 [KubernetesKind(Group.Name, Group.Version, "BackupPolicy", "backuppolicies", ShortNames = ["bp"], Categories = [Group.Category],
-    Description = "BackupPolicy schedules CSI snapshots or Velero backups of namespaces and proves the recovery point objective (RPO).")]
+    Description = "BackupPolicy schedules CSI snapshots, Velero backups or Kasten K10 backups of namespaces and proves the recovery point objective (RPO).")]
 [PrinterColumn("Method", "string", ".spec.method", Order = 1)]
 [PrinterColumn("Schedule", "string", ".spec.schedule", Order = 2)]
 [PrinterColumn("RPO", "string", ".spec.rpo", Order = 3)]
@@ -32,9 +32,10 @@ public sealed class BackupPolicySpec
     [Doc("Recovery point objective: the newest restorable data must never be older than this."), Default("\"4h\""), Pattern(Group.DurationPattern)]
     public string? Rpo { get; set; }
     [RequiredField] public BackupTarget Target { get; set; } = new();
-    [RequiredField, EnumValues("CSISnapshot", "Velero")] public string Method { get; set; } = "";
+    [RequiredField, EnumValues("CSISnapshot", "Velero", "Kasten")] public string Method { get; set; } = "";
     public CsiSnapshotOptions? CsiSnapshot { get; set; }
     public VeleroOptions? Velero { get; set; }
+    public KastenOptions? Kasten { get; set; }
     public RetentionSpec? Retention { get; set; }
     [Doc("What happens to the backups when the policy is deleted."), EnumValues("Retain", "Delete"), Default("\"Retain\"")]
     public string? DeletionPolicy { get; set; }
@@ -62,6 +63,16 @@ public sealed class VeleroOptions
     [Doc("Velero TTL of each backup."), Pattern(Group.DurationPattern)] public string? Ttl { get; set; }
     [Doc("Take volume snapshots as part of the backup."), Default("true")] public bool? SnapshotVolumes { get; set; }
     [Doc("Move snapshot data to the object storage (needed to restore on another site).")] public bool? SnapshotMoveData { get; set; }
+}
+
+[Doc("Veeam Kasten K10: each slot runs a K10 Policy (a RunAction) or, without one, backs up each target namespace (a BackupAction); the RestorePoints are the recovery points.")]
+public sealed class KastenOptions
+{
+    [Doc("Namespace where K10 runs and its Policies and Profiles live."), Default("\"kasten-io\""), Length(1, 63)] public string? Namespace { get; set; }
+    [Doc("A K10 Policy (config.kio.kasten.io) to run at each slot; it must select the target namespaces. Its own retention then applies: spec.retention is ignored."), Length(1, 253)]
+    public string? Policy { get; set; }
+    [Doc("A K10 location Profile every run must also be exported to (the shared storage a drill on the recovery site restores from). With a policy, its export action must write there; without, DematOperator exports each RestorePoint."), Length(1, 253)]
+    public string? ExportProfile { get; set; }
 }
 
 [Doc("Grandfather-father-son retention, computed in the policy's time zone.")]

@@ -29,8 +29,12 @@ public static class BackupPolicyChecks
             yield return new SpecProblem("spec.target", "NoTarget", "set target.namespaces or target.namespaceSelector");
         if (Methods.BackupMethods.Of(spec) == Methods.BackupMethod.CSISnapshot && string.IsNullOrEmpty(spec.CsiSnapshot?.VolumeSnapshotClassName))
             yield return new SpecProblem("spec.csiSnapshot.volumeSnapshotClassName", "MissingSnapshotClass", "required for method CSISnapshot");
-        if (Methods.BackupMethods.Of(spec) == Methods.BackupMethod.Velero && spec.CsiSnapshot is not null)
-            yield return new SpecProblem("spec.csiSnapshot", "UnusedSettings", "csiSnapshot settings are ignored with method Velero", Warning: true);
+        var method = Methods.BackupMethods.Of(spec);
+        foreach (var (field, set, usedBy) in new[] { ("spec.csiSnapshot", spec.CsiSnapshot is not null, Methods.BackupMethod.CSISnapshot), ("spec.velero", spec.Velero is not null, Methods.BackupMethod.Velero), ("spec.kasten", spec.Kasten is not null, Methods.BackupMethod.Kasten) })
+            if (set && method is { } m && m != usedBy)
+                yield return new SpecProblem(field, "UnusedSettings", $"{field[5..]} settings are ignored with method {m}", Warning: true);
+        if (method == Methods.BackupMethod.Kasten && spec.Kasten?.Policy is { Length: > 0 } && spec.Retention is not null)
+            yield return new SpecProblem("spec.retention", "UnusedSettings", "ignored with a K10 Policy: K10 retires its restore points by the Policy's own retention", Warning: true);
         if (checkScheduleGaps && schedule is not null && zone is not null && rpo is { } objective && objective > Duration.Zero)
         {
             var gap = schedule.LongestGap(now, zone);

@@ -12,7 +12,7 @@ using NodaTime;
 namespace DematOperator.Backups;
 
 /// <summary>
-/// Runs a BackupPolicy: validates it, starts the run of each due slot (CSI VolumeSnapshots or a Velero Backup),
+/// Runs a BackupPolicy: validates it, starts the run of each due slot (CSI VolumeSnapshots, a Velero Backup or K10 actions),
 /// follows runs to their end, applies retention, and keeps status, conditions, Events and metrics telling
 /// whether the recovery point objective holds, requeueing for the exact instant it stops holding.
 /// </summary>
@@ -170,7 +170,8 @@ public sealed class BackupPolicyReconciler(
             if (await client.TryGetAsync(Resources.Namespaces, null, n, ct) is null)
                 throw new InvalidPolicyException("NamespaceNotFound", $"target namespace \"{n}\" does not exist", transient: true);
         await MethodOf(policy).CheckInstalledAsync(policy, ct);
-        RetentionLimits? retention = spec.Retention is { } r
+        // A K10 Policy has its own retention, which K10 applies: deleting its restore points from here would fight it.
+        RetentionLimits? retention = spec.Retention is { } r && !(BackupMethods.Of(spec) == BackupMethod.Kasten && KastenMethod.PolicyOf(policy) is not null)
             ? new RetentionLimits(r.KeepLast ?? 0, r.KeepHourly ?? 0, r.KeepDaily ?? 0, r.KeepWeekly ?? 0, r.KeepMonthly ?? 0, r.KeepYearly ?? 0, r.KeepFailed ?? 3)
             : null;
         return new BackupSettings(schedule, zone, rpo, deadline, csiTimeout, namespaces, retention);

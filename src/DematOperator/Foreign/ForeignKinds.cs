@@ -33,6 +33,22 @@ namespace DematOperator.Foreign;
 [JsonSerializable(typeof(ObjectList<Pod>))]
 [JsonSerializable(typeof(Job))]
 [JsonSerializable(typeof(ObjectList<Job>))]
+[JsonSerializable(typeof(KastenRunAction))]
+[JsonSerializable(typeof(ObjectList<KastenRunAction>))]
+[JsonSerializable(typeof(KastenBackupAction))]
+[JsonSerializable(typeof(ObjectList<KastenBackupAction>))]
+[JsonSerializable(typeof(KastenExportAction))]
+[JsonSerializable(typeof(ObjectList<KastenExportAction>))]
+[JsonSerializable(typeof(KastenRestoreAction))]
+[JsonSerializable(typeof(ObjectList<KastenRestoreAction>))]
+[JsonSerializable(typeof(KastenRestorePoint))]
+[JsonSerializable(typeof(ObjectList<KastenRestorePoint>))]
+[JsonSerializable(typeof(KastenRestorePointContent))]
+[JsonSerializable(typeof(ObjectList<KastenRestorePointContent>))]
+[JsonSerializable(typeof(KastenPolicy))]
+[JsonSerializable(typeof(ObjectList<KastenPolicy>))]
+[JsonSerializable(typeof(KastenProfile))]
+[JsonSerializable(typeof(ObjectList<KastenProfile>))]
 public sealed partial class ForeignJsonContext : JsonSerializerContext;
 
 /// <summary>Where the foreign kinds live, typed.</summary>
@@ -52,6 +68,16 @@ public static class ForeignKinds
     public static readonly ResourceType<Job> Jobs = new("batch", "v1", "jobs", "Job", true, Json.Job, Json.ObjectListJob);
     public static readonly ResourceType<PersistentVolumeClaim> PersistentVolumeClaims = new("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, Json.PersistentVolumeClaim, Json.ObjectListPersistentVolumeClaim);
     public static readonly ResourceType<Pod> Pods = new("", "v1", "pods", "Pod", true, Json.Pod, Json.ObjectListPod);
+
+    // Veeam Kasten K10 (an aggregated API on a real cluster; CRDs of our own in the emulator).
+    public static readonly ResourceType<KastenRunAction> KastenRunActions = new("actions.kio.kasten.io", "v1alpha1", "runactions", "RunAction", true, Json.KastenRunAction, Json.ObjectListKastenRunAction);
+    public static readonly ResourceType<KastenBackupAction> KastenBackupActions = new("actions.kio.kasten.io", "v1alpha1", "backupactions", "BackupAction", true, Json.KastenBackupAction, Json.ObjectListKastenBackupAction);
+    public static readonly ResourceType<KastenExportAction> KastenExportActions = new("actions.kio.kasten.io", "v1alpha1", "exportactions", "ExportAction", true, Json.KastenExportAction, Json.ObjectListKastenExportAction);
+    public static readonly ResourceType<KastenRestoreAction> KastenRestoreActions = new("actions.kio.kasten.io", "v1alpha1", "restoreactions", "RestoreAction", true, Json.KastenRestoreAction, Json.ObjectListKastenRestoreAction);
+    public static readonly ResourceType<KastenRestorePoint> KastenRestorePoints = new("apps.kio.kasten.io", "v1alpha1", "restorepoints", "RestorePoint", true, Json.KastenRestorePoint, Json.ObjectListKastenRestorePoint);
+    public static readonly ResourceType<KastenRestorePointContent> KastenRestorePointContents = new("apps.kio.kasten.io", "v1alpha1", "restorepointcontents", "RestorePointContent", false, Json.KastenRestorePointContent, Json.ObjectListKastenRestorePointContent);
+    public static readonly ResourceType<KastenPolicy> KastenPolicies = new("config.kio.kasten.io", "v1alpha1", "policies", "Policy", true, Json.KastenPolicy, Json.ObjectListKastenPolicy);
+    public static readonly ResourceType<KastenProfile> KastenProfiles = new("config.kio.kasten.io", "v1alpha1", "profiles", "Profile", true, Json.KastenProfile, Json.ObjectListKastenProfile);
 
     /// <summary>The workload kinds a drill restores, stops and checks.</summary>
     public static readonly ResourceType<Workload>[] WorkloadKinds = [Deployments, StatefulSets];

@@ -24,6 +24,13 @@ public sealed record ReportSnapshot(
     public const string EnvironmentLabel = Group.AnnotationPrefix + "environment";
 
 
+    /// <summary>A policy's target namespaces as the controller resolves them: the listed ones and those its selector matches.</summary>
+    private static List<string> Targets(BackupTarget target, List<DynamicObject> namespaces)
+    {
+        var selector = target.NamespaceSelector?.ToSelector();
+        return [.. (target.Namespaces ?? []).Concat(selector is null ? [] : namespaces.Where(n => selector.Matches(n.Metadata.Labels ?? [])).Select(n => n.Name)).Distinct()];
+    }
+
     /// <summary>Reads everything the report needs from one cluster (absent APIs count as empty).</summary>
     public static async Task<ReportSnapshot> GatherAsync(KubeClient client, string cluster, CancellationToken ct)
     {
@@ -35,13 +42,26 @@ public sealed record ReportSnapshot(
         var policies = await All(OperatorKinds.BackupPolicies);
         var veleroRuns = await All(Foreign.ForeignKinds.VeleroBackups, RunLabels.Policy);
         var snapshotRuns = await All(Foreign.ForeignKinds.VolumeSnapshots, RunLabels.Policy);
+        var kasten = policies.Any(p => Backups.Methods.BackupMethods.Of(p.Spec) == Backups.Methods.BackupMethod.Kasten);
+        var runActions = kasten ? await All(Foreign.ForeignKinds.KastenRunActions, RunLabels.Policy) : [];
+        var backupActions = kasten ? await All(Foreign.ForeignKinds.KastenBackupActions, RunLabels.Policy) : [];
+        var exportActions = kasten ? await All(Foreign.ForeignKinds.KastenExportActions, RunLabels.Policy) : [];
+        var restorePoints = kasten ? await All(Foreign.ForeignKinds.KastenRestorePoints) : [];
+        var namespaces = await All(Resources.Namespaces);
         var withRuns = policies.Select(p =>
         {
             bool Mine(KubeObject o) => o.Metadata.Labels?.GetValueOrDefault(RunLabels.Policy) == RunLabels.LabelValue(p.Name) && o.Metadata.Labels?.GetValueOrDefault(RunLabels.PolicyNamespace) == p.Namespace;
-            IReadOnlyList<ObservedRun> runs = Backups.Methods.BackupMethods.Of(p.Spec) == Backups.Methods.BackupMethod.Velero
-                ? veleroRuns.Where(Mine).Select(RunObservation.FromVelero).ToList()
-                : snapshotRuns.Where(Mine).GroupBy(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? s.Name).Select(g => RunObservation.FromSnapshots(g.Key, g.ToList())).ToList();
+            IReadOnlyList<ObservedRun> runs = Backups.Methods.BackupMethods.Of(p.Spec) switch
+            {
+                Backups.Methods.BackupMethod.Velero => veleroRuns.Where(Mine).Select(RunObservation.FromVelero).ToList(),
+                Backups.Methods.BackupMethod.Kasten => KastenRuns(p, Targets(p.Spec.Target, namespaces)),
+                _ => snapshotRuns.Where(Mine).GroupBy(s => s.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? s.Name).Select(g => RunObservation.FromSnapshots(g.Key, g.ToList())).ToList(),
+            };
             return (p, runs);
+
+            List<ObservedRun> KastenRuns(BackupPolicy policy, List<string> targets) => Backups.Methods.KastenRuns.Observe(
+                runActions.Where(Mine).ToList(), backupActions.Where(Mine).ToList(), exportActions.Where(Mine).ToList(),
+                restorePoints.Where(r => targets.Contains(r.Namespace!)).ToList(), targets, Backups.Methods.KastenMethod.ExportProfileOf(policy));
         }).ToList();
         var production = (await All(Resources.Namespaces, $"{EnvironmentLabel}=production")).Select(n => n.Name).ToHashSet();
         var workloads = new List<ProductionWorkload>();

@@ -4,7 +4,7 @@ using NodaTime;
 namespace DematOperator.Backups.Methods;
 
 /// <summary>The backup engines a BackupPolicy can drive (spec.method).</summary>
-public enum BackupMethod { CSISnapshot, Velero }
+public enum BackupMethod { CSISnapshot, Velero, Kasten }
 
 /// <summary>A policy's resolved settings, as every method needs them.</summary>
 public sealed record BackupSettings(CronSchedule Schedule, DateTimeZone Zone, Duration Rpo, Duration? StartingDeadline, Duration CsiTimeout, List<string> Namespaces, RetentionLimits? Retention);
@@ -37,10 +37,10 @@ public static class BackupMethods
     public static BackupMethod? Of(BackupPolicySpec spec) => Enum.TryParse<BackupMethod>(spec.Method, out var m) ? m : null;
 
     public static BackupMethod Parse(string method) => Enum.TryParse<BackupMethod>(method, out var m) ? m
-        : throw new InvalidPolicyException("UnknownMethod", $"spec.method \"{method}\" is not CSISnapshot or Velero");
+        : throw new InvalidPolicyException("UnknownMethod", $"spec.method \"{method}\" is not CSISnapshot, Velero or Kasten");
 
     public static IReadOnlyDictionary<BackupMethod, IBackupMethod> All(KubeClient client, Kube.Writes.EventRecorder events) =>
-        new IBackupMethod[] { new CsiSnapshotMethod(client, events), new VeleroMethod(client) }.ToDictionary(m => m.Method);
+        new IBackupMethod[] { new CsiSnapshotMethod(client, events), new VeleroMethod(client), new KastenMethod(client) }.ToDictionary(m => m.Method);
 }
 
 /// <summary>Creating a run's objects, whose names come from the policy and the slot.</summary>
@@ -60,6 +60,7 @@ public static class RunObjects
             var existing = await client.TryGetAsync(type, obj.Metadata.Namespace, obj.Name, ct);
             if (existing is null || Owns(policy, existing)) return false;
             var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(policy.Namespace!)))[..6].ToLowerInvariant();
+            // Velero names backups into labels (velero.io/backup-name): 63 characters at most.
             var max = type.Group == "velero.io" ? 63 : 253;
             obj.Metadata.Name = RunLabels.Fit($"{obj.Name}-{hash}", max);
             try { await client.CreateAsync(type, obj, ct); return true; }

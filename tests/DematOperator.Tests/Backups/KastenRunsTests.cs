@@ -1,0 +1,133 @@
+using DematOperator.Backups;
+using DematOperator.Backups.Methods;
+using DematOperator.Foreign;
+using DematOperator.Kube.Api;
+using NodaTime;
+
+namespace DematOperator.Tests.Backups;
+
+/// <summary>How a Kasten run is read from its actions and RestorePoints: K10's "Complete" is believed only with data.</summary>
+public sealed class KastenRunsTests
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.Parse("2026-05-12T01:00:00Z");
+    private static readonly string[] Prod = ["platau-prod"];
+
+    private static KastenRunAction RunAction(string name, string? state, int hour = 1, string? error = null) => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = "kasten-io", CreationTimestamp = T0.AddHours(hour - 1), Labels = new() { [RunLabels.Run] = name } },
+        Spec = new KastenRunActionSpec { Subject = new KastenObjectRef { Kind = "Policy", Name = "platau-4h", Namespace = "kasten-io" } },
+        Status = state is null ? null : new KastenActionStatus
+        {
+            State = state, StartTime = T0.AddHours(hour - 1), EndTime = state is "Running" or "Pending" ? null : T0.AddHours(hour - 1).AddMinutes(5),
+            Error = error is null ? null : new KastenError { Cause = error },
+        },
+    };
+
+    private static KastenRestorePoint Point(string ns, string name, string runAction, int hour = 1, string? exportProfile = null)
+    {
+        var labels = new Dictionary<string, string> { [KastenLabels.RunActionName] = runAction, [KastenLabels.AppNamespace] = ns };
+        if (exportProfile is not null) labels[KastenLabels.ExportProfile] = exportProfile;
+        return new KastenRestorePoint
+        {
+            Metadata = new ObjectMeta { Name = name, Namespace = ns, Labels = labels, CreationTimestamp = T0.AddHours(hour - 1).AddMinutes(4) },
+            Status = new KastenRestorePointStatus { ActionTime = T0.AddHours(hour - 1).AddSeconds(30) },
+        };
+    }
+
+    private static KastenBackupAction BackupAction(string run, string ns, string? state, string? restorePoint = null) => new()
+    {
+        Metadata = new ObjectMeta { Name = run, Namespace = ns, CreationTimestamp = T0, Labels = new() { [RunLabels.Run] = run } },
+        Status = state is null ? null : new KastenActionStatus { State = state, StartTime = T0, EndTime = T0.AddMinutes(3), RestorePoint = restorePoint is null ? null : new KastenObjectRef { Name = restorePoint } },
+    };
+
+    private static KastenExportAction Export(string run, string ns, string point, string? state) => new()
+    {
+        Metadata = new ObjectMeta { Name = $"{run}-{ns}", Namespace = "kasten-io", CreationTimestamp = T0, Labels = new() { [RunLabels.Run] = run } },
+        Spec = new KastenExportActionSpec { Subject = new KastenObjectRef { Kind = "RestorePoint", Name = point, Namespace = ns }, Profile = new KastenObjectRef { Name = "ovh-s3" } },
+        Status = state is null ? null : new KastenActionStatus { State = state, EndTime = T0.AddMinutes(6) },
+    };
+
+    private static List<ObservedRun> Policy(KastenRunAction[] actions, KastenRestorePoint[] points, string[]? namespaces = null, string? profile = null) =>
+        KastenRuns.Observe(actions, [], [], points, namespaces ?? Prod, profile);
+
+    [Theory]
+    [InlineData(null, RunPhase.Running)]
+    [InlineData("Pending", RunPhase.Running)]
+    [InlineData("Running", RunPhase.Running)]
+    [InlineData("Exporting", RunPhase.Running)]
+    [InlineData("Failed", RunPhase.Failed)]
+    [InlineData("Skipped", RunPhase.Failed)]
+    [InlineData("Cancelled", RunPhase.Failed)]
+    [InlineData("Deleting", RunPhase.Failed)]
+    public void A_RunAction_state_that_is_not_Complete_is_never_a_recovery_point(string? state, RunPhase expected)
+    {
+        var run = Policy([RunAction("p-1", state)], [Point("platau-prod", "rp", "p-1")]).Single();
+        run.Phase.ShouldBe(expected);
+        run.RecoveryPoint.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_failure_keeps_K10s_message_and_a_skip_says_why_without_one()
+    {
+        Policy([RunAction("p-1", "Failed", error: "{\"message\":\"snapshot failed\"}")], []).Single().Error.ShouldBe("K10 RunAction p-1 Failed: {\"message\":\"snapshot failed\"}");
+        Policy([RunAction("p-1", "Skipped")], []).Single().Error!.ShouldContain("a run of the same policy was still going");
+        var longCause = new string('x', 2000);
+        Policy([RunAction("p-1", "Failed", error: longCause)], []).Single().Error!.Length.ShouldBeLessThan(500);
+    }
+
+    [Fact]
+    public void A_Complete_run_recovers_to_its_oldest_namespace_and_needs_a_RestorePoint_in_each()
+    {
+        var ns = new[] { "platau-prod", "platau-mongo" };
+        var both = Policy([RunAction("p-1", "Complete")], [Point("platau-prod", "a", "p-1"), Point("platau-mongo", "b", "p-1")], ns).Single();
+        both.Phase.ShouldBe(RunPhase.Succeeded);
+        both.RecoveryPoint.ShouldBe(Instant.FromDateTimeOffset(T0.AddSeconds(30)));
+        var one = Policy([RunAction("p-1", "Complete")], [Point("platau-prod", "a", "p-1")], ns).Single();
+        one.Phase.ShouldBe(RunPhase.Failed);
+        one.Error!.ShouldContain("left no RestorePoint in platau-mongo");
+    }
+
+    [Fact]
+    public void A_RestorePoint_of_another_RunAction_or_only_an_exported_one_does_not_count_as_local_data()
+    {
+        Policy([RunAction("p-1", "Complete")], [Point("platau-prod", "a", "other-run")]).Single().Phase.ShouldBe(RunPhase.Failed);
+        Policy([RunAction("p-1", "Complete")], [Point("platau-prod", "a", "p-1", exportProfile: "ovh-s3")]).Single().Phase.ShouldBe(RunPhase.Failed);
+    }
+
+    [Fact]
+    public void With_an_export_profile_a_run_not_exported_there_is_not_a_recovery_point()
+    {
+        var local = Point("platau-prod", "a", "p-1");
+        var run = Policy([RunAction("p-1", "Complete")], [local, Point("platau-prod", "a-x", "p-1", exportProfile: "elsewhere")], profile: "ovh-s3").Single();
+        run.Phase.ShouldBe(RunPhase.Failed);
+        run.Error!.ShouldContain("not exported to profile ovh-s3");
+        Policy([RunAction("p-1", "Complete")], [local, Point("platau-prod", "a-x", "p-1", exportProfile: "ovh-s3")], profile: "ovh-s3").Single().Phase.ShouldBe(RunPhase.Succeeded);
+    }
+
+    [Fact]
+    public void A_run_whose_points_K10_retired_disappears_once_a_newer_run_holds_data_and_fails_otherwise()
+    {
+        var runs = Policy([RunAction("p-1", "Complete", hour: 1), RunAction("p-2", "Complete", hour: 2)], [Point("platau-prod", "b", "p-2", hour: 2)]);
+        runs.ShouldHaveSingleItem().Name.ShouldBe("p-2");
+        var newerFailed = Policy([RunAction("p-1", "Complete", hour: 1), RunAction("p-2", "Failed", hour: 2)], []);
+        newerFailed.Count.ShouldBe(2);
+        newerFailed.ShouldAllBe(r => r.Phase == RunPhase.Failed);
+    }
+
+    [Fact]
+    public void Namespace_mode_fails_on_any_namespace_and_waits_for_its_exports()
+    {
+        var ns = new[] { "platau-prod", "platau-mongo" };
+        var failed = KastenRuns.Observe([], [BackupAction("p-1", "platau-prod", "Complete", "rp-a"), BackupAction("p-1", "platau-mongo", "Failed")], [], [], ns, null).Single();
+        failed.Phase.ShouldBe(RunPhase.Failed);
+        failed.Error!.ShouldContain("platau-mongo/p-1 Failed");
+        var points = new[] { Point("platau-prod", "rp-a", "-"), Point("platau-mongo", "rp-b", "-") };
+        var actions = new[] { BackupAction("p-1", "platau-prod", "Complete", "rp-a"), BackupAction("p-1", "platau-mongo", "Complete", "rp-b") };
+        KastenRuns.Observe([], actions, [], points, ns, null).Single().Phase.ShouldBe(RunPhase.Succeeded);
+        KastenRuns.Observe([], actions, [Export("p-1", "platau-prod", "rp-a", "Complete")], points, ns, "ovh-s3").Single().Phase.ShouldBe(RunPhase.Running, "one export still to make");
+        KastenRuns.Observe([], actions, [Export("p-1", "platau-prod", "rp-a", "Complete"), Export("p-1", "platau-mongo", "rp-b", "Failed")], points, ns, "ovh-s3").Single().Phase.ShouldBe(RunPhase.Failed);
+        KastenRuns.Observe([], actions, [Export("p-1", "platau-prod", "rp-a", "Complete"), Export("p-1", "platau-mongo", "rp-b", "Complete")], points, ns, "ovh-s3").Single().Phase.ShouldBe(RunPhase.Succeeded);
+        KastenRuns.Observe([], [BackupAction("p-1", "platau-prod", "Complete", "gone"), BackupAction("p-1", "platau-mongo", "Complete", "rp-b")], [], points, ns, "ovh-s3").Single()
+            .Error!.ShouldContain("left no RestorePoint in platau-prod", customMessage: "a missing RestorePoint is a failure, not an export forever awaited");
+    }
+}
