@@ -31,6 +31,8 @@ public sealed class KastenController : DelayedSimController
     public Func<StoredObject, bool>? SkipRun { get; set; }
     /// <summary>Backups for which this holds report Complete but leave no RestorePoint (the lie a drill must not believe).</summary>
     public Func<StoredObject, bool>? CompleteWithoutRestorePoint { get; set; }
+    /// <summary>RestoreActions for which this holds report Complete having restored nothing.</summary>
+    public Func<StoredObject, bool>? RestoreNothing { get; set; }
 
     public override Task OnChangeAsync(SimCluster cluster, StoreEvent change, CancellationToken ct)
     {
@@ -232,10 +234,11 @@ public sealed class KastenController : DelayedSimController
         if (point is null) return $"restore point {subject["namespace"]}/{subject["name"]} not found";
         var (archive, _) = ArchiveOf(cluster, point);
         if (archive is null) return $"the data of restore point {point.Namespace}/{point.Name} is not available on this cluster";
+        if (RestoreNothing?.Invoke(action) == true) return null;
         var skip = (excluded ?? []).OfType<JsonObject>().Select(f => ((string?)f["group"] ?? "", (string?)f["resource"] ?? "")).ToHashSet();
         foreach (var item in archive.Items)
         {
-            if (NamespaceArchive.KindOf(cluster, item) is { } def && (skip.Contains((def.Group, def.Plural)) || skip.Contains((def.Group, ""))) ) continue;
+            if (NamespaceArchive.KindOf(cluster, item) is { } def && (skip.Contains((def.Group, def.Plural)) || skip.Contains((def.Group, "")))) continue;
             NamespaceArchive.Restore(cluster, item, action.Namespace, new Dictionary<string, string>(), update: false);
         }
         return null;

@@ -6,7 +6,7 @@ namespace DematOperator.Drills;
 
 /// <summary>
 /// One drill at a time per recovery cluster: two runs would stop the same test environments and restore into the
-/// same namespaces. The lock is a Lease on the target, next to Velero, held by the run (`namespace/drill/run`)
+/// same namespaces. The lock is a Lease on the target, next to the backup engine (Velero or K10), held by the run (`namespace/drill/run`)
 /// from Preflight to the end of the run. A holder whose drill no longer runs that run (deleted, or it ended while
 /// the operator was down) is taken over at once; a holder this operator cannot see (another cluster's operator)
 /// only once its lease has expired.

@@ -13,7 +13,7 @@ namespace DematOperator.Drills;
 /// </summary>
 public static class DrillReport
 {
-    public static (string Markdown, string Json) Render(string ns, string drill, DrillRunStatus run, DrillSettings settings, DrillResult? result, DateTimeOffset? end)
+    public static (string Markdown, string Json) Render(string ns, string drill, DrillRunStatus run, DrillSettings settings, DrillResult? result, DateTimeOffset? end, string engine)
     {
         var zone = settings.Zone;
         var resultText = result?.ToString() ?? "InProgress";
@@ -41,8 +41,11 @@ public static class DrillReport
         md.AppendLine();
         md.AppendLine("## Sauvegarde utilisée / backup used");
         md.AppendLine();
-        md.AppendLine($"- Backup Velero : {run.BackupName ?? "—"}, données du / data from {Local(run.BackupTime)}");
-        md.AppendLine($"- Restore Velero : {run.RestoreName ?? "—"}");
+        md.AppendLine($"- Moteur / engine : {engine}");
+        md.AppendLine($"- Sauvegarde / backup : {run.BackupName ?? "—"}, données du / data from {Local(run.BackupTime)}");
+        foreach (var point in run.RecoveryPoints ?? [])
+            md.AppendLine($"  - {point.Namespace} : {point.Name}, données du / data from {Local(point.DataTime)}");
+        md.AppendLine($"- Restauration / restore : {run.RestoreName ?? "—"}");
         md.AppendLine($"- Namespaces restaurés / restored : {string.Join(", ", run.CreatedNamespaces ?? [])}");
         md.AppendLine();
         md.AppendLine("## Chronologie / timeline");
@@ -91,7 +94,14 @@ public static class DrillReport
             ["sourceReachable"] = run.SourceReachable,
             ["objectives"] = new JsonObject { ["rtoSeconds"] = (long)settings.Rto.TotalSeconds, ["rpoSeconds"] = (long)settings.Rpo.TotalSeconds },
             ["achieved"] = new JsonObject { ["rtoSeconds"] = run.RtoSeconds, ["rpoSeconds"] = run.RpoSeconds, ["rtoMet"] = rtoMet, ["rpoMet"] = rpoMet },
-            ["backup"] = new JsonObject { ["name"] = run.BackupName, ["time"] = run.BackupTime?.ToString("O", CultureInfo.InvariantCulture) },
+            ["backup"] = new JsonObject
+            {
+                ["engine"] = engine, ["name"] = run.BackupName, ["time"] = run.BackupTime?.ToString("O", CultureInfo.InvariantCulture),
+                ["points"] = new JsonArray([.. (run.RecoveryPoints ?? []).Select(p => (JsonNode)new JsonObject
+                {
+                    ["namespace"] = p.Namespace, ["name"] = p.Name, ["time"] = p.DataTime?.ToString("O", CultureInfo.InvariantCulture),
+                })]),
+            },
             ["restore"] = run.RestoreName,
             ["restoredNamespaces"] = new JsonArray([.. (run.CreatedNamespaces ?? []).Select(n => (JsonNode)JsonValue.Create(n)!)]),
             ["steps"] = new JsonArray([.. run.Steps.Select(s => (JsonNode)new JsonObject

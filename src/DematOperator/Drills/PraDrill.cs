@@ -66,16 +66,27 @@ public sealed class DrillTarget
 
 public sealed class DrillBackup
 {
-    [Doc("A BackupPolicy of method Velero whose newest completed backup is restored.")] public string? BackupPolicy { get; set; }
+    [Doc("The engine whose backups the drill restores: Velero (a Backup synced from the shared storage location) or Kasten (an exported RestorePoint the target's K10 imported)."),
+     EnumValues("Velero", "Kasten"), Default("\"Velero\"")]
+    public string? Engine { get; set; }
+    [Doc("A BackupPolicy of that engine's method: with Velero its newest completed backup is restored; with Kasten it tells the coverage what is backed up.")] public string? BackupPolicy { get; set; }
     [Doc("Namespace of the BackupPolicy; the PraDrill's when empty.")] public string? BackupPolicyNamespace { get; set; }
     [Doc("Or a Velero Schedule name whose newest completed backup is restored.")] public string? VeleroSchedule { get; set; }
     [Doc("Namespace of Velero on the target."), Default("\"openshift-adp\"")] public string? VeleroNamespace { get; set; }
+    [Doc("With engine Kasten: where K10 runs on the target and which export it restores from.")] public DrillKasten? Kasten { get; set; }
+}
+
+public sealed class DrillKasten
+{
+    [Doc("Namespace of K10 on the target (its location profiles, and the drill's lock)."), Default("\"kasten-io\""), Length(1, 63)] public string? Namespace { get; set; }
+    [RequiredField, Doc("The location profile production exports to: only restore points exported there (and imported on the target) are restored."), Length(1, 253)]
+    public string ExportProfile { get; set; } = "";
 }
 
 public sealed class DrillRestore
 {
     [Doc("Restore production namespaces under other names (source: target); same names when empty.")] public Dictionary<string, string>? NamespaceMapping { get; set; }
-    [Doc("How long the Velero Restore may take."), Default("\"1h\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
+    [Doc("How long the restore (Velero Restore or K10 RestoreActions) may take."), Default("\"1h\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
 }
 
 public sealed class DrillQuiesce
@@ -177,6 +188,7 @@ public sealed class DrillRunStatus
     public string? BackupName { get; set; }
     [Doc("When the restored data was taken (the backup's start).")] public DateTimeOffset? BackupTime { get; set; }
     public string? RestoreName { get; set; }
+    [Doc("What the run restores, per production namespace (Kasten: one exported restore point content each).")] public List<DrillRecoveryPoint>? RecoveryPoints { get; set; }
     [Doc("Namespaces this run created on the target (the only ones its rollback deletes).")] public List<string>? CreatedNamespaces { get; set; }
     [Doc("Workloads this run stopped, with what they had.")] public List<QuiescedObject>? Quiesced { get; set; }
     public DateTimeOffset? VerifiedTime { get; set; }
@@ -186,6 +198,13 @@ public sealed class DrillRunStatus
     public List<string>? Checks { get; set; }
     [Doc("What each exec check printed (truncated, secrets of the restored namespaces redacted).")] public List<ExecEvidence>? Outputs { get; set; }
     public string? Report { get; set; }
+}
+
+public sealed class DrillRecoveryPoint
+{
+    public string Namespace { get; set; } = "";
+    public string Name { get; set; } = "";
+    public DateTimeOffset? DataTime { get; set; }
 }
 
 public sealed class ExecEvidence
@@ -239,6 +258,7 @@ public static class DrillReasons
     public const string AnotherDrillRunning = nameof(AnotherDrillRunning);
     public const string TargetUnreachable = nameof(TargetUnreachable);
     public const string VeleroNotInstalled = nameof(VeleroNotInstalled);
+    public const string KastenNotInstalled = nameof(KastenNotInstalled);
     public const string NoCompletedBackup = nameof(NoCompletedBackup);
     public const string RecoveryPointTooOld = nameof(RecoveryPointTooOld);
     public const string BackupMissesNamespace = nameof(BackupMissesNamespace);

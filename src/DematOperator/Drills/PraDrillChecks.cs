@@ -64,8 +64,20 @@ public static class PraDrillChecks
             problems.Add(new("spec.source.namespaces", "NoNamespaces", "list the production namespaces to restore"));
         var hasPolicy = !string.IsNullOrEmpty(spec.Backup.BackupPolicy);
         var hasSchedule = !string.IsNullOrEmpty(spec.Backup.VeleroSchedule);
-        if (hasPolicy == hasSchedule)
-            problems.Add(new("spec.backup", "InvalidBackupSource", "set exactly one of backupPolicy or veleroSchedule"));
+        if (spec.Backup.Engine == "Kasten")
+        {
+            // K10's exports are found by the namespace they hold and the profile they went to; a BackupPolicy is optional.
+            if (hasSchedule) problems.Add(new("spec.backup.veleroSchedule", "InvalidBackupSource", "a Velero Schedule with engine Kasten: remove it, or use engine Velero"));
+            if (string.IsNullOrEmpty(spec.Backup.Kasten?.ExportProfile))
+                problems.Add(new("spec.backup.kasten.exportProfile", "InvalidBackupSource", "engine Kasten restores what production exported: name the location profile"));
+        }
+        else
+        {
+            if (hasPolicy == hasSchedule)
+                problems.Add(new("spec.backup", "InvalidBackupSource", "set exactly one of backupPolicy or veleroSchedule"));
+            if (spec.Backup.Kasten is not null)
+                problems.Add(new("spec.backup.kasten", "UnusedSettings", "kasten settings are ignored with engine Velero", Warning: true));
+        }
         var mapping = spec.Restore?.NamespaceMapping ?? [];
         var targets = spec.Source.Namespaces.Select(n => mapping.GetValueOrDefault(n, n)).ToList();
         if (targets.Distinct().Count() != targets.Count)

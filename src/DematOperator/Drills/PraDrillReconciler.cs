@@ -158,8 +158,11 @@ public sealed class PraDrillReconciler : IReconciler
             var (policy, known) = await _clusters.BackupPolicyAsync(drill, ct);
             // An unreachable source cannot say the policy is missing.
             if (policy is null && known) return (DrillConditions.UnknownBackupPolicy, $"BackupPolicy {ns}/{name} exists neither on this cluster nor on the source");
-            if (policy is not null && Backups.Methods.BackupMethods.Of(policy.Spec) != Backups.Methods.BackupMethod.Velero)
-                return (DrillConditions.UnsuitableBackupPolicy, $"BackupPolicy {ns}/{name} uses {policy.Spec.Method}: a drill restores Velero backups from the shared storage");
+            var engine = Engines.RestoreEngines.Of(drill);
+            if (policy is not null && Backups.Methods.BackupMethods.Of(policy.Spec) != engine)
+                return (DrillConditions.UnsuitableBackupPolicy, $"BackupPolicy {ns}/{name} uses {policy.Spec.Method}: this drill restores {engine} backups from the shared storage (spec.backup.engine)");
+            if (policy is not null && engine == Backups.Methods.BackupMethod.Kasten && Backups.Methods.KastenMethod.ExportProfileOf(policy) is var exported && exported != drill.Spec.Backup.Kasten?.ExportProfile)
+                return (DrillConditions.UnsuitableBackupPolicy, $"BackupPolicy {ns}/{name} exports to {exported ?? "no profile"}, not to {drill.Spec.Backup.Kasten?.ExportProfile}: the drill would find none of its restore points");
         }
         // A test environment named in quiesce.namespaces that does not exist is a typo, not an empty environment.
         if (await TestEnvironments.MissingAsync(drill, target, ct) is { Count: > 0 } missing)
@@ -215,7 +218,7 @@ public sealed class PraDrillReconciler : IReconciler
         var result = DrillRunMachine.Result(run);
         var refused = DrillRunMachine.TouchedNothing(run);
         if (!refused) await _report.WriteAsync(cx, result, ct);
-        await DrillLock.ReleaseAsync(cx.Target, cx.VeleroNamespace, cx.RunKey, ct);
+        await DrillLock.ReleaseAsync(cx.Target, cx.EngineNamespace, cx.RunKey, ct);
         var end = cx.Now.ToDateTimeOffset();
         var summary = new DrillRunSummary
         {

@@ -25,7 +25,10 @@ public sealed class DrillRunContext(PraDrill drill, DrillSettings settings, Kube
 
     /// <summary>Written on everything the run touches: `namespace/drill/run`.</summary>
     public string RunKey => $"{Drill.Namespace}/{Drill.Name}/{Run.Name}";
-    public string VeleroNamespace => Drill.Spec.Backup.VeleroNamespace ?? "openshift-adp";
+    /// <summary>The engine the drill restores with (spec.backup.engine).</summary>
+    public Engines.IRestoreEngine Engine => Engines.RestoreEngines.For(Drill);
+    /// <summary>The engine's namespace on the target, where the drill's Lease lives.</summary>
+    public string EngineNamespace => Engine.Namespace(Drill);
     public IEnumerable<string> TargetNamespaces => Drill.Spec.Source.Namespaces.Select(Settings.TargetNamespace);
     public bool Rehearsal => !Settings.Failover;
 

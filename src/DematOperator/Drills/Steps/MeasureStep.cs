@@ -6,7 +6,7 @@ namespace DematOperator.Drills.Steps;
 
 /// <summary>
 /// RTO: from the run's start (the simulated disaster) to verified service. RPO: the age, at the run's start, of the
-/// data the Restore actually restored (its backup's start), read again from the Restore rather than trusted from
+/// data the restore actually restored, read again from the engine's restore objects rather than trusted from
 /// Preflight. Either beyond its objective fails the run: the proof the contract asks for was not given.
 /// </summary>
 public sealed class MeasureStep : IDrillStep
@@ -17,13 +17,7 @@ public sealed class MeasureStep : IDrillStep
     {
         var run = cx.Run;
         var start = Instant.FromDateTimeOffset(run.StartTime);
-        if (run.RestoreName is { } restoreName
-            && await cx.Target.TryGetAsync(ForeignKinds.VeleroRestores, cx.VeleroNamespace, restoreName, ct) is { Spec.BackupName: { Length: > 0 } restored }
-            && await cx.Target.TryGetAsync(ForeignKinds.VeleroBackups, cx.VeleroNamespace, restored, ct) is { } backup)
-        {
-            run.BackupName = backup.Name;
-            run.BackupTime = backup.DataTime;
-        }
+        if (await cx.Engine.RestoredAsync(cx, ct) is { } restored) (run.BackupName, run.BackupTime) = (restored.Name, restored.DataTime);
         if (run.BackupTime is { } data) run.RpoSeconds = (long)(start - Instant.FromDateTimeOffset(data)).TotalSeconds;
         if (run.VerifiedTime is { } verified) run.RtoSeconds = (long)(Instant.FromDateTimeOffset(verified) - start).TotalSeconds;
         if (run.RtoSeconds is not { } rto || run.RpoSeconds is not { } rpo)

@@ -17,7 +17,7 @@ public sealed class ReportStep(KubeClient local) : IDrillStep
     {
         var run = cx.Run;
         var name = RunLabels.Fit($"{run.Name}-report", 253);
-        var (md, json) = DrillReport.Render(cx.Drill.Namespace!, cx.Drill.Name, run, cx.Settings, result, result is null ? null : cx.Now.ToDateTimeOffset());
+        var (md, json) = DrillReport.Render(cx.Drill.Namespace!, cx.Drill.Name, run, cx.Settings, result, result is null ? null : cx.Now.ToDateTimeOffset(), cx.Engine.Engine.ToString());
         var data = new Dictionary<string, string> { ["report.md"] = md, ["report.json"] = json };
         var labels = new Dictionary<string, string> { [DrillMarks.DrillLabel] = RunLabels.LabelValue(cx.Drill.Name), [DrillMarks.RunLabel] = RunLabels.LabelValue(run.Name), ["app.kubernetes.io/managed-by"] = "dematoperator" };
         var existing = await local.TryGetAsync(Resources.ConfigMaps, cx.Drill.Namespace, name, ct);
