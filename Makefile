@@ -2,6 +2,7 @@
 IMG ?= dematoperator:latest
 DOTNET ?= dotnet
 KUBECTL ?= kubectl
+SANDBOX_ARGS ?=
 
 .PHONY: build test run sandbox sim manifests publish docker-build docker-push deploy undeploy e2e-k3d bench clean
 
@@ -15,7 +16,7 @@ test:
 
 ## The run command of the README: the operator on two embedded emulated clusters.
 run sandbox:
-	$(DOTNET) run --project src/DematOperator -c Release -- sandbox
+	$(DOTNET) run --project src/DematOperator -c Release -- sandbox $(SANDBOX_ARGS)
 
 sim:
 	$(DOTNET) run --project src/DematOperator -c Release -- sim --kubeconfig-out .sandbox/sim-kubeconfig --crds config/crd/bases

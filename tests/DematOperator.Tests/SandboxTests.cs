@@ -14,13 +14,12 @@ namespace DematOperator.Tests;
 /// </summary>
 public sealed class SandboxTests
 {
-    [Fact]
-    public async Task The_sandbox_backs_up_measures_watches_certificates_and_rehearses_the_pra_without_leaking_secrets()
+    /// <summary>Starts `sandbox` as the README says and reads what it prints up to its `ready` line.</summary>
+    private static async Task<(Process Sandbox, string Printed)> StartAsync(string dir, params string[] options)
     {
-        var dir = Directory.CreateTempSubdirectory("sandbox-").FullName;
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "sandbox", "--dir", dir }) psi.ArgumentList.Add(a);
-        using var sandbox = Process.Start(psi)!;
+        foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "sandbox", "--dir", dir }.Concat(options)) psi.ArgumentList.Add(a);
+        var sandbox = Process.Start(psi)!;
         var printed = new StringBuilder();
         try
         {
@@ -28,9 +27,86 @@ public sealed class SandboxTests
             {
                 var line = await sandbox.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) ?? throw new Xunit.Sdk.XunitException($"sandbox exited: {printed}{await sandbox.StandardError.ReadToEndAsync()}");
                 printed.AppendLine(line);
-                if (line.Trim() == "ready") break;
+                if (line.Trim() == "ready") return (sandbox, printed.ToString());
             }
-            var text = printed.ToString();
+        }
+        catch
+        {
+            sandbox.Kill(entireProcessTree: true);
+            sandbox.Dispose();
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task The_sandbox_with_kasten_backs_up_through_K10_and_rehearses_the_pra_from_an_imported_export()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandbox-kasten-").FullName;
+        var (sandbox, text) = await StartAsync(dir, "--backup-engine", "kasten");
+        try
+        {
+            text.ShouldContain("Backup engine: Kasten K10");
+            text.ShouldContain("annotate bp platau-kasten");
+            var kubeconfig = Regex.Match(text, @"export KUBECONFIG=(\S+)").Groups[1].Value;
+            var kubectl = new Kubectl(kubeconfig);
+            async Task<string> Get(params string[] args) => (await kubectl.RunAsync(args)).ShouldSucceed().Stdout;
+            (await Get("--context", "sbg", "get", "bp", "-n", "platau-prod", "-o", "name")).ShouldNotContain("platau-velero", Case.Sensitive, "one cross-site backup: the engine's");
+
+            // A run on demand: one RunAction of the K10 Policy, and the RPO met from its RestorePoint.
+            (await kubectl.RunAsync("--context", "sbg", "annotate", "bp", "platau-kasten", "-n", "platau-prod", "ops.demat.gouv.fr/run-now=first-look", "--overwrite")).ShouldSucceed();
+            await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "bp", "platau-kasten", "-n", "platau-prod", "-o", "jsonpath={.status.conditions[?(@.type==\"RecoveryPointObjectiveMet\")].status}")) == "True",
+                "a K10 backup completed", TimeSpan.FromSeconds(30));
+            var runActions = (await Get("--context", "sbg", "get", "runactions.actions.kio.kasten.io", "-n", "kasten-io", "-l", "ops.demat.gouv.fr/backup-policy=platau-kasten", "-o", "name"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            runActions.ShouldHaveSingleItem().ShouldStartWith("runaction.actions.kio.kasten.io/platau-kasten-now-");
+            (await Get("--context", "sbg", "get", "restorepoints.apps.kio.kasten.io", "-n", "platau-prod", "-L", "k10.kasten.io/exportProfile")).ShouldContain("ovh-s3-shared");
+
+            // The rehearsal on rbx restores the export rbx's K10 imported, then rolls back.
+            await Eventually.HoldsAsync(async () => (await Get("--context", "rbx", "get", "restorepointcontents.apps.kio.kasten.io", "-o", "name")).Length > 0, "the export imported on rbx", TimeSpan.FromSeconds(30));
+            var before = await Get("--context", "rbx", "get", "deploy,sts", "-A", "-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.spec.replicas} {end}");
+            (await kubectl.RunAsync("--context", "rbx", "annotate", "pradrill", "pra-yearly", "-n", "dematoperator-system", "ops.demat.gouv.fr/run-now=first-look", "--overwrite")).ShouldSucceed();
+            await Eventually.HoldsAsync(async () => (await Get("--context", "rbx", "get", "pradrill", "pra-yearly", "-n", "dematoperator-system", "-o", "jsonpath={.status.lastResult}")).Length > 0,
+                "the drill finished", TimeSpan.FromSeconds(90));
+            var drill = JsonNode.Parse(await Get("--context", "rbx", "get", "pradrill", "pra-yearly", "-n", "dematoperator-system", "-o", "json"))!;
+            ((string?)drill["status"]!["lastResult"]).ShouldBe("Succeeded", drill["status"]!["history"]?.ToJsonString());
+            (await Get("--context", "rbx", "get", "deploy,sts", "-A", "-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.spec.replicas} {end}")).ShouldBe(before, "test environments given back exactly");
+            (await kubectl.RunAsync("--context", "rbx", "get", "ns", "platau-prod")).ExitCode.ShouldNotBe(0, "the restored namespace was rolled back");
+            var report = (string)drill["status"]!["history"]![0]!["report"]!;
+            var json = JsonNode.Parse(await Get("--context", "rbx", "get", "cm", report, "-n", "dematoperator-system", "-o", "jsonpath={.data.report\\.json}"))!;
+            ((string?)json["backup"]!["engine"]).ShouldBe("Kasten");
+            ((string?)json["backup"]!["points"]![0]!["namespace"]).ShouldBe("platau-prod");
+            var rbxWrites = Regex.Matches(await File.ReadAllTextAsync(Path.Combine(dir, "operator-rbx.log")), @"verb=(create|update|patch|delete) resource=(\S+)")
+                .Select(m => (Verb: m.Groups[1].Value, Resource: m.Groups[2].Value)).ToList();
+            rbxWrites.ShouldContain(w => w.Resource == "restoreactions.actions.kio.kasten.io");
+            string[] forbidden = ["runactions.actions.kio.kasten.io", "backupactions.actions.kio.kasten.io", "exportactions.actions.kio.kasten.io", "restorepointcontents.apps.kio.kasten.io",
+                "policies.config.kio.kasten.io", "backuppolicies.ops.demat.gouv.fr", "servicelevels.ops.demat.gouv.fr", "certificaterenewals.ops.demat.gouv.fr", "secrets"];
+            rbxWrites.Where(w => forbidden.Contains(w.Resource)).ShouldBeEmpty("a rehearsal never acts on production's backups");
+
+            // The monthly report counts the Kasten run from its RestorePoints.
+            var month = (await Get("--context", "sbg", "get", "bp", "platau-kasten", "-n", "platau-prod", "-o", "jsonpath={.status.recoveryPoint}"))[..7];
+            var reportRun = await Processes.OperatorAsync(typeof(RunCommand).Assembly, ["report", "--kubeconfig", kubeconfig, "--context", "sbg", "--month", month, "--format", "json"]);
+            var row = JsonNode.Parse(reportRun.ShouldSucceed().Stdout)!["backups"]!.AsArray().Single(b => (string?)b!["policy"] == "platau-kasten")!;
+            ((int?)row["succeeded"]).ShouldBe(1);
+            // Under config/rbac's ServiceAccount: nothing forbidden.
+            using var http = new HttpClient();
+            var metrics = string.Join("\n", await Task.WhenAll(Regex.Matches(text, @"http://127\.0\.0\.1:\d+/metrics").Select(m => http.GetStringAsync(m.Value))));
+            metrics.ShouldNotContain("code=\"403\"");
+        }
+        finally
+        {
+            sandbox.Kill(entireProcessTree: true);
+            await sandbox.WaitForExitAsync();
+            sandbox.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task The_sandbox_backs_up_measures_watches_certificates_and_rehearses_the_pra_without_leaking_secrets()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandbox-").FullName;
+        var (sandbox, text) = await StartAsync(dir);
+        try
+        {
             var kubeconfig = Regex.Match(text, @"export KUBECONFIG=(\S+)").Groups[1].Value;
             kubeconfig.ShouldBe(Path.Combine(dir, "kubeconfig"));
             var metricsUrls = Regex.Matches(text, @"http://127\.0\.0\.1:\d+/metrics").Select(m => m.Value).ToList();
@@ -133,6 +209,7 @@ public sealed class SandboxTests
         {
             sandbox.Kill(entireProcessTree: true);
             await sandbox.WaitForExitAsync();
+            sandbox.Dispose();
         }
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Text.Json.Nodes;
 using DematOperator.Api;
+using DematOperator.Backups.Methods;
 using DematOperator.Hosting;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Config;
@@ -23,19 +24,29 @@ internal static class SandboxCommand
     public static Command Build()
     {
         var dir = new Option<string>("--dir") { Description = "Where to write the kubeconfig and the operators' logs", DefaultValueFactory = _ => ".sandbox" };
+        var engine = new Option<string>("--backup-engine")
+        {
+            Description = "What production backs up with and the PRA restores from: velero (OADP, a shared storage location) or kasten (K10, an export profile the recovery site imports)",
+            DefaultValueFactory = _ => "velero",
+        };
+        engine.AcceptOnlyFromAmong("velero", "kasten");
         var command = new Command("sandbox", "Run the operator on two embedded emulated clusters (sbg, rbx) with the samples applied");
         command.Options.Add(dir);
-        command.SetAction(async (parse, ct) => await RunAsync(Path.GetFullPath(parse.GetValue(dir)!), ct));
+        command.Options.Add(engine);
+        command.SetAction(async (parse, ct) => await RunAsync(Path.GetFullPath(parse.GetValue(dir)!), parse.GetValue(engine) == "kasten" ? BackupMethod.Kasten : BackupMethod.Velero, ct));
         return command;
     }
 
+    /// <summary>K10's location profile in the sandbox: production exports there, the recovery site imports from it.</summary>
+    private const string KastenProfile = "ovh-s3-shared";
+
     private static readonly Dictionary<string, string[]> Namespaces = new()
     {
-        ["sbg"] = ["platau-prod", "openshift-adp", "dematoperator-system"],
-        ["rbx"] = ["preprod", "validation", "demo", "perf", "openshift-adp", "dematoperator-system"],
+        ["sbg"] = ["platau-prod", "openshift-adp", "kasten-io", "dematoperator-system"],
+        ["rbx"] = ["preprod", "validation", "demo", "perf", "openshift-adp", "kasten-io", "dematoperator-system"],
     };
 
-    public static async Task<int> RunAsync(string dir, CancellationToken ct)
+    public static async Task<int> RunAsync(string dir, BackupMethod engine, CancellationToken ct)
     {
         Directory.CreateDirectory(dir);
         // RBAC on, and the operators authenticate as the ServiceAccount bound to config/rbac: the sandbox runs with
@@ -43,7 +54,7 @@ internal static class SandboxCommand
         await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], RbacEnabled = true });
         await using var world = await SandboxWorld.StartAsync(FreePort(8090), FreePort(8443));
         var repo = FindRepoRoot();
-        foreach (var server in host.Servers) Seed(server.Cluster, repo, world, host);
+        foreach (var server in host.Servers) Seed(server.Cluster, repo, world, host, engine);
         var kubeconfig = Path.Combine(dir, "kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig(), ct);
         File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -74,19 +85,20 @@ internal static class SandboxCommand
 
         Console.WriteLine($"""
             DematOperator sandbox is running: two emulated OpenShift clusters, the CRDs, the samples, and one operator per cluster.
+            Backup engine: {(engine == BackupMethod.Kasten ? $"Kasten K10 (production exports to the profile {KastenProfile}, which rbx's K10 imports)" : "Velero/OADP (a storage location shared by sbg and rbx)")}.
 
               export KUBECONFIG={kubeconfig}
               kubectl config get-contexts                        # sbg (production) and rbx (acceptance + PRA site)
               kubectl --context sbg get bp,sl,pradrill,certrenewal -A     # production: backups, service levels, certificates
               kubectl --context rbx get pradrill -A                         # the PRA drill runs on the recovery site
-              kubectl --context sbg get volumesnapshots,backups.velero.io -A
+              kubectl --context sbg get volumesnapshots,{(engine == BackupMethod.Kasten ? "runactions,restorepoints" : "backups.velero.io")} -A
               kubectl --context sbg describe sl platau-production -n platau-prod
               kubectl --context sbg get certrenewal platau-tls -n platau-prod -o yaml
 
             Take a backup now, then rehearse the PRA (restore on rbx, verify, measure, report, roll back).
             In the sandbox the rehearsal rolls back at once (rollback.after: 0s); config/samples keeps the
             restored production up 30 minutes for inspection:
-              kubectl --context sbg annotate bp platau-velero -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
+              kubectl --context sbg annotate bp {(engine == BackupMethod.Kasten ? "platau-kasten" : "platau-velero")} -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx annotate pradrill pra-yearly -n dematoperator-system {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx get pradrill pra-yearly -n dematoperator-system -w
               kubectl --context rbx get cm -n dematoperator-system -l {Group.AnnotationPrefix}pra-drill=pra-yearly
@@ -109,7 +121,7 @@ internal static class SandboxCommand
     }
 
     /// <summary>CRDs (ours from the code, the third-party APIs the emulator describes), namespaces, Velero and CSI basics, samples.</summary>
-    private static void Seed(SimCluster cluster, string? repo, SandboxWorld world, SimHost host)
+    private static void Seed(SimCluster cluster, string? repo, SandboxWorld world, SimHost host, BackupMethod engine)
     {
         var crdDef = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
         foreach (var type in OperatorKinds.All) cluster.Create(RequestContext.System, crdDef, null, CrdGenerator.Generate(type));
@@ -125,6 +137,7 @@ internal static class SandboxCommand
             cluster.Create(RequestContext.System, vsc, null, JsonNode.Parse("""
                 {"metadata":{"name":"csi-ceph-rbd","annotations":{"snapshot.storage.kubernetes.io/is-default-class":"true"}},"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}
                 """)!.AsObject());
+        if (engine == BackupMethod.Kasten) SeedKasten(cluster);
         PopulateWorkloads(cluster);
         SeedSecrets(cluster, world, host);
         if (repo is not null) ApplyRbac(cluster, Path.Combine(repo, "config", "rbac"));
@@ -139,9 +152,43 @@ internal static class SandboxCommand
                 if (def is null || ns is null || cluster.TryGet("/namespaces", null, ns) is null) continue;
                 // The drill runs on the recovery site; production's resources on production.
                 if ((string?)obj["kind"] == "PraDrill" != (cluster.Name == "rbx")) continue;
+                // The cross-site backup is the engine's: the other engine's sample would only say it is not installed.
+                if ((string?)obj["kind"] == "BackupPolicy" && (string?)obj["spec"]?["method"] is nameof(BackupMethod.Velero) or nameof(BackupMethod.Kasten)
+                    && (string?)obj["spec"]?["method"] != engine.ToString()) continue;
+                if ((string?)obj["kind"] == "PraDrill" && engine == BackupMethod.Kasten)
+                    obj["spec"]!["backup"] = new JsonObject
+                    {
+                        ["engine"] = "Kasten", ["kasten"] = new JsonObject { ["exportProfile"] = KastenProfile },
+                        ["backupPolicy"] = "platau-kasten", ["backupPolicyNamespace"] = "platau-prod",
+                    };
                 world.Adapt(obj);
                 cluster.Create(RequestContext.System, def, ns, obj);
             }
+    }
+
+    /// <summary>
+    /// K10 as DEMAT'ADS runs it: on both sites the shared location profile; on sbg the Policy platau-4h (backup of
+    /// platau-prod, export to the profile), which the Kasten BackupPolicy runs at each slot; on rbx the import policy.
+    /// </summary>
+    private static void SeedKasten(SimCluster cluster)
+    {
+        var profiles = cluster.Registry.Find("config.kio.kasten.io", "v1alpha1", "profiles");
+        var policies = cluster.Registry.Find("config.kio.kasten.io", "v1alpha1", "policies");
+        if (profiles is null || policies is null) return;
+        JsonObject Parse(string json) => JsonNode.Parse(json.Replace("PROFILE", KastenProfile, StringComparison.Ordinal))!.AsObject();
+        cluster.Create(RequestContext.System, profiles, "kasten-io", Parse("""
+            {"metadata":{"name":"PROFILE"},"spec":{"type":"Location","locationSpec":{"type":"ObjectStore","objectStore":{"objectStoreType":"S3","name":"demat-pra","region":"gra"}}}}
+            """));
+        cluster.Create(RequestContext.System, policies, "kasten-io", Parse(cluster.Name == "sbg"
+            ? """
+              {"metadata":{"name":"platau-4h"},"spec":{"comment":"Plat'AU production, run by the BackupPolicy platau-kasten","frequency":"@onDemand",
+               "selector":{"matchLabels":{"k10.kasten.io/appNamespace":"platau-prod"}},
+               "actions":[{"action":"backup"},{"action":"export","exportParameters":{"profile":{"name":"PROFILE","namespace":"kasten-io"},"exportData":{"enabled":true}}}]}}
+              """
+            : """
+              {"metadata":{"name":"import-sbg"},"spec":{"comment":"Plat'AU production's exports, for the PRA","frequency":"@hourly",
+               "actions":[{"action":"import","importParameters":{"profile":{"name":"PROFILE","namespace":"kasten-io"}}}]}}
+              """));
     }
 
     /// <summary>
