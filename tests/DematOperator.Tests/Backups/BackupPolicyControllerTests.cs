@@ -80,17 +80,7 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
     }
 
     /// <summary>Moves the shared clock forward in steps until the condition holds (timers and simulated controllers fire on the way).</summary>
-    private async Task AdvanceUntil(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan max)
-    {
-        var moved = TimeSpan.Zero;
-        while (!await condition())
-        {
-            if (moved > max) throw new Xunit.Sdk.XunitException($"not reached after advancing {moved}: {what}");
-            _clock.Advance(step);
-            moved += step;
-            await Task.Delay(40);
-        }
-    }
+    private Task AdvanceUntil(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan max) => TestObjects.AdvanceUntil(_clock, condition, what, step, max);
 
     private static Condition? Cond(BackupPolicy p, string type) => Conditions.Find(p.Status?.Conditions, type);
 

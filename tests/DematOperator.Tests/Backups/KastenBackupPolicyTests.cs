@@ -73,17 +73,7 @@ public sealed class KastenBackupPolicyTests : IAsyncLifetime
     private Task<BackupPolicy> Policy(string name, string ns = "platau-prod") => _client.GetAsync(OperatorKinds.BackupPolicies, ns, name);
     private static Condition? Cond(BackupPolicy p, string type) => Conditions.Find(p.Status?.Conditions, type);
 
-    private async Task AdvanceUntil(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan max)
-    {
-        var moved = TimeSpan.Zero;
-        while (!await condition())
-        {
-            if (moved > max) throw new Xunit.Sdk.XunitException($"not reached after advancing {moved}: {what}");
-            _clock.Advance(step);
-            moved += step;
-            await Task.Delay(40);
-        }
-    }
+    private Task AdvanceUntil(Func<Task<bool>> condition, string what, TimeSpan step, TimeSpan max) => TestObjects.AdvanceUntil(_clock, condition, what, step, max);
 
     private async Task<List<KastenRunAction>> RunActions(string policy = "platau", string ns = "platau-prod") =>
         (await _client.ListAsync(ForeignKinds.KastenRunActions, K10, new ListRequest(RunLabels.Selector(ns, policy)))).Items;

@@ -86,23 +86,7 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
 
     private static Task Namespace(KubeClient c, string name) => c.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = name } });
 
-    private static Task Workload(KubeClient c, ResourceType<DynamicObject> type, string ns, string name, int replicas) => c.CreateAsync(type, new DynamicObject
-    {
-        Metadata = new ObjectMeta { Name = name, Namespace = ns },
-        Fields = new JsonObject
-        {
-            ["spec"] = new JsonObject
-            {
-                ["replicas"] = replicas,
-                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
-                ["template"] = new JsonObject
-                {
-                    ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } },
-                    ["spec"] = JsonNode.Parse($$"""{"containers":[{"name":"c","image":"registry.example/{{name}}"}]}"""),
-                },
-            },
-        },
-    });
+    private static Task Workload(KubeClient c, ResourceType<DynamicObject> type, string ns, string name, int replicas) => TestObjects.Workload(c, type, ns, name, replicas);
 
     /// <summary>A production run of the K10 policy on sbg, exported to the profile and imported on rbx.</summary>
     private async Task<KastenRestorePointContent> ProductionExport(string runAction)
