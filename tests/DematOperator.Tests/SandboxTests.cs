@@ -121,6 +121,11 @@ public sealed class SandboxTests
                 "a Velero backup completed", TimeSpan.FromSeconds(30));
             (await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-o", "name")).ShouldContain("backup.velero.io/platau-velero-now-");
 
+            // The MongoDB sample freezes a secondary around its snapshots: its recovery point is application-consistent.
+            (await kubectl.RunAsync("--context", "sbg", "annotate", "bp", "platau-mongo-snapshots", "-n", "platau-prod", "ops.demat.gouv.fr/run-now=first-look", "--overwrite")).ShouldSucceed();
+            await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "bp", "platau-mongo-snapshots", "-n", "platau-prod", "-o", "jsonpath={.status.recoveryPointConsistency}")) == "Application",
+                "an application-consistent snapshot run", TimeSpan.FromSeconds(30));
+
             // Service levels report availability; certificates are listed.
             await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "sl", "platau-production", "-n", "platau-prod", "-o", "jsonpath={.status.currentMonth.coverage}")).Length > 0,
                 "availability reported", TimeSpan.FromSeconds(30));

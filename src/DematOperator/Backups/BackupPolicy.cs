@@ -37,6 +37,8 @@ public sealed class BackupPolicySpec
     public VeleroOptions? Velero { get; set; }
     public KastenOptions? Kasten { get; set; }
     public RetentionSpec? Retention { get; set; }
+    [Doc("Commands run in a workload's pods around each run's capture, for application-consistent recovery points (CSISnapshot: run by the operator; Velero: by Velero). The post-hook runs whatever happened after its pre-hook.")]
+    public List<BackupHook>? Hooks { get; set; }
     [Doc("What happens to the backups when the policy is deleted."), EnumValues("Retain", "Delete"), Default("\"Retain\"")]
     public string? DeletionPolicy { get; set; }
 }
@@ -75,6 +77,30 @@ public sealed class KastenOptions
     public string? ExportProfile { get; set; }
 }
 
+[Doc("Freeze a database before its volumes are captured and thaw it after.")]
+public sealed class BackupHook
+{
+    [RequiredField, Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] public string Name { get; set; } = "";
+    [Doc("Namespace of the workload, one of the targets; the first target namespace when empty.")] public string? Namespace { get; set; }
+    [RequiredField, Doc("The workload whose pod runs the commands; all its PersistentVolumeClaims are captured within one freeze.")] public WorkloadRef Workload { get; set; } = new();
+    [Doc("Ready-made commands: MongoDB6 (db.fsyncLock/fsyncUnlock on a secondary), PostgreSQL (CHECKPOINT), RabbitMQ (definitions exported onto the data volume). Explicit pre/post replace the preset's."),
+     EnumValues("MongoDB6", "PostgreSQL", "RabbitMQ")]
+    public string? Preset { get; set; }
+    [Doc("Container of the pod; the pod's first when empty.")] public string? Container { get; set; }
+    [Doc("Which ready pod runs the commands, by name: First, or Last (a MongoDB replica set's secondary is usually the last). Default: the preset's, else First."), EnumValues("First", "Last")]
+    public string? Pod { get; set; }
+    public HookCommand? Pre { get; set; }
+    public HookCommand? Post { get; set; }
+    [Doc("A failed pre-hook: Fail the run (nothing captured, the post-hook still runs), or Continue with a crash-consistent capture."), EnumValues("Fail", "Continue"), Default("\"Fail\"")]
+    public string? OnError { get; set; }
+}
+
+public sealed class HookCommand
+{
+    [RequiredField, Items(1), Doc("The command and its arguments, run without a shell.")] public List<string> Command { get; set; } = [];
+    [Doc("How long it may take."), Default("\"1m\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
+}
+
 [Doc("Grandfather-father-son retention, computed in the policy's time zone.")]
 public sealed class RetentionSpec
 {
@@ -94,6 +120,8 @@ public sealed class BackupRunRef
     public DateTimeOffset? StartTime { get; set; }
     public DateTimeOffset? CompletionTime { get; set; }
     public string? Error { get; set; }
+    [Doc("Application (every pre-hook succeeded before the capture) or Crash (no hooks, or a pre-hook failed with onError Continue).")]
+    public string? Consistency { get; set; }
 }
 
 public sealed class BackupPolicyStatus : CommonStatus
@@ -107,4 +135,8 @@ public sealed class BackupPolicyStatus : CommonStatus
     public long? MissedRuns { get; set; }
     [Doc("Missed slots per month (yyyy-MM in the policy's time zone), the last 13 months.")] public Dictionary<string, long>? MissedByMonth { get; set; }
     [Doc("The last ops.demat.gouv.fr/run-now value acted on.")] public string? LastRunNowRequest { get; set; }
+    [Doc("Consistency of the recovery point: Application or Crash.")] public string? RecoveryPointConsistency { get; set; }
+    [Doc("The run whose hooks are going (CSISnapshot): kept here so that a restart never freezes twice and always thaws.")]
+    public Hooks.HookRun? ActiveHooks { get; set; }
+    [Doc("The last run that ended before any capture because a pre-hook failed (onError Fail).")] public BackupRunRef? LastHookFailure { get; set; }
 }

@@ -35,6 +35,28 @@ public static class BackupPolicyChecks
                 yield return new SpecProblem(field, "UnusedSettings", $"{field[5..]} settings are ignored with method {m}", Warning: true);
         if (method == Methods.BackupMethod.Kasten && spec.Kasten?.Policy is { Length: > 0 } && spec.Retention is not null)
             yield return new SpecProblem("spec.retention", "UnusedSettings", "ignored with a K10 Policy: K10 retires its restore points by the Policy's own retention", Warning: true);
+        var hookNames = new HashSet<string>();
+        foreach (var (hook, i) in (spec.Hooks ?? []).Select((h, i) => (h, i)))
+        {
+            var field = $"spec.hooks[{i}]";
+            if (method == Methods.BackupMethod.Kasten)
+                yield return new SpecProblem(field, "HooksUnsupported", "K10 runs its own hooks: bind a Kanister blueprint (backupPrehook/backupPosthook) to the workload in K10");
+            if (method == Methods.BackupMethod.Velero)
+                yield return new SpecProblem(field, "HooksUnsupported", "with Velero, declare the hooks as Velero's pre/post.hook.backup.velero.io pod annotations: this field drives CSISnapshot runs");
+            if (!hookNames.Add(hook.Name)) yield return new SpecProblem($"{field}.name", "DuplicateName", $"\"{hook.Name}\" names two hooks");
+            var resolved = Hooks.HookPresets.Resolve(hook, spec.Target.Namespaces?.FirstOrDefault() ?? "");
+            if (resolved.Pre is null && resolved.Post is null)
+                yield return new SpecProblem(field, "NoHookCommand", "give a preset, a pre or a post command");
+            if (hook.Namespace is { } hookNs && spec.Target.NamespaceSelector is null && !(spec.Target.Namespaces ?? []).Contains(hookNs))
+                yield return new SpecProblem($"{field}.namespace", "HookNamespaceNotTargeted", $"\"{hookNs}\" is not a target namespace: its volumes would not be captured");
+            foreach (var (f, value) in new[] { ($"{field}.pre.timeout", hook.Pre?.Timeout), ($"{field}.post.timeout", hook.Post?.Timeout) })
+            {
+                string? error = null;
+                try { BackupDecisions.ParseDuration(value); }
+                catch (FormatException e) { error = e.Message; }
+                if (error is not null) yield return new SpecProblem(f, "InvalidDuration", error);
+            }
+        }
         if (checkScheduleGaps && schedule is not null && zone is not null && rpo is { } objective && objective > Duration.Zero)
         {
             var gap = schedule.LongestGap(now, zone);

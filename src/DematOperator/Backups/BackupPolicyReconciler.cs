@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DematOperator.Api;
+using DematOperator.Backups.Hooks;
 using DematOperator.Backups.Methods;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -39,6 +40,10 @@ public sealed class BackupPolicyReconciler(
         }
         var ns = policy.Namespace!;
         var now = Instant.FromDateTimeOffset(client.Time.GetUtcNow());
+        // A freeze is decided on the stored object, never on a cache that may not show our last hook step yet:
+        // acting on a stale step could freeze a database twice or leave it frozen.
+        if (policy.Spec.Hooks is { Count: > 0 } || policy.Status?.ActiveHooks is not null)
+            policy = await client.TryGetAsync(OperatorKinds.BackupPolicies, ns, policy.Name, ct) ?? policy;
         if (policy.IsDeleting) return await FinalizeAsync(policy, ct);
         if (policy.Spec.DeletionPolicy == "Delete") policy = await ObjectWriter.AddFinalizerAsync(client, OperatorKinds.BackupPolicies, policy, Finalizer, ct);
         else if (policy.Metadata.Finalizers?.Contains(Finalizer) == true) policy = await ObjectWriter.RemoveFinalizerAsync(client, OperatorKinds.BackupPolicies, policy, Finalizer, ct);
@@ -54,32 +59,35 @@ public sealed class BackupPolicyReconciler(
         metrics.Rpo.WithLabels(ns, policy.Name).Set(settings.Rpo.TotalSeconds);
         metrics.Suspended.WithLabels(ns, policy.Name).Set(policy.Spec.Suspend == true ? 1 : 0);
 
+        if (policy.Status?.ActiveHooks is not null) policy = await AdvanceHooksAsync(policy, settings, now, ct);
         var runs = await ObserveRunsAsync(policy, settings, now, ct);
+        // A run whose hooks are going is the active run, even before its capture exists.
         var active = runs.FirstOrDefault(r => r.Phase == RunPhase.Running);
+        var freezing = policy.Status?.ActiveHooks;
         var status = policy.Status ?? new BackupPolicyStatus();
         var lastScheduled = status.LastScheduleTime is { } ls ? Instant.FromDateTimeOffset(ls) : Instant.FromDateTimeOffset(policy.Metadata.CreationTimestamp ?? client.Time.GetUtcNow());
         // The cache may not show our own last status write yet: never decide twice on the same slots.
         if (_scheduled.TryGetValue(policy.Metadata.Uid ?? "", out var written) && written > lastScheduled) lastScheduled = written;
-        var decision = BackupDecisions.Decide(settings.Schedule, settings.Zone, lastScheduled, now, settings.StartingDeadline, active is not null, policy.Spec.Suspend == true);
+        var decision = BackupDecisions.Decide(settings.Schedule, settings.Zone, lastScheduled, now, settings.StartingDeadline, active is not null || freezing is not null, policy.Spec.Suspend == true);
         string? started = null;
         if (decision.RunSlot is { } slot)
         {
             started = RunLabels.RunName(policy.Name, slot);
-            await StartRunAsync(policy, settings, started, new RunOrigin(slot, null), ct);
+            policy = await StartRunAsync(policy, settings, started, new RunOrigin(slot, null), now, ct);
         }
         if (decision.Missed > 0)
         {
             metrics.Missed.WithLabels(ns, policy.Name).Inc(decision.Missed);
             await events.WarningAsync(policy, decision.SkippedBecauseBusy ? "SlotSkipped" : "SlotsMissed",
-                decision.SkippedBecauseBusy ? $"slot {Format(decision.LatestSlot!.Value, settings.Zone)} skipped: run {active!.Name} is still going"
+                decision.SkippedBecauseBusy ? $"slot {Format(decision.LatestSlot!.Value, settings.Zone)} skipped: run {active?.Name ?? freezing!.Run} is still going"
                     : $"{decision.Missed} scheduled slot(s) did not run (last: {Format(decision.LatestSlot!.Value, settings.Zone)}); the next slot runs normally", ct);
         }
         var runNow = policy.Metadata.Annotations?.GetValueOrDefault(RunLabels.RunNowAnnotation);
         var acknowledgeRunNow = false;
-        if (!string.IsNullOrEmpty(runNow) && runNow != status.LastRunNowRequest && started is null && active is null)
+        if (!string.IsNullOrEmpty(runNow) && runNow != status.LastRunNowRequest && started is null && active is null && freezing is null)
         {
             started = RunLabels.RunName(policy.Name, now, manual: true);
-            await StartRunAsync(policy, settings, started, new RunOrigin(now, runNow), ct);
+            policy = await StartRunAsync(policy, settings, started, new RunOrigin(now, runNow), now, ct);
             acknowledgeRunNow = true;
         }
         if (started is not null) runs = await ObserveRunsAsync(policy, settings, now, ct);
@@ -88,6 +96,15 @@ public sealed class BackupPolicyReconciler(
         var succeeded = runs.Where(r => r.Phase == RunPhase.Succeeded).ToList();
         var recoveryPoint = succeeded.Select(r => r.RecoveryPoint).Max();
         var last = runs.OrderByDescending(r => r.Started).FirstOrDefault();
+        var hookFailure = policy.Status?.LastHookFailure;
+        var lastRun = last is null ? null : new BackupRunRef
+        {
+            Name = last.Name, Phase = last.Phase.ToString(), StartTime = last.Started.ToDateTimeOffset(),
+            CompletionTime = last.Completed?.ToDateTimeOffset(), Error = last.Error, Consistency = last.Phase == RunPhase.Succeeded ? last.Consistency.ToString() : null,
+        };
+        // A run its pre-hook stopped left no object: it is the last run when nothing newer exists.
+        if (hookFailure?.StartTime is { } failedAt && (last is null || failedAt > last.Started.ToDateTimeOffset())) lastRun = hookFailure;
+        var newestGood = succeeded.MaxBy(r => r.RecoveryPoint);
         var next = policy.Spec.Suspend == true ? null : settings.Schedule.Next(now, settings.Zone);
         var rpoMet = recoveryPoint is { } rp && now - rp <= settings.Rpo;
         var gap = LongestGap(settings, now);
@@ -104,11 +121,8 @@ public sealed class BackupPolicyReconciler(
             s.NextScheduleTime = next?.ToDateTimeOffset();
             s.RecoveryPoint = recoveryPoint?.ToDateTimeOffset();
             s.LastSuccessfulTime = succeeded.Select(r => r.Completed).Max()?.ToDateTimeOffset();
-            s.LastRun = last is null ? null : new BackupRunRef
-            {
-                Name = last.Name, Phase = last.Phase.ToString(), StartTime = last.Started.ToDateTimeOffset(),
-                CompletionTime = last.Completed?.ToDateTimeOffset(), Error = last.Error,
-            };
+            s.LastRun = lastRun;
+            s.RecoveryPointConsistency = newestGood?.Consistency.ToString();
             s.RetainedRuns = retained;
             s.MissedRuns = (s.MissedRuns ?? 0) + decision.Missed;
             if (decision.Missed > 0 && decision.LatestSlot is { } missedAt)
@@ -143,7 +157,7 @@ public sealed class BackupPolicyReconciler(
         if (next is { } nx) wake.Add(nx);
         if (recoveryPoint is { } r2 && rpoMet) wake.Add(BackupDecisions.RpoDeadline(r2, settings.Rpo) + Duration.FromMilliseconds(1));
         var delay = wake.Count == 0 ? (TimeSpan?)null : (wake.Min() - now).ToTimeSpan();
-        if (runs.Any(r => r.Phase == RunPhase.Running) && (delay is null || delay > ActiveRunPoll)) delay = ActiveRunPoll;
+        if ((runs.Any(r => r.Phase == RunPhase.Running) || policy.Status?.ActiveHooks is not null) && (delay is null || delay > ActiveRunPoll)) delay = ActiveRunPoll;
         return delay is { } d ? ReconcileResult.After(d < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : d) : ReconcileResult.Done;
     }
 
@@ -174,26 +188,134 @@ public sealed class BackupPolicyReconciler(
         RetentionLimits? retention = spec.Retention is { } r && !(BackupMethods.Of(spec) == BackupMethod.Kasten && KastenMethod.PolicyOf(policy) is not null)
             ? new RetentionLimits(r.KeepLast ?? 0, r.KeepHourly ?? 0, r.KeepDaily ?? 0, r.KeepWeekly ?? 0, r.KeepMonthly ?? 0, r.KeepYearly ?? 0, r.KeepFailed ?? 3)
             : null;
-        return new BackupSettings(schedule, zone, rpo, deadline, csiTimeout, namespaces, retention);
+        return new BackupSettings(schedule, zone, rpo, deadline, csiTimeout, namespaces, retention)
+        {
+            Hooks = [.. (spec.Hooks ?? []).Select(h => HookPresets.Resolve(h, namespaces[0]))],
+        };
     }
 
     private async Task<List<ObservedRun>> ObserveRunsAsync(BackupPolicy policy, BackupSettings settings, Instant now, CancellationToken ct) =>
         (await MethodOf(policy).ObserveAsync(policy, settings, now, ct)).OrderByDescending(r => r.Started).ToList();
 
-    private async Task StartRunAsync(BackupPolicy policy, BackupSettings settings, string run, RunOrigin origin, CancellationToken ct)
+    private static Dictionary<string, string> RunObjectLabels(BackupPolicy policy, string run, bool manual) => new()
+    {
+        [RunLabels.Policy] = RunLabels.LabelValue(policy.Name), [RunLabels.PolicyNamespace] = policy.Namespace!, [RunLabels.Run] = RunLabels.LabelValue(run),
+        [RunLabels.Trigger] = manual ? "manual" : "schedule", ["app.kubernetes.io/managed-by"] = "dematoperator",
+    };
+
+    /// <summary>Starts a run: at once, or (CSISnapshot with hooks) by its first freeze, the capture following once frozen.</summary>
+    private async Task<BackupPolicy> StartRunAsync(BackupPolicy policy, BackupSettings settings, string run, RunOrigin origin, Instant now, CancellationToken ct)
+    {
+        if (settings.Hooks.Count > 0 && BackupMethods.Parse(policy.Spec.Method) == BackupMethod.CSISnapshot)
+        {
+            policy = await SaveHooksAsync(policy, HookRunMachine.Begin(run, origin, settings.Hooks, now), ct);
+            return await AdvanceHooksAsync(policy, settings, now, ct);
+        }
+        await CaptureAsync(policy, settings, run, origin, null, ct);
+        return policy;
+    }
+
+    private async Task CaptureAsync(BackupPolicy policy, BackupSettings settings, string run, RunOrigin origin, RecoveryConsistency? consistency, CancellationToken ct)
     {
         var manual = origin.RunNowRequest is not null;
-        var labels = new Dictionary<string, string>
-        {
-            [RunLabels.Policy] = RunLabels.LabelValue(policy.Name), [RunLabels.PolicyNamespace] = policy.Namespace!, [RunLabels.Run] = RunLabels.LabelValue(run),
-            [RunLabels.Trigger] = manual ? "manual" : "schedule", ["app.kubernetes.io/managed-by"] = "dematoperator",
-        };
+        var annotations = origin.Annotations();
+        if (consistency is { } c) annotations[RunLabels.ConsistencyAnnotation] = c.ToString();
         using var because = KubeClient.Because($"BackupPolicy {policy.Namespace}/{policy.Name} {(manual ? "run-now" : "scheduled slot")} {run}");
-        if (await MethodOf(policy).StartAsync(policy, settings, run, labels, origin.Annotations(), ct))
+        if (await MethodOf(policy).StartAsync(policy, settings, run, RunObjectLabels(policy, run, manual), annotations, ct))
         {
             log.LogInformation("started backup run {Run} of {Namespace}/{Policy}", run, policy.Namespace, policy.Name);
-            await events.NormalAsync(policy, "RunStarted", $"run {run} started ({(manual ? "on demand" : "scheduled")}, {policy.Spec.Method})", ct);
+            await events.NormalAsync(policy, "RunStarted", $"run {run} started ({(manual ? "on demand" : "scheduled")}, {policy.Spec.Method}{(consistency is { } k ? $", {k}-consistent" : "")})", ct);
         }
+    }
+
+    // ---------------------------------------------------------------- hooks (CSISnapshot)
+
+    private Task<BackupPolicy> SaveHooksAsync(BackupPolicy policy, HookRun? run, CancellationToken ct) =>
+        ObjectWriter.UpdateStatusAsync(client, OperatorKinds.BackupPolicies, policy, p => (p.Status ??= new BackupPolicyStatus()).ActiveHooks = run, ct);
+
+    /// <summary>
+    /// Moves a run with hooks along: each command is recorded as running before it runs and with its result after,
+    /// the capture starts once every pre-hook is done, the thaw starts as soon as the capture's point in time is
+    /// fixed (or it failed), and every hook that froze something is thawed, whatever happened in between.
+    /// </summary>
+    private async Task<BackupPolicy> AdvanceHooksAsync(BackupPolicy policy, BackupSettings settings, Instant now, CancellationToken ct)
+    {
+        var hooks = settings.Hooks;
+        var run = policy.Status!.ActiveHooks!;
+        if (run.Hooks.Count != hooks.Count || run.Hooks.Select(h => h.Name).Where((n, i) => n != hooks[i].Name).Any())
+            // The hooks were edited mid-run: thaw with the commands the run froze with is impossible to know; the new ones are used.
+            log.LogWarning("hooks of {Namespace}/{Policy} changed during run {Run}", policy.Namespace, policy.Name, run.Run);
+        hooks = [.. run.Hooks.Select(h => hooks.FirstOrDefault(x => x.Name == h.Name) ?? new ResolvedHook(h.Name, settings.Namespaces[0], new WorkloadRef(), null, false, null, Duration.Zero, null, Duration.Zero, false))];
+        var resumed = HookRunMachine.Resume(run, hooks, now);
+        if (resumed != run) policy = await SaveHooksAsync(policy, run = resumed, ct);
+        var origin = new RunOrigin(Instant.FromDateTimeOffset(run.Slot), run.RunNowRequest);
+        for (var guard = 0; guard < 2 * hooks.Count + 4; guard++)
+        {
+            var action = HookRunMachine.Next(run);
+            HookOutcome outcome;
+            switch (action)
+            {
+                case HookAction.Pre(var i):
+                    policy = await SaveHooksAsync(policy, run = HookRunMachine.Starting(run, action), ct);
+                    outcome = await RunHookAsync(policy, hooks[i], hooks[i].Pre!, hooks[i].PreTimeout, run.Hooks[i].Pod, ct);
+                    if (outcome is HookOutcome.Ran { Succeeded: false } failed)
+                        await events.WarningAsync(policy, "PreHookFailed", $"run {run.Run}: pre-hook {hooks[i].Name} failed ({failed.Message}); {(hooks[i].ContinueOnError ? "capturing crash-consistent" : "nothing captured")}, its post-hook runs", ct);
+                    break;
+                case HookAction.Post(var j):
+                    policy = await SaveHooksAsync(policy, run = HookRunMachine.Starting(run, action), ct);
+                    outcome = await RunHookAsync(policy, hooks[j], hooks[j].Post ?? [], hooks[j].PostTimeout, run.Hooks[j].Pod, ct);
+                    if (outcome is HookOutcome.Ran { Succeeded: false } thawFailed)
+                        await events.WarningAsync(policy, "PostHookFailed", $"run {run.Run}: post-hook {hooks[j].Name} failed ({thawFailed.Message}): {hooks[j].Workload.Kind} {hooks[j].Namespace}/{hooks[j].Workload.Name} may still be frozen, thaw it by hand", ct);
+                    break;
+                case HookAction.Capture:
+                    await CaptureAsync(policy, settings, run.Run, origin, HookRunMachine.Consistency(run), ct);
+                    outcome = new HookOutcome.Started();
+                    break;
+                case HookAction.AwaitCapture:
+                    var csi = (CsiSnapshotMethod)_methods[BackupMethod.CSISnapshot];
+                    if (await csi.CapturedAsync(policy, settings, run.Run, Instant.FromDateTimeOffset(run.CaptureTime ?? run.StartTime), now, ct) is not { } captured) return policy;
+                    outcome = captured;
+                    break;
+                default:
+                    return await FinishHooksAsync(policy, run, now, ct);
+            }
+            policy = await SaveHooksAsync(policy, run = HookRunMachine.Record(run, action, outcome, hooks, now), ct);
+        }
+        return policy;
+    }
+
+    private async Task<HookOutcome> RunHookAsync(BackupPolicy policy, ResolvedHook hook, IReadOnlyList<string> command, Duration timeout, string? pod, CancellationToken ct)
+    {
+        if (pod is null)
+        {
+            var ready = await PodCommands.ReadyPodsAsync(client, hook.Namespace, hook.Workload, ct);
+            pod = hook.LastPod ? ready.LastOrDefault() : ready.FirstOrDefault();
+            if (pod is null) return new HookOutcome.Ran(false, $"no ready pod of {hook.Workload.Kind} {hook.Namespace}/{hook.Workload.Name}", null);
+        }
+        using var because = KubeClient.Because($"BackupPolicy {policy.Namespace}/{policy.Name} hook {hook.Name}");
+        var result = await PodCommands.RunAsync(client, hook.Namespace, pod, hook.Container, command, timeout.ToTimeSpan(), ct);
+        var output = result.Stdout.Trim();
+        output = output.Length > 200 ? output[..200] + "…" : output;
+        return result.ExitCode == 0
+            ? new HookOutcome.Ran(true, $"{pod}: exit 0{(output.Length > 0 ? $" ({output})" : "")}", pod)
+            : new HookOutcome.Ran(false, $"{pod}: {result.Error ?? $"exit {result.ExitCode}: {(result.Stderr.Trim() is { Length: > 0 } err ? err : output)}"}", pod);
+    }
+
+    private async Task<BackupPolicy> FinishHooksAsync(BackupPolicy policy, HookRun run, Instant now, CancellationToken ct)
+    {
+        var failedBeforeCapture = run.Failure is not null && run.CaptureTime is null;
+        policy = await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.BackupPolicies, policy, p =>
+        {
+            p.Status!.ActiveHooks = null;
+            if (failedBeforeCapture)
+                p.Status.LastHookFailure = new BackupRunRef { Name = run.Run, Phase = nameof(RunPhase.Failed), StartTime = run.StartTime, CompletionTime = now.ToDateTimeOffset(), Error = run.Failure };
+        }, ct);
+        if (failedBeforeCapture)
+        {
+            metrics.Runs.WithLabels(policy.Namespace!, policy.Name, "failed").Inc();
+            await events.WarningAsync(policy, "RunFailed", $"run {run.Run} failed: {run.Failure}; nothing was captured, every hook that froze was thawed", ct);
+        }
+        return policy;
     }
 
     /// <summary>Deletes what retention does not keep, only among this policy's own runs, the way each data plane requires.</summary>

@@ -13,6 +13,9 @@ public enum RunPhase { Running, Succeeded, Failed }
 /// <summary>What one run is, as observed on its objects (VolumeSnapshots or a Velero Backup).</summary>
 public sealed record ObservedRun(string Name, RunPhase Phase, Instant Started, Instant? Completed, Instant? RecoveryPoint, string? Error, bool Manual)
 {
+    /// <summary>Application when the capture was made inside a freeze whose every pre-hook succeeded; Crash otherwise.</summary>
+    public Hooks.RecoveryConsistency Consistency { get; init; } = Hooks.RecoveryConsistency.Crash;
+
     public BackupRun AsBackupRun() => new(Name, RecoveryPoint ?? Started, Phase == RunPhase.Succeeded);
 }
 
@@ -29,6 +32,8 @@ public static class RunLabels
     public const string SlotAnnotation = "ops.demat.gouv.fr/slot";
     /// <summary>On each manual run object: the run-now value that asked for it (one run per request).</summary>
     public const string RunNowRequestAnnotation = "ops.demat.gouv.fr/run-now-request";
+    /// <summary>On each run object: Application or Crash, what its capture can claim (written when it is created).</summary>
+    public const string ConsistencyAnnotation = "ops.demat.gouv.fr/consistency";
 
     public static string Selector(string ns, string policy) => $"{Policy}={LabelValue(policy)},{PolicyNamespace}={ns}";
 
@@ -74,8 +79,13 @@ public static class RunObservation
         if (!ready) return new ObservedRun(run, RunPhase.Running, started, null, null, null, manual);
         var times = snapshots.Select(s => s.Status?.CreationTime is { } t ? Instant.FromDateTimeOffset(t) : (Instant?)null).ToList();
         var point = times.All(t => t is not null) ? times.Min() : started;
-        return new ObservedRun(run, RunPhase.Succeeded, started, times.Max() ?? started, point, null, manual);
+        return new ObservedRun(run, RunPhase.Succeeded, started, times.Max() ?? started, point, null, manual) { Consistency = ConsistencyOf(snapshots) };
     }
+
+    /// <summary>Application only when every object of the run says so.</summary>
+    public static Hooks.RecoveryConsistency ConsistencyOf(IEnumerable<KubeObject> objects) =>
+        objects.All(o => o.Metadata.Annotations?.GetValueOrDefault(RunLabels.ConsistencyAnnotation) == nameof(Hooks.RecoveryConsistency.Application))
+            ? Hooks.RecoveryConsistency.Application : Hooks.RecoveryConsistency.Crash;
 
     /// <summary>
     /// A Velero run follows status.phase: Completed is a recovery point (its data is from startTimestamp);

@@ -241,6 +241,11 @@ internal static class SandboxCommand
         }
         if (cluster.Name == "sbg")
         {
+            // mongosh in the sandbox's MongoDB 6 replica set (mongodb-0 is the primary), for the BackupPolicy's freeze and thaw.
+            cluster.Exec.Answer(c => c.Namespace == "platau-prod" && c.Pod.StartsWith("mongodb-", StringComparison.Ordinal) && c.Command[0] == "mongosh", c =>
+                c.Command[^1].Contains("fsyncLock()", StringComparison.Ordinal)
+                    ? c.Pod == "mongodb-0" ? new ExecAnswer(3, "refusing to lock the primary\n") : ExecAnswer.Ok("{ info: 'now locked against writes', lockCount: 1, ok: 1 }\n")
+                    : ExecAnswer.Ok("{ info: 'fsyncUnlock completed', lockCount: 0, ok: 1 }\n"));
             Deployment("platau-prod", "platau-api", 3);
             Deployment("platau-prod", "platau-front", 2);
             Deployment("platau-prod", "platau-search", 2);

@@ -108,19 +108,13 @@ public sealed class DrillExecCheck
 {
     [RequiredField, Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] public string Name { get; set; } = "";
     [Doc("Production namespace (as in source.namespaces) whose restored copy holds the pod; the first one when empty.")] public string? Namespace { get; set; }
-    [Doc("A ready pod of this restored workload runs the command.")] public DrillWorkloadRef? Workload { get; set; }
+    [Doc("A ready pod of this restored workload runs the command.")] public WorkloadRef? Workload { get; set; }
     [Doc("Or this pod, by name (e.g. mongodb-0).")] public string? Pod { get; set; }
     [Doc("Container of the pod; the first one when empty.")] public string? Container { get; set; }
     [RequiredField, Items(1), Doc("The command and its arguments, run without a shell (e.g. [mongosh, --quiet, --eval, 'db.getCollectionNames().length']).")]
     public List<string> Command { get; set; } = [];
     [RequiredField, Doc("What the output (stdout, trimmed) must show.")] public DrillExpectedOutput Expect { get; set; } = new();
     [Doc("Time allowed for one run of the command."), Default("\"1m\""), Pattern(Group.DurationPattern)] public string? Timeout { get; set; }
-}
-
-public sealed class DrillWorkloadRef
-{
-    [RequiredField, EnumValues("Deployment", "StatefulSet")] public string Kind { get; set; } = "";
-    [RequiredField] public string Name { get; set; } = "";
 }
 
 public sealed class DrillExpectedOutput

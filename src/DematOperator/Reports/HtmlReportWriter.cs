@@ -57,7 +57,7 @@ public static class HtmlReportWriter
 
         html.Append("<h2>Âge du point de reprise</h2>\n");
         foreach (var b in r.Backups)
-            html.Append($"<h3>{E(b.Namespace)}/{E(b.Policy)} ({E(b.Method)}, RPO {E(Durations.Human(b.Rpo))}) — RPO tenu {Pct(b.RpoMetRatio)} du mois</h3>\n").Append(AgeChart(b, r));
+            html.Append($"<h3>{E(b.Namespace)}/{E(b.Policy)} ({E(b.Method)}, RPO {E(Durations.Human(b.Rpo))}) — RPO tenu {Pct(b.RpoMetRatio)} du mois, {b.Succeeded} sauvegarde(s) réussie(s) dont {b.ApplicationConsistent} cohérente(s) applicativement</h3>\n").Append(AgeChart(b, r));
         if (r.Backups.Count == 0) html.Append("<p>Aucune politique de sauvegarde.</p>\n");
 
         html.Append("<h2>Plan de reprise d'activité (PRA)</h2>\n");

@@ -35,6 +35,8 @@ public sealed record IndicatorRow(string Tier, string Environment, string Indica
 public sealed record BackupRow(string Cluster, string Namespace, string Policy, string Method, Duration Rpo, double? RpoMetRatio, int Succeeded, int Failed,
     long Missed, Duration? OldestRecoveryPointAge, string? Note)
 {
+    /// <summary>Of the successful runs, how many are application-consistent (captured inside a freeze whose pre-hooks all succeeded).</summary>
+    public int ApplicationConsistent { get; init; }
     /// <summary>The recovery point's age, hour by hour over the month (null before the first recovery point): the HTML report's curve.</summary>
     public IReadOnlyList<(Instant At, Duration? Age)> AgeByHour { get; init; } = [];
 }
@@ -259,7 +261,7 @@ public sealed record MonthlyServiceReport(
         }
         return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, span > Duration.Zero ? met / span : null,
             inMonth.Count(r => r.Phase == RunPhase.Succeeded), inMonth.Count(r => r.Phase == RunPhase.Failed), policy.Status?.MissedByMonth?.GetValueOrDefault(start.InZone(zone).ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture)) ?? 0, worst, note)
-        { AgeByHour = ages };
+        { AgeByHour = ages, ApplicationConsistent = inMonth.Count(r => r.Phase == RunPhase.Succeeded && r.Consistency == DematOperator.Backups.Hooks.RecoveryConsistency.Application) };
     }
 
     /// <summary>A ServiceLevel's month day by day, by the rules of its figures: service windows less what was excluded, blocking platform downtime, time without data.</summary>

@@ -87,10 +87,10 @@ public static class ReportWriter
         }
         md.AppendLine("## Sauvegardes");
         md.AppendLine();
-        md.AppendLine("| cluster | politique | méthode | RPO | temps avec RPO respecté | réussies | échouées | créneaux manqués | point de reprise le plus ancien | remarque |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| cluster | politique | méthode | RPO | temps avec RPO respecté | réussies | dont cohérentes applicativement | échouées | créneaux manqués | point de reprise le plus ancien | remarque |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var b in r.Backups)
-            md.AppendLine($"| {b.Cluster} | {b.Namespace}/{b.Policy} | {b.Method} | {Human(b.Rpo)} | {Pct(b.RpoMetRatio)} | {b.Succeeded} | {b.Failed} | {b.Missed} | {Human(b.OldestRecoveryPointAge)} | {Cell(b.Note)} |");
+            md.AppendLine($"| {b.Cluster} | {b.Namespace}/{b.Policy} | {b.Method} | {Human(b.Rpo)} | {Pct(b.RpoMetRatio)} | {b.Succeeded} | {b.ApplicationConsistent} | {b.Failed} | {b.Missed} | {Human(b.OldestRecoveryPointAge)} | {Cell(b.Note)} |");
         md.AppendLine();
         md.AppendLine("## Plan de reprise d'activité (PRA)");
         md.AppendLine();
@@ -158,8 +158,8 @@ public static class ReportWriter
             ["incidents.csv"] = Table("cluster,servicelevel,severity,start,end,deadline,within_gtr,cause,ticket,gti_seconds",
                 r.IncidentList.Select(i => string.Join(',', Q(i.Cluster), Q(i.ServiceLevel), i.Severity, Iso(i.Start), Iso(i.End), Iso(i.Deadline), i.WithinGtr?.ToString().ToLowerInvariant() ?? "",
                     i.Withdrawn ? "Withdrawn" : i.Cause ?? "Platform", Q(i.Ticket), i.GtiSeconds?.ToString(Inv) ?? ""))),
-            ["backups.csv"] = Table("cluster,namespace,policy,method,rpo_seconds,rpo_met_ratio,succeeded,failed,missed,oldest_recovery_point_age_seconds,note",
-                r.Backups.Select(b => string.Join(',', Q(b.Cluster), Q(b.Namespace), Q(b.Policy), b.Method, (long)b.Rpo.TotalSeconds, F(b.RpoMetRatio), b.Succeeded, b.Failed, b.Missed, b.OldestRecoveryPointAge is { } o ? ((long)o.TotalSeconds).ToString(Inv) : "", Q(b.Note)))),
+            ["backups.csv"] = Table("cluster,namespace,policy,method,rpo_seconds,rpo_met_ratio,succeeded,application_consistent,failed,missed,oldest_recovery_point_age_seconds,note",
+                r.Backups.Select(b => string.Join(',', Q(b.Cluster), Q(b.Namespace), Q(b.Policy), b.Method, (long)b.Rpo.TotalSeconds, F(b.RpoMetRatio), b.Succeeded, b.ApplicationConsistent, b.Failed, b.Missed, b.OldestRecoveryPointAge is { } o ? ((long)o.TotalSeconds).ToString(Inv) : "", Q(b.Note)))),
             ["pra.csv"] = Table("cluster,namespace,drill,run,mode,result,start,rto_seconds,rpo_seconds,rto_met,rpo_met,report",
                 r.Drills.Select(d => string.Join(',', Q(d.Cluster), Q(d.Namespace), Q(d.Drill), Q(d.Run), d.Mode, d.Result, Iso(d.Start), d.RtoSeconds?.ToString(Inv) ?? "", d.RpoSeconds?.ToString(Inv) ?? "", d.RtoMet?.ToString().ToLowerInvariant() ?? "", d.RpoMet?.ToString().ToLowerInvariant() ?? "", Q(d.Report)))),
             ["certificates.csv"] = Table("category,cluster,source,namespace,name,subject,state,not_after,last_renewal,message",
@@ -213,7 +213,7 @@ public static class ReportWriter
             ["backups"] = new JsonArray([.. r.Backups.Select(b => (JsonNode)new JsonObject
             {
                 ["cluster"] = b.Cluster, ["namespace"] = b.Namespace, ["policy"] = b.Policy, ["method"] = b.Method, ["rpoSeconds"] = (long)b.Rpo.TotalSeconds,
-                ["rpoMetRatio"] = b.RpoMetRatio, ["succeeded"] = b.Succeeded, ["failed"] = b.Failed, ["missed"] = b.Missed,
+                ["rpoMetRatio"] = b.RpoMetRatio, ["succeeded"] = b.Succeeded, ["applicationConsistent"] = b.ApplicationConsistent, ["failed"] = b.Failed, ["missed"] = b.Missed,
                 ["oldestRecoveryPointAgeSeconds"] = b.OldestRecoveryPointAge is { } o ? (long)o.TotalSeconds : null, ["note"] = b.Note,
             })]),
             ["pra"] = new JsonObject

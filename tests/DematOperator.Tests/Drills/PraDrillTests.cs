@@ -455,7 +455,7 @@ public sealed class PraDrillTests : IAsyncLifetime
 
     private static DrillExecCheck Collections(long minimum) => new()
     {
-        Name = "collections", Workload = new DrillWorkloadRef { Kind = "StatefulSet", Name = "mongodb" }, Container = "c",
+        Name = "collections", Workload = new WorkloadRef { Kind = "StatefulSet", Name = "mongodb" }, Container = "c",
         Command = ["mongosh", "--quiet", "--eval", "db.getCollectionNames().length"], Expect = new DrillExpectedOutput { Minimum = minimum },
     };
 

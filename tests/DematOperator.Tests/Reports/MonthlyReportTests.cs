@@ -260,7 +260,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         foreach (var english in new[] { "| Rehearsal |", "| Succeeded |", "| Error |", "| Expired |", "| Valid |" }) md.ShouldNotContain(english);
         md.ShouldContain("| majeur | 1 | 1 | 0 | 0.00 % | 0 |");
         md.ShouldContain("| 20/05/2026 15:00 | 21/05/2026 17:00 | 21/05/2026 13:00 | non |");
-        md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 2 | 3 | 9.17 h |");
+        md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 0 | 2 | 3 | 9.17 h |");
         md.ShouldContain("Jours avant l'échéance annuelle : 349");
         md.ShouldContain("(2/3)");
         md.ShouldContain("Non couverts : StatefulSet platau-prod/mongodb (sbg)");
@@ -270,7 +270,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         csv["indicators.csv"].ShouldContain("IND_INC02,ARGENT,preprod,1,0.9,true,");
         csv["indicators.csv"].ShouldContain("IND_INC01,OR,production,,0.95,,");
         csv["incidents-by-severity.csv"].ShouldContain("blocking,1,1,1,1,0\n");
-        csv["backups.csv"].ShouldContain(",246,2,3,33000,");
+        csv["backups.csv"].ShouldContain(",246,0,2,3,33000,");
         csv["incidents.csv"].ShouldContain("major,2026-05-20T15:00:00+02:00,2026-05-21T17:00:00+02:00,2026-05-21T13:00:00+02:00,false");
         csv["coverage.csv"].ShouldContain("sbg,StatefulSet,platau-prod,mongodb,false");
 
@@ -293,7 +293,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         var stderr = await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         p.ExitCode.ShouldBe(0, stderr);
-        (await File.ReadAllTextAsync(Path.Combine(dir, "backups.csv"))).ShouldContain(",246,2,3,33000,");
+        (await File.ReadAllTextAsync(Path.Combine(dir, "backups.csv"))).ShouldContain(",246,0,2,3,33000,");
         var planning = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "report", "--kubeconfig", kubeconfig, "--context", "sbg", "--year", "2026", "--maintenance" }) planning.ArgumentList.Add(a);
         using var pp = Process.Start(planning)!;

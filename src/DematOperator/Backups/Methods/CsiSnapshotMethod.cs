@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DematOperator.Api;
+using DematOperator.Backups.Hooks;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -67,6 +68,22 @@ public sealed class CsiSnapshotMethod(KubeClient client, EventRecorder events) :
             runs.Add(run);
         }
         return runs;
+    }
+
+    /// <summary>
+    /// Whether the run's point in time is fixed: every snapshot has its creationTime (the storage cut it; readyToUse may
+    /// come later, but the volume may be written again), or one failed. The thaw follows at once.
+    /// </summary>
+    public async Task<HookOutcome?> CapturedAsync(BackupPolicy policy, BackupSettings settings, string run, Instant since, Instant now, CancellationToken ct)
+    {
+        var selector = new ListRequest($"{RunLabels.Selector(policy.Namespace!, policy.Name)},{RunLabels.Run}={RunLabels.LabelValue(run)}");
+        var snapshots = new List<VolumeSnapshot>();
+        foreach (var n in settings.Namespaces) snapshots.AddRange((await client.ListAsync(ForeignKinds.VolumeSnapshots, n, selector, ct)).Items);
+        if (snapshots.FirstOrDefault(s => s.Status?.Error?.Message is not null || s.Metadata.Annotations?.ContainsKey(RunLabels.FailedAnnotation) == true) is { } failed)
+            return new HookOutcome.CaptureFailed($"snapshot {failed.Namespace}/{failed.Name} failed: {failed.Status?.Error?.Message ?? failed.Metadata.Annotations![RunLabels.FailedAnnotation]}");
+        if (snapshots.All(s => s.Status?.CreationTime is not null)) return new HookOutcome.Captured();
+        if (now - since > settings.CsiTimeout) return new HookOutcome.CaptureFailed($"snapshots not cut after {Durations.Human(settings.CsiTimeout)}");
+        return null;
     }
 
     public async Task DeleteAsync(BackupPolicy policy, IReadOnlyList<string> namespaces, string run, CancellationToken ct)

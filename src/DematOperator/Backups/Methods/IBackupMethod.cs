@@ -7,7 +7,11 @@ namespace DematOperator.Backups.Methods;
 public enum BackupMethod { CSISnapshot, Velero, Kasten }
 
 /// <summary>A policy's resolved settings, as every method needs them.</summary>
-public sealed record BackupSettings(CronSchedule Schedule, DateTimeZone Zone, Duration Rpo, Duration? StartingDeadline, Duration CsiTimeout, List<string> Namespaces, RetentionLimits? Retention);
+public sealed record BackupSettings(CronSchedule Schedule, DateTimeZone Zone, Duration Rpo, Duration? StartingDeadline, Duration CsiTimeout, List<string> Namespaces, RetentionLimits? Retention)
+{
+    /// <summary>spec.hooks with their presets applied, in order.</summary>
+    public IReadOnlyList<Hooks.ResolvedHook> Hooks { get; init; } = [];
+}
 
 /// <summary>A dependency of the method is missing or the spec cannot be acted on: Ready=False with the reason (looked at again when transient).</summary>
 public sealed class InvalidPolicyException(string reason, string message, bool transient = false) : Exception(message)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using DematOperator.Api;
 using DematOperator.Backups;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
@@ -27,22 +28,14 @@ public sealed class DataChecks
             var ns = cx.Settings.TargetNamespace(check.Namespace ?? cx.Drill.Spec.Source.Namespaces[0]);
             if (!secretsByNamespace.TryGetValue(ns, out var secrets)) secretsByNamespace[ns] = secrets = await SecretValuesAsync(cx.Target, ns, ct);
             var command = Redact(string.Join(' ', check.Command), secrets);
-            var pod = check.Pod ?? await ReadyPodAsync(cx.Target, ns, check.Workload!, ct);
+            var pod = check.Pod ?? (await PodCommands.ReadyPodsAsync(cx.Target, ns, check.Workload!, ct)).FirstOrDefault();
             if (pod is null)
             {
                 evidence.Add(new ExecEvidence { Name = check.Name, Pod = $"{ns}/-", Command = command, Output = $"no ready pod of {check.Workload!.Kind} {ns}/{check.Workload.Name}" });
                 continue;
             }
             var timeout = BackupDecisions.ParseDuration(check.Timeout)?.ToTimeSpan() ?? TimeSpan.FromMinutes(1);
-            ExecResult result;
-            try
-            {
-                using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                limit.CancelAfter(timeout);
-                result = await cx.Target.ExecAsync(ns, pod, check.Container, check.Command, limit.Token);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { result = new ExecResult(null, "", "", $"no answer within {Api.Durations.Human(NodaTime.Duration.FromTimeSpan(timeout))}"); }
-            catch (Exception e) when (e is KubeApiException or KubeConnectionException) { result = new ExecResult(null, "", "", e.Message); }
+            var result = await PodCommands.RunAsync(cx.Target, ns, pod, check.Container, check.Command, timeout, ct);
             var output = result.Stdout.Trim();
             var (passed, why) = result.ExitCode == 0 ? Expect(check.Expect, output) : (false, result.Error ?? $"exit code {result.ExitCode}: {result.Stderr.Trim()}");
             evidence.Add(new ExecEvidence
@@ -95,13 +88,4 @@ public sealed class DataChecks
         return [.. values.Distinct().OrderByDescending(v => v.Length)];
     }
 
-    /// <summary>A running, ready pod of the workload, chosen by its selector; by name for a stable choice.</summary>
-    private static async Task<string?> ReadyPodAsync(KubeClient target, string ns, DrillWorkloadRef workload, CancellationToken ct)
-    {
-        var kind = workload.Kind == "StatefulSet" ? ForeignKinds.StatefulSets : ForeignKinds.Deployments;
-        var owner = await target.TryGetAsync(kind, ns, workload.Name, ct);
-        if (owner?.Spec?.Selector is not { } selector) return null;
-        var pods = (await target.ListAsync(ForeignKinds.Pods, ns, new ListRequest(selector.ToSelector().ToString()), ct)).Items;
-        return pods.Where(p => p.IsRunningAndReady).Select(p => p.Name).Order(StringComparer.Ordinal).FirstOrDefault();
-    }
 }

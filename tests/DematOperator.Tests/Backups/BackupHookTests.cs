@@ -1,0 +1,201 @@
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Backups;
+using DematOperator.Backups.Hooks;
+using DematOperator.Foreign;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
+using DematOperator.KubeSim;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DematOperator.Tests.Backups;
+
+/// <summary>
+/// Application-consistent CSI runs against the emulator: the MongoDB preset freezes a secondary, every PVC of the
+/// StatefulSet is captured inside that one freeze, and the thaw runs whatever happened, restarts included.
+/// </summary>
+public sealed class BackupHookTests : IAsyncLifetime
+{
+    private static readonly ResourceType<DynamicObject> Classes = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false);
+    private const string Ns = "platau-prod";
+    private readonly ManualTimeProvider _clock = new(TestClock.Start);
+    private readonly MetricsRegistry _metrics = new();
+    private SimHost _host = null!;
+    private KubeClient _client = null!;
+    /// <summary>Each command the pods ran, with the run's snapshots that existed and had been cut at that moment.</summary>
+    private readonly List<(ExecCall Call, int Snapshots, int Cut)> _log = [];
+
+    private SimCluster Cluster => _host["sbg"].Cluster;
+
+    public async Task InitializeAsync()
+    {
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
+        SimFixture.InstallAllCrds(Cluster);
+        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = Ns } });
+        await TestObjects.Workload(_client, Resources.StatefulSets, Ns, "mongodb", 3);
+        for (var i = 0; i < 3; i++)
+            await _client.CreateAsync(Resources.PersistentVolumeClaims, new DynamicObject
+            {
+                Metadata = new ObjectMeta { Name = $"data-mongodb-{i}", Namespace = Ns, Labels = new() { ["app"] = "mongodb" } },
+                Fields = JsonNode.Parse("""{"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"10Gi"}}}}""")!.AsObject(),
+            });
+        await _client.CreateAsync(Classes, new DynamicObject { Metadata = new ObjectMeta { Name = "csi-ceph-rbd" }, Fields = JsonNode.Parse("""{"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}""")!.AsObject() });
+        // The emulated pods start on the shared clock.
+        await TestObjects.AdvanceUntil(_clock, async () => (await _client.ListAsync(ForeignKinds.Pods, Ns)).Items.Count(p => p.IsRunningAndReady) == 3, "mongodb pods ready", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    /// <summary>mongosh answers like MongoDB 6; a pod named in <paramref name="primary"/> is the primary and refuses the lock.</summary>
+    private void Mongo(string primary = "mongodb-0", Func<ExecCall, ExecAnswer?>? overrideAnswer = null) => Cluster.Exec.Answer(c => c.Namespace == Ns, call =>
+    {
+        var snapshots = Cluster.Snapshot("snapshot.storage.k8s.io/volumesnapshots").Select(s => s.Parse()).ToList();
+        lock (_log) _log.Add((call, snapshots.Count, snapshots.Count(s => s["status"]?["creationTime"] is not null)));
+        if (overrideAnswer?.Invoke(call) is { } answer) return answer;
+        var script = call.Command[^1];
+        if (script.Contains("fsyncLock()")) return call.Pod == primary ? new ExecAnswer(3, "refusing to lock the primary\n") : ExecAnswer.Ok("{ info: 'now locked against writes', lockCount: 1, ok: 1 }\n");
+        return script.Contains("fsyncUnlock()") ? ExecAnswer.Ok("{ info: 'fsyncUnlock completed', lockCount: 0, ok: 1 }\n") : new ExecAnswer(127, "", "unknown command");
+    });
+
+    private Task Create(string name, List<BackupHook>? hooks, string schedule = "30 * * * *") => _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = Ns },
+        Spec = new BackupPolicySpec
+        {
+            Schedule = schedule, Rpo = "4h", Method = "CSISnapshot", CsiSnapshot = new CsiSnapshotOptions { VolumeSnapshotClassName = "csi-ceph-rbd" },
+            Target = new BackupTarget { Namespaces = [Ns] }, Hooks = hooks,
+        },
+    });
+
+    private static List<BackupHook> MongoHook(string onError = "Fail") =>
+        [new BackupHook { Name = "mongodb", Workload = new WorkloadRef { Kind = "StatefulSet", Name = "mongodb" }, Preset = HookPresets.MongoDb6, OnError = onError }];
+
+    private RunningOperator StartOperator()
+    {
+        var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
+        var controller = BackupPolicyController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
+    }
+
+    private Task<BackupPolicy> Policy(string name) => _client.GetAsync(OperatorKinds.BackupPolicies, Ns, name);
+    private Task AdvanceUntil(Func<Task<bool>> condition, string what) => TestObjects.AdvanceUntil(_clock, condition, what, TimeSpan.FromSeconds(30), TimeSpan.FromHours(2));
+    private List<(ExecCall Call, int Snapshots, int Cut)> Log() { lock (_log) return [.. _log]; }
+    private static bool Locks(ExecCall c) => c.Command[^1].Contains("fsyncLock()");
+    private static bool Unlocks(ExecCall c) => c.Command[^1].Contains("fsyncUnlock()");
+
+    [Fact]
+    public async Task The_MongoDB_preset_freezes_a_secondary_captures_every_volume_inside_the_freeze_and_thaws_it()
+    {
+        Mongo();
+        await Create("mongo", MongoHook());
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await Policy("mongo")).Status?.LastRun?.Phase == "Succeeded", "an application-consistent run");
+
+        var log = Log();
+        log.Select(l => Locks(l.Call) ? "lock" : Unlocks(l.Call) ? "unlock" : "other").ShouldBe(["lock", "unlock"], "one freeze, one thaw, in that order");
+        log.ShouldAllBe(l => l.Call.Pod == "mongodb-2", "a secondary (the last pod), never the primary; thawed on the pod that was frozen");
+        log[0].Snapshots.ShouldBe(0, "nothing captured before the freeze");
+        log[1].Cut.ShouldBe(3, "every PVC of the StatefulSet was cut inside the one freeze");
+        var snapshots = (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items;
+        snapshots.Count.ShouldBe(3);
+        snapshots.ShouldAllBe(s => s.Metadata.Annotations![RunLabels.ConsistencyAnnotation] == "Application");
+        var policy = await Policy("mongo");
+        policy.Status!.LastRun!.Consistency.ShouldBe("Application");
+        policy.Status.RecoveryPointConsistency.ShouldBe("Application");
+        policy.Status.ActiveHooks.ShouldBeNull();
+        // The monthly report says how many of the month's recovery points are application-consistent.
+        var now = NodaTime.Instant.FromDateTimeOffset(_clock.GetUtcNow());
+        var paris = NodaTime.DateTimeZoneProviders.Tzdb["Europe/Paris"];
+        var report = DematOperator.Reports.MonthlyServiceReport.Build([await DematOperator.Reports.ReportSnapshot.GatherAsync(_client, "sbg", default)],
+            new NodaTime.YearMonth(now.InZone(paris).Year, now.InZone(paris).Month), paris, now);
+        var row = report.Backups.Single(b => b.Policy == "mongo");
+        row.Succeeded.ShouldBe(1);
+        row.ApplicationConsistent.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_capture_that_fails_is_still_thawed_and_the_run_fails()
+    {
+        Mongo();
+        _host["sbg"].Controllers.Snapshots.FailWith = s => s.Name.EndsWith("data-mongodb-1") ? "rbd: image busy" : null;
+        await Create("mongo", MongoHook());
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await Policy("mongo")).Status is { LastRun.Phase: "Failed", ActiveHooks: null }, "the failed capture ended");
+        Log().Select(l => Locks(l.Call) ? "lock" : "unlock").ShouldBe(["lock", "unlock"], "the thaw ran after the failed capture");
+        (await Policy("mongo")).Status!.LastRun!.Error!.ShouldContain("rbd: image busy");
+    }
+
+    [Fact]
+    public async Task A_pre_hook_that_fails_captures_nothing_thaws_anyway_and_says_why()
+    {
+        // The preset refuses to lock a primary; here the last pod is the primary.
+        Mongo(primary: "mongodb-2");
+        await Create("mongo", MongoHook());
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await Policy("mongo")).Status is { LastHookFailure: not null, ActiveHooks: null }, "the run ended on its pre-hook");
+        Log().Select(l => Locks(l.Call) ? "lock" : "unlock").ShouldBe(["lock", "unlock"], "a failed pre-hook may have frozen something: its post-hook runs");
+        (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items.ShouldBeEmpty("onError Fail: nothing captured");
+        var policy = await Policy("mongo");
+        policy.Status!.LastRun!.Phase.ShouldBe("Failed");
+        policy.Status.LastRun.Error!.ShouldContain("pre-hook mongodb failed");
+        policy.Status.LastRun.Error.ShouldContain("refusing to lock the primary");
+        var reasons = (await _client.ListAsync(Resources.Events, Ns)).Items.Select(e => e.Reason).ToList();
+        reasons.ShouldContain("PreHookFailed");
+        reasons.ShouldContain("RunFailed");
+        _metrics.Scrape().ShouldContain("demat_backup_runs_total{namespace=\"platau-prod\",policy=\"mongo\",result=\"failed\"} 1");
+    }
+
+    [Fact]
+    public async Task With_onError_Continue_a_failed_pre_hook_gives_a_crash_consistent_capture_that_says_so()
+    {
+        Mongo(primary: "mongodb-2");
+        await Create("mongo", MongoHook(onError: "Continue"));
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await Policy("mongo")).Status?.LastRun?.Phase == "Succeeded", "a run");
+        var policy = await Policy("mongo");
+        policy.Status!.LastRun!.Consistency.ShouldBe("Crash");
+        policy.Status.RecoveryPointConsistency.ShouldBe("Crash");
+        (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items.ShouldAllBe(s => s.Metadata.Annotations![RunLabels.ConsistencyAnnotation] == "Crash");
+    }
+
+    [Fact]
+    public async Task An_operator_that_stopped_during_a_pre_hook_thaws_on_restart_and_never_freezes_twice()
+    {
+        Mongo();
+        await Create("mongo", MongoHook(), schedule: "0 0 1 1 *");
+        // What the status holds when the operator stopped while the lock command was running on mongodb-2.
+        await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.BackupPolicies, await Policy("mongo"), p => (p.Status ??= new BackupPolicyStatus()).ActiveHooks = new HookRun
+        {
+            Run = "mongo-202605120100", Slot = _clock.GetUtcNow(), Phase = HookPhase.Quiescing, StartTime = _clock.GetUtcNow(),
+            Hooks = [new HookStep { Name = "mongodb", Pod = "mongodb-2", Pre = HookState.Running, Post = HookState.Pending }],
+        }, CancellationToken.None);
+        await using var op = StartOperator();
+        await Eventually.HoldsAsync(async () => (await Policy("mongo")).Status is { ActiveHooks: null, LastHookFailure: not null }, "the interrupted run ended");
+        Log().Select(l => Locks(l.Call) ? "lock" : "unlock").ShouldBe(["unlock"], "thawed once, never locked again");
+        Log()[0].Call.Pod.ShouldBe("mongodb-2");
+        (await Policy("mongo")).Status!.LastHookFailure!.Error!.ShouldContain("interrupted");
+        (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Without_hooks_a_recovery_point_is_crash_consistent()
+    {
+        await Create("plain", null);
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await Policy("plain")).Status?.LastRun?.Phase == "Succeeded", "a run");
+        (await Policy("plain")).Status!.RecoveryPointConsistency.ShouldBe("Crash");
+        Log().ShouldBeEmpty();
+    }
+}
