@@ -13,6 +13,7 @@ public sealed class CsiSnapshotController : DelayedSimController
 {
     private const string Snapshots = "snapshot.storage.k8s.io/volumesnapshots";
     private const string Pvcs = "/persistentvolumeclaims";
+    private const string Contents = "snapshot.storage.k8s.io/volumesnapshotcontents";
 
     public override string Name => "csi-snapshots";
 
@@ -39,6 +40,10 @@ public sealed class CsiSnapshotController : DelayedSimController
             if (status?["readyToUse"] is JsonValue r && r.GetValue<bool>())
                 foreach (var pvc in cluster.Snapshot(Pvcs, o.Namespace)) Schedule(cluster, pvc, BindClaim, TimeSpan.Zero);
         }
+        else if (o.StorageKey == Contents && o.Parse() is var content && (string?)content["spec"]?["source"]?["snapshotHandle"] is { } handle && content["status"]?["snapshotHandle"] is null)
+        {
+            Schedule(cluster, o, (c, stored) => ProvisionContent(c, stored, handle), TimeSpan.Zero);
+        }
         else if (o.StorageKey == Pvcs && (string?)(o.Parse()["status"] as JsonObject)?["phase"] == "Pending")
         {
             Schedule(cluster, o, BindClaim, TimeSpan.Zero);
@@ -46,10 +51,54 @@ public sealed class CsiSnapshotController : DelayedSimController
         return Task.CompletedTask;
     }
 
+    /// <summary>A pre-provisioned content (a storage snapshot that exists already): ready with the original's time and size.</summary>
+    private static void ProvisionContent(SimCluster cluster, StoredObject content, string handle)
+    {
+        var original = cluster.Snapshot(Contents).Select(c => c.Parse()).FirstOrDefault(c => (string?)c["status"]?["snapshotHandle"] == handle && (string?)c["spec"]?["source"]?["snapshotHandle"] is null);
+        WriteStatus(cluster, content, (_, status) =>
+        {
+            status["snapshotHandle"] = handle;
+            status["readyToUse"] = original is not null;
+            if (original?["status"] is JsonObject o)
+            {
+                status["creationTime"] = o["creationTime"]?.DeepClone();
+                status["restoreSize"] = o["restoreSize"]?.DeepClone();
+            }
+        });
+    }
+
+    /// <summary>A VolumeSnapshot bound to a pre-provisioned content (spec.source.volumeSnapshotContentName).</summary>
+    private void BindToContent(SimCluster cluster, StoredObject snapshot, string contentName)
+    {
+        var content = cluster.TryGet(Contents, null, contentName)?.Parse();
+        var status = content?["status"] as JsonObject;
+        if (content is null || status?["readyToUse"] is not JsonValue ready || !ready.GetValue<bool>())
+        {
+            // The content may not be provisioned yet: look again later, as the snapshot-controller does.
+            if (content is not null) Schedule(cluster, snapshot, (c, s) => BindToContent(c, s, contentName));
+            else WriteStatus(cluster, snapshot, (_, st) => { st["readyToUse"] = false; st["error"] = new JsonObject { ["message"] = $"volumesnapshotcontent \"{contentName}\" not found", ["time"] = Now(cluster) }; });
+            return;
+        }
+        var created = status["creationTime"] is JsonValue ns && ns.TryGetValue<long>(out var nanos) ? DateTimeOffset.FromUnixTimeMilliseconds(nanos / 1_000_000) : cluster.Time.GetUtcNow();
+        var bytes = status["restoreSize"] is JsonValue rs && rs.TryGetValue<long>(out var b) ? b : 0;
+        WriteStatus(cluster, snapshot, (_, st) =>
+        {
+            st["boundVolumeSnapshotContentName"] = contentName;
+            st["creationTime"] = created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+            st["readyToUse"] = true;
+            st["restoreSize"] = bytes >= 1L << 30 && bytes % (1L << 30) == 0 ? $"{bytes >> 30}Gi" : $"{bytes}";
+        });
+    }
+
     private void CutSnapshot(SimCluster cluster, StoredObject snapshot)
     {
         var obj = snapshot.Parse();
         var spec = obj["spec"] as JsonObject;
+        if ((string?)(spec?["source"] as JsonObject)?["volumeSnapshotContentName"] is { } preProvisioned)
+        {
+            BindToContent(cluster, snapshot, preProvisioned);
+            return;
+        }
         var pvcName = (string?)(spec?["source"] as JsonObject)?["persistentVolumeClaimName"];
         var className = (string?)spec?["volumeSnapshotClassName"];
         var classes = Def(cluster, "snapshot.storage.k8s.io", "volumesnapshotclasses");

@@ -170,7 +170,15 @@ public sealed class VeleroController : DelayedSimController
         var existingPolicy = (string?)spec["existingResourcePolicy"] ?? "none";
         int restored = 0, warnings = 0, errors = 0;
         var resources = new ResourceFilter(ObjectMetaAccess.StringList(spec["includedResources"]), ObjectMetaAccess.StringList(spec["excludedResources"]));
+        LabelSelector restoreSelector;
+        try { restoreSelector = LabelSelector.FromObject(spec["labelSelector"]); }
+        catch (FormatException e)
+        {
+            WriteStatus(cluster, restore, (_, s) => { s["phase"] = "FailedValidation"; s["validationErrors"] = new JsonArray(e.Message); s["completionTimestamp"] = Now(cluster); });
+            return;
+        }
         var items = archive.Items.Where(i => included.Count == 0 || included.Contains("*") || included.Contains(ObjectMetaAccess.Namespace(i) ?? ""))
+            .Where(i => restoreSelector.Matches(ObjectMetaAccess.Labels(i)))
             .Where(i => NamespaceArchive.KindOf(cluster, i) is not { } def || resources.Includes(def)).ToList();
         foreach (var ns in items.Select(i => ObjectMetaAccess.Namespace(i) ?? "").Distinct())
             NamespaceArchive.EnsureNamespace(cluster, mapping.GetValueOrDefault(ns, ns), new JsonObject { ["velero.io/backup-name"] = archive.Name, ["velero.io/restore-name"] = restore.Name });

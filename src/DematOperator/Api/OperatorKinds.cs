@@ -23,6 +23,8 @@ namespace DematOperator.Api;
 [JsonSerializable(typeof(ObjectList<CertificateRenewal>))]
 [JsonSerializable(typeof(Incident))]
 [JsonSerializable(typeof(ObjectList<Incident>))]
+[JsonSerializable(typeof(DematOperator.Restores.RestoreRequest))]
+[JsonSerializable(typeof(ObjectList<DematOperator.Restores.RestoreRequest>))]
 [JsonSerializable(typeof(LabelSelectorSpec))]
 public sealed partial class OperatorJsonContext : JsonSerializerContext;
 
@@ -39,13 +41,15 @@ public static class OperatorKinds
         OperatorJsonContext.Default.CertificateRenewal, OperatorJsonContext.Default.ObjectListCertificateRenewal);
     public static readonly ResourceType<Incident> Incidents = new(Group.Name, Group.Version, "incidents", "Incident", true,
         OperatorJsonContext.Default.Incident, OperatorJsonContext.Default.ObjectListIncident);
+    public static readonly ResourceType<DematOperator.Restores.RestoreRequest> RestoreRequests = new(Group.Name, Group.Version, "restorerequests", "RestoreRequest", true,
+        OperatorJsonContext.Default.RestoreRequest, OperatorJsonContext.Default.ObjectListRestoreRequest);
 
     /// <summary>
     /// Our kinds as Velero names resources (`plural.group`). A PRA rehearsal's Restore excludes them: a BackupPolicy,
     /// ServiceLevel, CertificateRenewal or PraDrill copied from production must not act on the recovery site.
     /// </summary>
-    public static readonly string[] GroupResources = [BackupPolicies.GroupResource, PraDrills.GroupResource, ServiceLevels.GroupResource, CertificateRenewals.GroupResource, Incidents.GroupResource];
+    public static readonly string[] GroupResources = [BackupPolicies.GroupResource, PraDrills.GroupResource, ServiceLevels.GroupResource, CertificateRenewals.GroupResource, Incidents.GroupResource, RestoreRequests.GroupResource];
 
     /// <summary>The resource classes the CRD generator turns into config/crd.</summary>
-    public static readonly Type[] All = [typeof(BackupPolicy), typeof(PraDrill), typeof(ServiceLevel), typeof(CertificateRenewal), typeof(Incident)];
+    public static readonly Type[] All = [typeof(BackupPolicy), typeof(PraDrill), typeof(ServiceLevel), typeof(CertificateRenewal), typeof(Incident), typeof(DematOperator.Restores.RestoreRequest)];
 }

@@ -101,6 +101,8 @@ internal static class SandboxCommand
               kubectl --context sbg annotate bp {(engine == BackupMethod.Kasten ? "platau-kasten" : "platau-velero")} -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx annotate pradrill pra-yearly -n dematoperator-system {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx get pradrill pra-yearly -n dematoperator-system -w
+            Once a backup exists, see what restoring it would bring back (a dry run), then restore it into a scratch namespace:
+              kubectl --context sbg apply -f config/samples/restorerequest-dry-run.yaml && kubectl --context sbg get rr -n platau-prod
               kubectl --context rbx get cm -n dematoperator-system -l {Group.AnnotationPrefix}pra-drill=pra-yearly
 
             Simulate an outage of Plat'AU (toggle), and watch the ServiceLevel open an incident:
@@ -150,6 +152,8 @@ internal static class SandboxCommand
                 var apiVersion = (string?)obj["apiVersion"] ?? "";
                 var def = cluster.Registry.FindKind(apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "", apiVersion[(apiVersion.IndexOf('/') + 1)..], (string?)obj["kind"] ?? "");
                 if (def is null || ns is null || cluster.TryGet("/namespaces", null, ns) is null) continue;
+                // A RestoreRequest runs once, at once: it is for you to apply once a backup exists (the printed commands say how).
+                if ((string?)obj["kind"] == "RestoreRequest") continue;
                 // The drill runs on the recovery site; production's resources on production.
                 if ((string?)obj["kind"] == "PraDrill" != (cluster.Name == "rbx")) continue;
                 // The cross-site backup is the engine's: the other engine's sample would only say it is not installed.

@@ -16,6 +16,8 @@ public sealed class VolumeSnapshotSpec
 public sealed class VolumeSnapshotSource
 {
     public string? PersistentVolumeClaimName { get; set; }
+    /// <summary>A pre-provisioned snapshot: bound to this existing content (how a snapshot is reused in another namespace).</summary>
+    public string? VolumeSnapshotContentName { get; set; }
 }
 
 public sealed class VolumeSnapshotStatus
@@ -25,6 +27,45 @@ public sealed class VolumeSnapshotStatus
     public DateTimeOffset? CreationTime { get; set; }
     public string? BoundVolumeSnapshotContentName { get; set; }
     public VolumeSnapshotError? Error { get; set; }
+    /// <summary>The size a volume restored from it needs (a quantity, e.g. 10Gi).</summary>
+    public string? RestoreSize { get; set; }
+}
+
+/// <summary>snapshot.storage.k8s.io/v1 VolumeSnapshotContent, cluster-scoped: the storage's snapshot behind a VolumeSnapshot.</summary>
+public sealed class VolumeSnapshotContent : Kube.Api.KubeObject
+{
+    public VolumeSnapshotContentSpec? Spec { get; set; }
+    public VolumeSnapshotContentStatus? Status { get; set; }
+}
+
+public sealed class VolumeSnapshotContentSpec
+{
+    /// <summary>Retain (the storage's snapshot outlives this object) or Delete.</summary>
+    public string? DeletionPolicy { get; set; }
+    public string? Driver { get; set; }
+    public string? VolumeSnapshotClassName { get; set; }
+    public VolumeSnapshotContentSource? Source { get; set; }
+    public VolumeSnapshotRef? VolumeSnapshotRef { get; set; }
+}
+
+public sealed class VolumeSnapshotContentSource
+{
+    public string? SnapshotHandle { get; set; }
+    public string? VolumeHandle { get; set; }
+}
+
+public sealed class VolumeSnapshotRef
+{
+    public string? ApiVersion { get; set; }
+    public string? Kind { get; set; }
+    public string? Name { get; set; }
+    public string? Namespace { get; set; }
+}
+
+public sealed class VolumeSnapshotContentStatus
+{
+    public string? SnapshotHandle { get; set; }
+    public bool? ReadyToUse { get; set; }
 }
 
 public sealed class VolumeSnapshotError

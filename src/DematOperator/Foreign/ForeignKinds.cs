@@ -19,6 +19,8 @@ namespace DematOperator.Foreign;
 [JsonSerializable(typeof(ObjectList<VeleroSchedule>))]
 [JsonSerializable(typeof(VolumeSnapshot))]
 [JsonSerializable(typeof(ObjectList<VolumeSnapshot>))]
+[JsonSerializable(typeof(VolumeSnapshotContent))]
+[JsonSerializable(typeof(ObjectList<VolumeSnapshotContent>))]
 [JsonSerializable(typeof(VolumeSnapshotClass))]
 [JsonSerializable(typeof(ObjectList<VolumeSnapshotClass>))]
 [JsonSerializable(typeof(DeleteBackupRequest))]
@@ -61,6 +63,7 @@ public static class ForeignKinds
     public static readonly ResourceType<VeleroSchedule> VeleroSchedules = new("velero.io", "v1", "schedules", "Schedule", true, Json.VeleroSchedule, Json.ObjectListVeleroSchedule);
     public static readonly ResourceType<DeleteBackupRequest> DeleteBackupRequests = new("velero.io", "v1", "deletebackuprequests", "DeleteBackupRequest", true, Json.DeleteBackupRequest, Json.ObjectListDeleteBackupRequest);
     public static readonly ResourceType<VolumeSnapshot> VolumeSnapshots = new("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", true, Json.VolumeSnapshot, Json.ObjectListVolumeSnapshot);
+    public static readonly ResourceType<VolumeSnapshotContent> VolumeSnapshotContents = new("snapshot.storage.k8s.io", "v1", "volumesnapshotcontents", "VolumeSnapshotContent", false, Json.VolumeSnapshotContent, Json.ObjectListVolumeSnapshotContent);
     public static readonly ResourceType<VolumeSnapshotClass> VolumeSnapshotClasses = new("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false, Json.VolumeSnapshotClass, Json.ObjectListVolumeSnapshotClass);
     public static readonly ResourceType<Workload> Deployments = new("apps", "v1", "deployments", "Deployment", true, Json.Workload, Json.ObjectListWorkload);
     public static readonly ResourceType<Workload> StatefulSets = new("apps", "v1", "statefulsets", "StatefulSet", true, Json.Workload, Json.ObjectListWorkload);

@@ -44,7 +44,16 @@ public class VeleroOperationStatus
     public int? Warnings { get; set; }
 }
 
-public sealed class VeleroBackupStatus : VeleroOperationStatus;
+public sealed class VeleroBackupStatus : VeleroOperationStatus
+{
+    public VeleroBackupProgress? Progress { get; set; }
+}
+
+public sealed class VeleroBackupProgress
+{
+    public int? TotalItems { get; set; }
+    public int? ItemsBackedUp { get; set; }
+}
 
 /// <summary>velero.io/v1 Restore: what a drill creates and then watches (velero pkg/apis/velero/v1/restore_types.go).</summary>
 public sealed class VeleroRestore : Kube.Api.KubeObject
@@ -57,7 +66,9 @@ public sealed class VeleroRestoreSpec
 {
     public string? BackupName { get; set; }
     public List<string>? IncludedNamespaces { get; set; }
+    public List<string>? IncludedResources { get; set; }
     public List<string>? ExcludedResources { get; set; }
+    public Api.LabelSelectorSpec? LabelSelector { get; set; }
     public Dictionary<string, string>? NamespaceMapping { get; set; }
     public bool? RestorePVs { get; set; }
     /// <summary>`none` (the default: an object that exists is left as it is and warned about) or `update`.</summary>

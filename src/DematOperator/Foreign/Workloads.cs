@@ -50,8 +50,31 @@ public sealed class CronJobSpec
 /// <summary>core/v1 PersistentVolumeClaim: whether it is bound.</summary>
 public sealed class PersistentVolumeClaim : Kube.Api.KubeObject
 {
+    public PvcSpec? Spec { get; set; }
     public PvcStatus? Status { get; set; }
     public bool IsBound => Status?.Phase == "Bound";
+}
+
+public sealed class PvcSpec
+{
+    public List<string>? AccessModes { get; set; }
+    public string? StorageClassName { get; set; }
+    public PvcResources? Resources { get; set; }
+    /// <summary>Where a new claim's data comes from: a VolumeSnapshot of the same namespace.</summary>
+    public PvcDataSource? DataSource { get; set; }
+    public string? VolumeMode { get; set; }
+}
+
+public sealed class PvcResources
+{
+    public Dictionary<string, string>? Requests { get; set; }
+}
+
+public sealed class PvcDataSource
+{
+    public string? ApiGroup { get; set; }
+    public string? Kind { get; set; }
+    public string? Name { get; set; }
 }
 
 public sealed class PvcStatus

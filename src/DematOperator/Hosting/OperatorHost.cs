@@ -113,6 +113,8 @@ public static class OperatorHost
         var events = new EventRecorder(client, Component, loggers);
         var backupPolicies = manager.AddInformer(new Informer<Backups.BackupPolicy>(client, OperatorKinds.BackupPolicies, loggers: loggers));
         manager.AddController(Backups.BackupPolicyController.Create(client, backupPolicies, events, metrics, loggers));
+        var restoreRequests = manager.AddInformer(new Informer<Restores.RestoreRequest>(client, OperatorKinds.RestoreRequests, loggers: loggers));
+        manager.AddController(Restores.RestoreRequestController.Create(client, restoreRequests, events, metrics, loggers));
         var probes = new ServiceLevels.ProbeRunner(client);
         var drills = manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
         manager.AddController(Drills.PraDrillController.Create(client, drills, new RemoteClusters(client, metrics, loggers), probes, events, metrics, loggers));

@@ -32,6 +32,7 @@ public static class ManifestValidator
         ["PraDrill"] = Rules(typeof(PraDrill), (o, _) => PraDrillChecks.Check(o.Deserialize(OperatorJsonContext.Default.PraDrill)!.Spec)),
         ["ServiceLevel"] = Rules(typeof(ServiceLevel), (o, _) => ServiceLevelChecks.Check(o.Deserialize(OperatorJsonContext.Default.ServiceLevel)!.Spec)),
         ["CertificateRenewal"] = Rules(typeof(CertificateRenewal), (o, _) => CertificateRenewalChecks.Check(o.Deserialize(OperatorJsonContext.Default.CertificateRenewal)!.Spec)),
+        ["RestoreRequest"] = Rules(typeof(Restores.RestoreRequest), (o, _) => Restores.RestoreDecisions.Check(o.Deserialize(OperatorJsonContext.Default.RestoreRequest)!.Spec)),
     };
 
     private static KindRules Rules(Type type, Func<JsonObject, Instant, IEnumerable<SpecProblem>> semantics)

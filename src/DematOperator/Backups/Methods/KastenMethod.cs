@@ -131,6 +131,20 @@ public sealed class KastenMethod(KubeClient client) : IBackupMethod
         foreach (var a in runActions) await DeleteQuietlyAsync(ForeignKinds.KastenRunActions, a.Namespace, a.Name, ct);
     }
 
+    /// <summary>The run's local RestorePoint in a target namespace: what a restore on this cluster restores from.</summary>
+    public static async Task<KastenRestorePoint?> LocalPointAsync(KubeClient client, BackupPolicy policy, string run, string ns, CancellationToken ct)
+    {
+        var selector = new ListRequest($"{RunLabels.Selector(policy.Namespace!, policy.Name)},{RunLabels.Run}={RunLabels.LabelValue(run)}");
+        var points = (await client.ListAsync(ForeignKinds.KastenRestorePoints, ns, null, ct)).Items.Where(p => !p.Exported).ToList();
+        if (PolicyOf(policy) is not null)
+        {
+            var actions = (await client.ListAsync(ForeignKinds.KastenRunActions, Namespace(policy), selector, ct)).Items.Select(a => a.Name).ToHashSet();
+            return points.Where(p => actions.Contains(p.Metadata.Labels?.GetValueOrDefault(KastenLabels.RunActionName) ?? "")).MaxBy(p => p.DataTime);
+        }
+        var names = (await client.ListAsync(ForeignKinds.KastenBackupActions, ns, selector, ct)).Items.Select(a => a.Status?.RestorePoint?.Name).OfType<string>().ToHashSet();
+        return points.FirstOrDefault(p => names.Contains(p.Name));
+    }
+
     private async Task DeleteQuietlyAsync<T>(ResourceType<T> type, string? ns, string name, CancellationToken ct) where T : KubeObject
     {
         try { await client.DeleteAsync(type, ns, name, ct: ct); }

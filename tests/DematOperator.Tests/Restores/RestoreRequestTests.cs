@@ -1,0 +1,214 @@
+using System.Text.Json.Nodes;
+using DematOperator.Api;
+using DematOperator.Backups;
+using DematOperator.Foreign;
+using DematOperator.Kube.Api;
+using DematOperator.Kube.Client;
+using DematOperator.Kube.Config;
+using DematOperator.Kube.Informers;
+using DematOperator.Kube.Metrics;
+using DematOperator.Kube.Writes;
+using DematOperator.KubeSim.Hosting;
+using DematOperator.Restores;
+using DematOperator.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DematOperator.Tests.Restores;
+
+/// <summary>
+/// Restore on request against the emulator: production backed up by a CSI, a Velero and a Kasten BackupPolicy,
+/// then restored into scratch namespaces (or refused), with the operator's two controllers and one manual clock.
+/// </summary>
+public sealed class RestoreRequestTests : IAsyncLifetime
+{
+    private static readonly ResourceType<DynamicObject> Classes = Resources.Dynamic("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", false);
+    private static readonly ResourceType<DynamicObject> Locations = Resources.Dynamic("velero.io", "v1", "backupstoragelocations", "BackupStorageLocation", true);
+    private const string Ns = "platau-prod";
+    private readonly ManualTimeProvider _clock = new(TestClock.Start);
+    private readonly MetricsRegistry _metrics = new();
+    private SimHost _host = null!;
+    private KubeClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
+        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
+        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        foreach (var ns in new[] { Ns, "openshift-adp", "kasten-io", "other-team" })
+            await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        await _client.CreateAsync(Resources.ConfigMaps, new ConfigMap { Metadata = new ObjectMeta { Name = "settings", Namespace = Ns, Labels = new() { ["app"] = "portal" } }, Data = new() { ["tier"] = "OR" } });
+        await _client.CreateAsync(Resources.ConfigMaps, new ConfigMap { Metadata = new ObjectMeta { Name = "team", Namespace = "other-team" }, Data = new() { ["owner"] = "them" } });
+        await TestObjects.Workload(_client, Resources.Deployments, Ns, "portal", 2);
+        await _client.CreateAsync(Resources.PersistentVolumeClaims, new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = "data-mongodb-0", Namespace = Ns, Labels = new() { ["app"] = "mongodb" } },
+            Fields = JsonNode.Parse("""{"spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"ceph-rbd","resources":{"requests":{"storage":"10Gi"}}}}""")!.AsObject(),
+        });
+        await _client.CreateAsync(Classes, new DynamicObject { Metadata = new ObjectMeta { Name = "csi-ceph-rbd" }, Fields = JsonNode.Parse("""{"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}""")!.AsObject() });
+        await _client.CreateAsync(Locations, new DynamicObject { Metadata = new ObjectMeta { Name = "default", Namespace = "openshift-adp" }, Fields = JsonNode.Parse("""{"spec":{"provider":"aws","objectStorage":{"bucket":"pra"}}}""")!.AsObject() });
+        async Task Policy(string name, string method, Action<BackupPolicySpec>? tweak = null)
+        {
+            var spec = new BackupPolicySpec { Schedule = "0 0 1 1 *", Method = method, Target = new BackupTarget { Namespaces = [Ns] } };
+            tweak?.Invoke(spec);
+            await _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy { Metadata = new ObjectMeta { Name = name, Namespace = Ns }, Spec = spec });
+        }
+        await Policy("csi", "CSISnapshot", s => { s.CsiSnapshot = new CsiSnapshotOptions { VolumeSnapshotClassName = "csi-ceph-rbd" }; s.Target.Selector = new LabelSelectorSpec { MatchLabels = new() { ["app"] = "mongodb" } }; });
+        await Policy("velero", "Velero");
+        await Policy("kasten", "Kasten", s => s.Kasten = new KastenOptions());
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private RunningOperator StartOperator()
+    {
+        var events = new EventRecorder(_client, "dematoperator");
+        var policies = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
+        var requests = new Informer<RestoreRequest>(_client, OperatorKinds.RestoreRequests);
+        var stop = new CancellationTokenSource();
+        return new RunningOperator(Task.WhenAll(policies.RunAsync(stop.Token), requests.RunAsync(stop.Token),
+            BackupPolicyController.Create(_client, policies, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token),
+            RestoreRequestController.Create(_client, requests, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token)), stop);
+    }
+
+    private Task AdvanceUntil(Func<Task<bool>> condition, string what) => TestObjects.AdvanceUntil(_clock, condition, what, TimeSpan.FromSeconds(5), TimeSpan.FromHours(1));
+
+    /// <summary>One successful run of each policy, asked for as an ops engineer would (run-now).</summary>
+    private async Task BackUp(params string[] policies)
+    {
+        foreach (var p in policies)
+            await _client.PatchAsync(OperatorKinds.BackupPolicies, Ns, p, PatchType.Merge, new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RunLabels.RunNowAnnotation] = _clock.GetUtcNow().ToUnixTimeSeconds().ToString() } } }.ToJsonString());
+        foreach (var p in policies)
+            await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.BackupPolicies, Ns, p)).Status?.LastRun?.Phase == "Succeeded", $"{p} backed up");
+    }
+
+    private Task Request(string name, string policy, Action<RestoreRequestSpec>? tweak = null)
+    {
+        var spec = new RestoreRequestSpec { BackupPolicy = policy };
+        tweak?.Invoke(spec);
+        return _client.CreateAsync(OperatorKinds.RestoreRequests, new RestoreRequest { Metadata = new ObjectMeta { Name = name, Namespace = Ns }, Spec = spec });
+    }
+
+    private async Task<RestoreRequest> Ended(string name)
+    {
+        await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, name)).Status?.Phase is RestorePhase.Succeeded or RestorePhase.Failed or RestorePhase.Planned, $"{name} ended");
+        return await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, name);
+    }
+
+    [Fact]
+    public async Task A_namespace_is_restored_into_a_scratch_namespace_from_CSI_Velero_and_Kasten_recovery_points_and_reported()
+    {
+        await using var op = StartOperator();
+        await BackUp("csi", "velero", "kasten");
+        await Request("from-csi", "csi", s => s.TargetNamespace = "scratch-csi");
+        await Request("from-velero", "velero", s => s.TargetNamespace = "scratch-velero");
+        await Request("from-kasten", "kasten", s => s.TargetNamespace = "scratch-kasten");
+
+        var csi = await Ended("from-csi");
+        csi.Status!.Phase.ShouldBe(RestorePhase.Succeeded, csi.Status.Message);
+        var claim = await _client.GetAsync(ForeignKinds.PersistentVolumeClaims, "scratch-csi", "data-mongodb-0");
+        claim.IsBound.ShouldBeTrue();
+        claim.Spec!.DataSource!.Kind.ShouldBe("VolumeSnapshot");
+        claim.Spec.StorageClassName.ShouldBe("ceph-rbd");
+        var copy = await _client.GetAsync(ForeignKinds.VolumeSnapshots, "scratch-csi", claim.Spec.DataSource.Name!);
+        var content = await _client.GetAsync(ForeignKinds.VolumeSnapshotContents, null, copy.Spec!.Source!.VolumeSnapshotContentName!);
+        content.Spec!.DeletionPolicy.ShouldBe("Retain", "deleting the copy never deletes production's snapshot");
+        var original = (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items.Single();
+        content.Spec.Source!.SnapshotHandle.ShouldBe((await _client.GetAsync(ForeignKinds.VolumeSnapshotContents, null, original.Status!.BoundVolumeSnapshotContentName!)).Status!.SnapshotHandle);
+        csi.Status.Plan.ShouldBe(["PersistentVolumeClaim/data-mongodb-0"]);
+
+        foreach (var (name, scratch) in new[] { ("from-velero", "scratch-velero"), ("from-kasten", "scratch-kasten") })
+        {
+            var rr = await Ended(name);
+            rr.Status!.Phase.ShouldBe(RestorePhase.Succeeded, rr.Status.Message);
+            (await _client.GetAsync(Resources.ConfigMaps, scratch, "settings")).Data!["tier"].ShouldBe("OR");
+            (await _client.TryGetAsync(Resources.Deployments, scratch, "portal")).ShouldNotBeNull();
+            (await _client.ListAsync(OperatorKinds.BackupPolicies, scratch)).Items.ShouldBeEmpty("our own kinds are never restored on demand");
+        }
+        foreach (var name in new[] { "from-csi", "from-velero", "from-kasten" })
+        {
+            var rr = await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, name);
+            rr.Status!.RecoveryPoint!.Run.ShouldNotBeNullOrEmpty();
+            rr.Status.RecoveryPoint.Consistency.ShouldBe("Crash");
+            var report = await _client.GetAsync(Resources.ConfigMaps, Ns, rr.Status.Report!);
+            report.Data!["report.md"].ShouldContain(rr.Status.RecoveryPoint.Run);
+            ((string?)JsonNode.Parse(report.Data["report.json"])!["phase"]).ShouldBe("Succeeded");
+            (await _client.GetAsync(Resources.Namespaces, null, $"scratch-{name[5..]}")).Metadata.Labels![DematOperator.Restores.Methods.RestoreMarks.RequestLabel].ShouldBe(name);
+        }
+        _metrics.Scrape().ShouldContain("demat_restore_requests_total{namespace=\"platau-prod\",result=\"succeeded\"} 3");
+        (await _client.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "Restored");
+    }
+
+    [Fact]
+    public async Task A_dry_run_lists_what_would_be_restored_and_changes_nothing()
+    {
+        await using var op = StartOperator();
+        await BackUp("csi");
+        await Request("look", "csi", s => { s.TargetNamespace = "scratch"; s.DryRun = true; });
+        var rr = await Ended("look");
+        rr.Status!.Phase.ShouldBe(RestorePhase.Planned);
+        rr.Status.Plan.ShouldBe(["PersistentVolumeClaim/data-mongodb-0"]);
+        (await _client.TryGetAsync(Resources.Namespaces, null, "scratch")).ShouldBeNull("a dry run creates nothing");
+        (await _client.ListAllAsync(ForeignKinds.PersistentVolumeClaims, null)).Items.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Overwriting_and_another_teams_namespace_are_refused_with_their_reasons()
+    {
+        await using var op = StartOperator();
+        await BackUp("velero", "csi");
+        await Request("in-place", "velero");
+        await Request("in-place-csi", "csi", s => s.ExistingResourcePolicy = "update");
+        await Request("elsewhere", "velero", s => s.TargetNamespace = "other-team");
+        var inPlace = await Ended("in-place");
+        inPlace.Status!.FailureReason.ShouldBe(RestoreReasons.WouldOverwrite);
+        inPlace.Status.Message!.ShouldContain("ConfigMap/settings");
+        (await Ended("in-place-csi")).Status!.FailureReason.ShouldBe(RestoreReasons.WouldOverwrite, "a claim's data is never replaced in place");
+        (await Ended("elsewhere")).Status!.FailureReason.ShouldBe(RestoreReasons.TargetNamespaceNotAllowed);
+        (await _client.GetAsync(Resources.ConfigMaps, "other-team", "team")).Data!["owner"].ShouldBe("them");
+        (await _client.ListAsync(ForeignKinds.VeleroRestores, "openshift-adp")).Items.ShouldBeEmpty("nothing was restored");
+        var condition = Conditions.Find((await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, "elsewhere")).Status!.Conditions, "Ready")!;
+        condition.Status.ShouldBe("False");
+        (await _client.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == RestoreReasons.TargetNamespaceNotAllowed && e.Type == "Warning");
+
+        // With update, Velero restores over what exists in the request's own namespace.
+        await Request("in-place-update", "velero", s => s.ExistingResourcePolicy = "update");
+        (await Ended("in-place-update")).Status!.Phase.ShouldBe(RestorePhase.Succeeded);
+    }
+
+    [Fact]
+    public async Task Before_picks_the_newest_run_older_than_the_instant_and_the_choice_is_kept()
+    {
+        await using var op = StartOperator();
+        await BackUp("csi");
+        var first = (await _client.GetAsync(OperatorKinds.BackupPolicies, Ns, "csi")).Status!.LastRun!.Name!;
+        _clock.Advance(TimeSpan.FromMinutes(30));
+        var between = _clock.GetUtcNow();
+        _clock.Advance(TimeSpan.FromMinutes(30));
+        await BackUp("csi");
+        await Request("before", "csi", s => { s.Before = between; s.TargetNamespace = "scratch-before"; });
+        var rr = await Ended("before");
+        rr.Status!.Phase.ShouldBe(RestorePhase.Succeeded, rr.Status.Message);
+        rr.Status.RecoveryPoint!.Run.ShouldBe(first);
+        await Request("named", "csi", s => { s.Run = "no-such-run"; s.TargetNamespace = "scratch-named"; });
+        (await Ended("named")).Status!.FailureReason.ShouldBe(RestoreReasons.RunNotFound);
+    }
+
+    [Fact]
+    public void The_choice_of_recovery_point_is_pure()
+    {
+        var t0 = NodaTime.Instant.FromUtc(2026, 5, 1, 0, 0);
+        ObservedRun Run(string n, int h, RunPhase p = RunPhase.Succeeded) => new(n, p, t0 + NodaTime.Duration.FromHours(h), t0 + NodaTime.Duration.FromHours(h), p == RunPhase.Succeeded ? t0 + NodaTime.Duration.FromHours(h) : null, null, false);
+        var runs = new[] { Run("a", 1), Run("b", 2), Run("c", 3, RunPhase.Failed) };
+        RestoreDecisions.Choose(runs, null, null).Run!.Name.ShouldBe("b");
+        RestoreDecisions.Choose(runs, null, (t0 + NodaTime.Duration.FromMinutes(90)).ToDateTimeOffset()).Run!.Name.ShouldBe("a");
+        RestoreDecisions.Choose(runs, null, t0.ToDateTimeOffset()).Reason.ShouldBe(RestoreReasons.NoRecoveryPoint);
+        RestoreDecisions.Choose(runs, "c", null).Reason.ShouldBe(RestoreReasons.NoRecoveryPoint, "a failed run is not a recovery point");
+        RestoreDecisions.Choose(runs, "zz", null).Reason.ShouldBe(RestoreReasons.RunNotFound);
+        RestoreDecisions.Choose([], null, null).Reason.ShouldBe(RestoreReasons.NoRecoveryPoint);
+        RestoreDecisions.Check(new RestoreRequestSpec { BackupPolicy = "p", Run = "a", Before = DateTimeOffset.UnixEpoch }).ShouldContain(p => p.Reason == "AmbiguousRecoveryPoint");
+    }
+}
