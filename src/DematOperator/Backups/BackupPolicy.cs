@@ -135,6 +135,9 @@ public sealed class BackupPolicyStatus : CommonStatus
     public long? MissedRuns { get; set; }
     [Doc("Missed slots per month (yyyy-MM in the policy's time zone), the last 13 months.")] public Dictionary<string, long>? MissedByMonth { get; set; }
     [Doc("The last ops.demat.gouv.fr/run-now value acted on.")] public string? LastRunNowRequest { get; set; }
+    [Doc("The last ops.demat.gouv.fr/run-before value acted on, and when: the rollback point must complete after that and before the change.")]
+    public string? RunBeforeRequest { get; set; }
+    public DateTimeOffset? RunBeforeRequestedAt { get; set; }
     [Doc("Consistency of the recovery point: Application or Crash.")] public string? RecoveryPointConsistency { get; set; }
     [Doc("The run whose hooks are going (CSISnapshot): kept here so that a restart never freezes twice and always thaws.")]
     public Hooks.HookRun? ActiveHooks { get; set; }

@@ -90,6 +90,15 @@ public sealed class BackupPolicyReconciler(
             policy = await StartRunAsync(policy, settings, started, new RunOrigin(now, runNow), now, ct);
             acknowledgeRunNow = true;
         }
+        // run-before: a rollback point must exist before a planned change. One run per request, started at once.
+        var runBefore = RollbackPoints.Parse(policy.Metadata.Annotations?.GetValueOrDefault(RunLabels.RunBeforeAnnotation));
+        var acknowledgeRunBefore = false;
+        if (runBefore is { Change: not null, Value: var beforeValue } && beforeValue != status.RunBeforeRequest && started is null && active is null && freezing is null)
+        {
+            started = RunLabels.RunName(policy.Name, now, manual: true);
+            policy = await StartRunAsync(policy, settings, started, new RunOrigin(now, $"run-before {beforeValue}"), now, ct);
+            acknowledgeRunBefore = true;
+        }
         if (started is not null) runs = await ObserveRunsAsync(policy, settings, now, ct);
 
         var retained = await ApplyRetentionAsync(policy, settings, runs, ct);
@@ -133,6 +142,10 @@ public sealed class BackupPolicyReconciler(
                 foreach (var old in s.MissedByMonth.Keys.Order(StringComparer.Ordinal).SkipLast(13).ToList()) s.MissedByMonth.Remove(old);
             }
             if (acknowledgeRunNow) s.LastRunNowRequest = runNow;
+            if (acknowledgeRunBefore) (s.RunBeforeRequest, s.RunBeforeRequestedAt) = (runBefore!.Value, t);
+            var rollback = RollbackPoints.Assess(runBefore, s.RunBeforeRequest, s.RunBeforeRequestedAt is { } asked ? Instant.FromDateTimeOffset(asked) : null, runs, now);
+            if (rollback is { } verdict) Conditions.Set(s.Conditions, Conditions.Make(RollbackPoints.Condition, verdict.Ready, verdict.Reason, verdict.Message, p.Metadata.Generation), t);
+            else s.Conditions.RemoveAll(c => c.Type == RollbackPoints.Condition);
             var gen = p.Metadata.Generation;
             Conditions.Set(s.Conditions, Conditions.Make("Ready", true, policy.Spec.Suspend == true ? "Suspended" : "Scheduled",
                 policy.Spec.Suspend == true ? "the policy is suspended: no new runs" : $"next run {(next is { } n ? Format(n, settings.Zone) : "never")}", gen), t);
@@ -156,6 +169,8 @@ public sealed class BackupPolicyReconciler(
         var wake = new List<Instant>();
         if (next is { } nx) wake.Add(nx);
         if (recoveryPoint is { } r2 && rpoMet) wake.Add(BackupDecisions.RpoDeadline(r2, settings.Rpo) + Duration.FromMilliseconds(1));
+        // A change that arrives without its rollback point is reported at its instant.
+        if (runBefore?.Change is { } change && change > now && !Conditions.IsTrue(policy.Status?.Conditions, RollbackPoints.Condition)) wake.Add(change + Duration.FromMilliseconds(1));
         var delay = wake.Count == 0 ? (TimeSpan?)null : (wake.Min() - now).ToTimeSpan();
         if ((runs.Any(r => r.Phase == RunPhase.Running) || policy.Status?.ActiveHooks is not null) && (delay is null || delay > ActiveRunPoll)) delay = ActiveRunPoll;
         return delay is { } d ? ReconcileResult.After(d < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : d) : ReconcileResult.Done;

@@ -28,6 +28,8 @@ public static class RunLabels
     public const string Trigger = "ops.demat.gouv.fr/trigger";
     public const string FailedAnnotation = "ops.demat.gouv.fr/run-failed";
     public const string RunNowAnnotation = "ops.demat.gouv.fr/run-now";
+    /// <summary>An RFC 3339 instant: a planned change then needs a rollback point; a run starts at once to make it.</summary>
+    public const string RunBeforeAnnotation = "ops.demat.gouv.fr/run-before";
     /// <summary>On each run object: the scheduled slot it runs (UTC), so an audit can count runs per slot whatever the names.</summary>
     public const string SlotAnnotation = "ops.demat.gouv.fr/slot";
     /// <summary>On each manual run object: the run-now value that asked for it (one run per request).</summary>

@@ -205,6 +205,43 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_before_makes_a_rollback_point_before_a_planned_change_and_says_when_there_is_none()
+    {
+        await Create("change", "CSISnapshot", "0 0 1 1 *");
+        await using var op = StartOperator();
+        await Eventually.HoldsAsync(async () => (await Policy("change")).Status?.NextScheduleTime is not null, "scheduled");
+        async Task RunBefore(string value) => await _client.PatchAsync(OperatorKinds.BackupPolicies, "platau-prod", "change", PatchType.Merge,
+            new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RunLabels.RunBeforeAnnotation] = value } } }.ToJsonString());
+        Condition? Rollback(BackupPolicy p) => Cond(p, RollbackPoints.Condition);
+        async Task<int> RunCount(string policy, string ns) =>
+            (await _client.ListAsync(Snapshots, ns, new ListRequest($"{RunLabels.Policy}={policy}"))).Items.Select(s => s.Metadata.Labels![RunLabels.Run]).Distinct().Count();
+
+        var change = _clock.GetUtcNow().AddHours(1);
+        await RunBefore(change.ToString("yyyy-MM-ddTHH:mm:sszzz"));
+        // What `kubectl wait bp/change --for=condition=RollbackPointReady` waits for.
+        await AdvanceUntil(async () => Rollback(await Policy("change"))?.Status == "True", "the rollback point exists", TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(30));
+        var ready = Rollback(await Policy("change"))!;
+        ready.Reason.ShouldBe("RollbackPointReady");
+        ready.Message.ShouldContain("can be rolled back");
+        (await _client.ListAsync(Snapshots, "platau-prod", new ListRequest($"{RunLabels.Policy}=change"))).Items
+            .ShouldAllBe(s => s.Metadata.Annotations![RunLabels.RunNowRequestAnnotation].StartsWith("run-before "));
+        var runs = await RunCount("change", "platau-prod");
+
+        // The next change: its run fails, and once the change's instant has passed, it has no rollback point.
+        _host["sbg"].Controllers.Snapshots.FailWith = _ => "rbd: pool full";
+        var next = _clock.GetUtcNow().AddMinutes(30);
+        await RunBefore(next.ToString("O"));
+        await AdvanceUntil(async () => Rollback(await Policy("change"))?.Reason == "RollbackPointFailed", "the rollback point failed", TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(20));
+        (await RunCount("change", "platau-prod")).ShouldBe(runs + 1, "one run per request, no retry behind the engineer's back");
+        _clock.Advance(next - _clock.GetUtcNow() + TimeSpan.FromSeconds(1));
+        await Eventually.HoldsAsync(async () => Rollback(await Policy("change"))?.Reason == "RollbackPointMissed", "the change passed without a rollback point");
+
+        await RunBefore("next tuesday");
+        await Eventually.HoldsAsync(async () => Rollback(await Policy("change"))?.Reason == "InvalidRunBefore", "a value that is not an instant is said so");
+        (await RunCount("change", "platau-prod")).ShouldBe(runs + 1, "and starts nothing");
+    }
+
+    [Fact]
     public async Task A_conflict_on_the_status_write_is_read_again_and_retried_at_once()
     {
         var conflict = _host["sbg"].Cluster.Faults.ConflictOn("update", "backuppolicies", "conflicted", subresource: "status");
