@@ -93,6 +93,8 @@ public sealed class VeleroController : DelayedSimController
             return;
         }
         var resources = new ResourceFilter(ObjectMetaAccess.StringList(spec["includedResources"]), ObjectMetaAccess.StringList(spec["excludedResources"]));
+        var hooks = new BackupHooks(cluster, spec["hooks"]?["resources"] as JsonArray);
+        hooks.RunPre();
         var items = NamespaceArchive.Capture(cluster, resources.Includes, o =>
             (included.Count == 0 || included.Contains("*") || included.Contains(o.Namespace)) && !excluded.Contains(o.Namespace)
             && selector.Matches(o.Labels) && o.Labels.GetValueOrDefault("velero.io/exclude-from-backup") != "true");
@@ -100,15 +102,18 @@ public sealed class VeleroController : DelayedSimController
         var snapshotVolumes = spec["snapshotVolumes"] is not JsonValue sv || sv.GetValue<bool>();
         var ttl = ParseDuration((string?)spec["ttl"]) ?? TimeSpan.FromHours(720);
         var start = DateTimeOffset.TryParse((string?)(obj["status"] as JsonObject)?["startTimestamp"], out var st) ? st : cluster.Time.GetUtcNow();
+        hooks.RunPost();
         WriteStatus(cluster, backup, (current, s) =>
         {
-            s["phase"] = "Completed";
+            s["phase"] = hooks.FailedWithFail ? "PartiallyFailed" : "Completed";
+            if (hooks.Attempted > 0) s["hookStatus"] = new JsonObject { ["hooksAttempted"] = hooks.Attempted, ["hooksFailed"] = hooks.Failed };
+            if (hooks.FailedWithFail) s["errors"] = hooks.Failed;
             s["completionTimestamp"] = Now(cluster);
             s["expiration"] = (start + ttl).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
             s["progress"] = new JsonObject { ["totalItems"] = items.Count, ["itemsBackedUp"] = items.Count };
             s["formatVersion"] = "1.1.0";
             s["warnings"] = 0;
-            s["errors"] = 0;
+            if (!hooks.FailedWithFail) s["errors"] = 0;
             if (snapshotVolumes && pvcs > 0)
             {
                 s["csiVolumeSnapshotsAttempted"] = pvcs;
@@ -216,6 +221,49 @@ public sealed class VeleroController : DelayedSimController
             catch (KubeApiException e) when (e.IsNotFound) { }
         }
         WriteStatus(cluster, request, (_, s) => { s["phase"] = "Processed"; if (backup is null) s["errors"] = new JsonArray($"backup {backupName} not found"); });
+    }
+
+    /// <summary>
+    /// Velero's backup hooks (spec.hooks.resources): for each pod the hook selects, its pre commands before the pod is
+    /// backed up and its post commands after. A command that fails with onError Fail (the default) skips the pod's
+    /// remaining hooks, its post commands included, and makes the backup PartiallyFailed, as Velero does.
+    /// </summary>
+    private sealed class BackupHooks(SimCluster cluster, JsonArray? specs)
+    {
+        private readonly List<(JsonObject Hook, StoredObject Pod)> _frozen = [];
+        public int Attempted { get; private set; }
+        public int Failed { get; private set; }
+        public bool FailedWithFail { get; private set; }
+
+        public void RunPre()
+        {
+            foreach (var hook in (specs ?? []).OfType<JsonObject>())
+            {
+                var namespaces = ObjectMetaAccess.StringList(hook["includedNamespaces"]);
+                var selector = LabelSelector.FromObject(hook["labelSelector"]);
+                foreach (var pod in cluster.Snapshot("/pods").Where(p => (namespaces.Count == 0 || namespaces.Contains(p.Namespace)) && selector.Matches(p.Labels)))
+                    if (Run(hook["pre"] as JsonArray, pod)) _frozen.Add((hook, pod));
+            }
+        }
+
+        public void RunPost()
+        {
+            foreach (var (hook, pod) in _frozen) Run(hook["post"] as JsonArray, pod);
+        }
+
+        private bool Run(JsonArray? commands, StoredObject pod)
+        {
+            foreach (var exec in (commands ?? []).OfType<JsonObject>().Select(c => c["exec"] as JsonObject).OfType<JsonObject>())
+            {
+                var container = (string?)exec["container"] ?? (string?)pod.Parse()["spec"]?["containers"]?[0]?["name"] ?? "";
+                var answer = cluster.Exec.Run(new KubeSim.ExecCall(pod.Namespace, pod.Name, container, ObjectMetaAccess.StringList(exec["command"])));
+                Attempted++;
+                if (answer.ExitCode == 0 && answer.RuntimeError is null) continue;
+                Failed++;
+                if ((string?)exec["onError"] != "Continue") { FailedWithFail = true; return false; }
+            }
+            return true;
+        }
     }
 
     /// <summary>

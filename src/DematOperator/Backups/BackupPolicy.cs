@@ -37,7 +37,7 @@ public sealed class BackupPolicySpec
     public VeleroOptions? Velero { get; set; }
     public KastenOptions? Kasten { get; set; }
     public RetentionSpec? Retention { get; set; }
-    [Doc("Commands run in a workload's pods around each run's capture, for application-consistent recovery points (CSISnapshot: run by the operator; Velero: by Velero). The post-hook runs whatever happened after its pre-hook.")]
+    [Doc("Commands run in a workload's pods around each run's capture, for application-consistent recovery points (CSISnapshot: run by the operator; Velero: as Velero's backup hooks, the operator thawing what Velero skipped). The post-hook runs whatever happened after its pre-hook.")]
     public List<BackupHook>? Hooks { get; set; }
     [Doc("What happens to the backups when the policy is deleted."), EnumValues("Retain", "Delete"), Default("\"Retain\"")]
     public string? DeletionPolicy { get; set; }

@@ -41,8 +41,6 @@ public static class BackupPolicyChecks
             var field = $"spec.hooks[{i}]";
             if (method == Methods.BackupMethod.Kasten)
                 yield return new SpecProblem(field, "HooksUnsupported", "K10 runs its own hooks: bind a Kanister blueprint (backupPrehook/backupPosthook) to the workload in K10");
-            if (method == Methods.BackupMethod.Velero)
-                yield return new SpecProblem(field, "HooksUnsupported", "with Velero, declare the hooks as Velero's pre/post.hook.backup.velero.io pod annotations: this field drives CSISnapshot runs");
             if (!hookNames.Add(hook.Name)) yield return new SpecProblem($"{field}.name", "DuplicateName", $"\"{hook.Name}\" names two hooks");
             var resolved = Hooks.HookPresets.Resolve(hook, spec.Target.Namespaces?.FirstOrDefault() ?? "");
             if (resolved.Pre is null && resolved.Post is null)

@@ -36,6 +36,11 @@ public static class RunLabels
     public const string RunNowRequestAnnotation = "ops.demat.gouv.fr/run-now-request";
     /// <summary>On each run object: Application or Crash, what its capture can claim (written when it is created).</summary>
     public const string ConsistencyAnnotation = "ops.demat.gouv.fr/consistency";
+    /// <summary>On a Velero run with hooks: how many hook commands Velero must run, and in which pod each hook froze (`hook=pod,...`).</summary>
+    public const string HooksDeclaredAnnotation = "ops.demat.gouv.fr/hooks-declared";
+    public const string HookPodsAnnotation = "ops.demat.gouv.fr/hook-pods";
+    /// <summary>On a Velero run whose hooks did not all run: the thaw DematOperator ran after it, with its outcome.</summary>
+    public const string ThawedAnnotation = "ops.demat.gouv.fr/thawed";
 
     public static string Selector(string ns, string policy) => $"{Policy}={LabelValue(policy)},{PolicyNamespace}={ns}";
 
@@ -84,6 +89,20 @@ public static class RunObservation
         return new ObservedRun(run, RunPhase.Succeeded, started, times.Max() ?? started, point, null, manual) { Consistency = ConsistencyOf(snapshots) };
     }
 
+    /// <summary>
+    /// A Velero run is Application-consistent when DematOperator declared its hooks (every hook found its pod) and
+    /// Velero reports every one of them run, none failed.
+    /// </summary>
+    public static Hooks.RecoveryConsistency VeleroConsistency(Foreign.VeleroBackup backup)
+    {
+        var annotations = backup.Metadata.Annotations;
+        var declared = int.TryParse(annotations?.GetValueOrDefault(RunLabels.HooksDeclaredAnnotation), out var n) ? n : 0;
+        var hooks = backup.Status?.HookStatus;
+        return declared > 0 && annotations?.GetValueOrDefault(RunLabels.ConsistencyAnnotation) == nameof(Hooks.RecoveryConsistency.Application)
+               && hooks?.HooksFailed is null or 0 && (hooks?.HooksAttempted ?? 0) >= declared
+            ? Hooks.RecoveryConsistency.Application : Hooks.RecoveryConsistency.Crash;
+    }
+
     /// <summary>Application only when every object of the run says so.</summary>
     public static Hooks.RecoveryConsistency ConsistencyOf(IEnumerable<KubeObject> objects) =>
         objects.All(o => o.Metadata.Annotations?.GetValueOrDefault(RunLabels.ConsistencyAnnotation) == nameof(Hooks.RecoveryConsistency.Application))
@@ -101,9 +120,10 @@ public static class RunObservation
         var completed = status?.CompletionTimestamp is { } ct ? Instant.FromDateTimeOffset(ct) : (Instant?)null;
         var manual = backup.Metadata.Labels?.GetValueOrDefault(RunLabels.Trigger) == "manual";
         var name = backup.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? backup.Name;
+        var consistency = VeleroConsistency(backup);
         return phase switch
         {
-            "Completed" => new ObservedRun(name, RunPhase.Succeeded, started, completed, started, null, manual),
+            "Completed" => new ObservedRun(name, RunPhase.Succeeded, started, completed, started, null, manual) { Consistency = consistency },
             "PartiallyFailed" => new ObservedRun(name, RunPhase.Failed, started, completed, null, "Velero backup PartiallyFailed: not counted as a recovery point", manual),
             "Failed" or "FailedValidation" => new ObservedRun(name, RunPhase.Failed, started, completed, null,
                 $"Velero backup {phase}: {status?.FailureReason ?? string.Join("; ", status?.ValidationErrors ?? [])}", manual),

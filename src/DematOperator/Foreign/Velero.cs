@@ -30,6 +30,38 @@ public sealed class VeleroBackupSpec
     public string? Ttl { get; set; }
     public bool? SnapshotMoveData { get; set; }
     public Api.LabelSelectorSpec? LabelSelector { get; set; }
+    /// <summary>Commands Velero runs in pods before and after backing them up (backup_types.go BackupHooks).</summary>
+    public VeleroBackupHooks? Hooks { get; set; }
+}
+
+public sealed class VeleroBackupHooks
+{
+    public List<VeleroResourceHook>? Resources { get; set; }
+}
+
+public sealed class VeleroResourceHook
+{
+    public string Name { get; set; } = "";
+    public List<string>? IncludedNamespaces { get; set; }
+    public List<string>? IncludedResources { get; set; }
+    public Api.LabelSelectorSpec? LabelSelector { get; set; }
+    public List<VeleroHook>? Pre { get; set; }
+    public List<VeleroHook>? Post { get; set; }
+}
+
+public sealed class VeleroHook
+{
+    public VeleroExecHook? Exec { get; set; }
+}
+
+public sealed class VeleroExecHook
+{
+    public List<string> Command { get; set; } = [];
+    public string? Container { get; set; }
+    /// <summary>`Fail` (Velero's default: the pod's remaining hooks are skipped and the backup is PartiallyFailed) or `Continue`.</summary>
+    public string? OnError { get; set; }
+    /// <summary>A Go duration.</summary>
+    public string? Timeout { get; set; }
 }
 
 /// <summary>What Velero's Backup and Restore statuses share.</summary>
@@ -47,6 +79,14 @@ public class VeleroOperationStatus
 public sealed class VeleroBackupStatus : VeleroOperationStatus
 {
     public VeleroBackupProgress? Progress { get; set; }
+    public VeleroHookStatus? HookStatus { get; set; }
+}
+
+public sealed class VeleroHookStatus
+{
+    /// <summary>Hooks Velero ran (pre and post, each pod), whatever their outcome.</summary>
+    public int? HooksAttempted { get; set; }
+    public int? HooksFailed { get; set; }
 }
 
 public sealed class VeleroBackupProgress

@@ -47,6 +47,11 @@ public sealed class BackupHookTests : IAsyncLifetime
                 Fields = JsonNode.Parse("""{"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"10Gi"}}}}""")!.AsObject(),
             });
         await _client.CreateAsync(Classes, new DynamicObject { Metadata = new ObjectMeta { Name = "csi-ceph-rbd" }, Fields = JsonNode.Parse("""{"driver":"rbd.csi.ceph.com","deletionPolicy":"Delete"}""")!.AsObject() });
+        await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "openshift-adp" } });
+        await _client.CreateAsync(Resources.Dynamic("velero.io", "v1", "backupstoragelocations", "BackupStorageLocation", true), new DynamicObject
+        {
+            Metadata = new ObjectMeta { Name = "default", Namespace = "openshift-adp" }, Fields = JsonNode.Parse("""{"spec":{"provider":"aws","objectStorage":{"bucket":"pra"}}}""")!.AsObject(),
+        });
         // The emulated pods start on the shared clock.
         await TestObjects.AdvanceUntil(_clock, async () => (await _client.ListAsync(ForeignKinds.Pods, Ns)).Items.Count(p => p.IsRunningAndReady) == 3, "mongodb pods ready", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
     }
@@ -68,12 +73,12 @@ public sealed class BackupHookTests : IAsyncLifetime
         return script.Contains("fsyncUnlock()") ? ExecAnswer.Ok("{ info: 'fsyncUnlock completed', lockCount: 0, ok: 1 }\n") : new ExecAnswer(127, "", "unknown command");
     });
 
-    private Task Create(string name, List<BackupHook>? hooks, string schedule = "30 * * * *") => _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
+    private Task Create(string name, List<BackupHook>? hooks, string schedule = "30 * * * *", string method = "CSISnapshot") => _client.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy
     {
         Metadata = new ObjectMeta { Name = name, Namespace = Ns },
         Spec = new BackupPolicySpec
         {
-            Schedule = schedule, Rpo = "4h", Method = "CSISnapshot", CsiSnapshot = new CsiSnapshotOptions { VolumeSnapshotClassName = "csi-ceph-rbd" },
+            Schedule = schedule, Rpo = "4h", Method = method, CsiSnapshot = method == "CSISnapshot" ? new CsiSnapshotOptions { VolumeSnapshotClassName = "csi-ceph-rbd" } : null,
             Target = new BackupTarget { Namespaces = [Ns] }, Hooks = hooks,
         },
     });
@@ -187,6 +192,42 @@ public sealed class BackupHookTests : IAsyncLifetime
         Log()[0].Call.Pod.ShouldBe("mongodb-2");
         (await Policy("mongo")).Status!.LastHookFailure!.Error!.ShouldContain("interrupted");
         (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task With_Velero_the_hooks_are_Velero_s_own_in_the_chosen_pod_and_the_run_says_Application()
+    {
+        Mongo();
+        await Create("velero", MongoHook(), method: "Velero");
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await Policy("velero")).Status?.LastRun?.Phase == "Succeeded", "a Velero run");
+        Log().Select(l => (Locks(l.Call) ? "lock" : "unlock", l.Call.Pod)).ShouldBe([("lock", "mongodb-2"), ("unlock", "mongodb-2")], "Velero ran the freeze and the thaw in the secondary");
+        var backup = (await _client.ListAsync(ForeignKinds.VeleroBackups, "openshift-adp")).Items.Single();
+        var hook = backup.Spec!.Hooks!.Resources!.Single();
+        hook.LabelSelector!.MatchLabels!["statefulset.kubernetes.io/pod-name"].ShouldBe("mongodb-2");
+        hook.Pre!.Single().Exec!.OnError.ShouldBe("Fail");
+        backup.Status!.HookStatus!.HooksAttempted.ShouldBe(2);
+        (await Policy("velero")).Status!.RecoveryPointConsistency.ShouldBe("Application");
+    }
+
+    [Fact]
+    public async Task When_Velero_skips_the_thaw_after_a_failed_pre_hook_the_operator_runs_it()
+    {
+        Mongo(primary: "mongodb-2");
+        await Create("velero", MongoHook(), method: "Velero");
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await _client.ListAsync(ForeignKinds.VeleroBackups, "openshift-adp")).Items.SingleOrDefault()?.Metadata.Annotations?.ContainsKey(RunLabels.ThawedAnnotation) == true,
+            "the thaw Velero skipped was run");
+        Log().Select(l => Locks(l.Call) ? "lock" : "unlock").ShouldBe(["lock", "unlock"], "Velero skipped the pod's post-hook; the operator thawed it, once");
+        var backup = (await _client.ListAsync(ForeignKinds.VeleroBackups, "openshift-adp")).Items.Single();
+        backup.Status!.Phase.ShouldBe("PartiallyFailed");
+        backup.Metadata.Annotations![RunLabels.ThawedAnnotation].ShouldContain("mongodb on mongodb-2: thawed");
+        (await Policy("velero")).Status!.LastRun!.Phase.ShouldBe("Failed");
+        (await _client.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "ThawedAfterVelero");
+        // Looked at again, the thaw is not repeated.
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(200);
+        Log().Count.ShouldBe(2);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public static class BackupMethods
         : throw new InvalidPolicyException("UnknownMethod", $"spec.method \"{method}\" is not CSISnapshot, Velero or Kasten");
 
     public static IReadOnlyDictionary<BackupMethod, IBackupMethod> All(KubeClient client, Kube.Writes.EventRecorder events) =>
-        new IBackupMethod[] { new CsiSnapshotMethod(client, events), new VeleroMethod(client), new KastenMethod(client) }.ToDictionary(m => m.Method);
+        new IBackupMethod[] { new CsiSnapshotMethod(client, events), new VeleroMethod(client, events), new KastenMethod(client) }.ToDictionary(m => m.Method);
 }
 
 /// <summary>Creating a run's objects, whose names come from the policy and the slot.</summary>
