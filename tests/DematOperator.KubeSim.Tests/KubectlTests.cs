@@ -76,7 +76,7 @@ public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
         table.ShouldContain("CSISnapshot");
         (await Kubectl.RunAsync("get", "demat", "-A")).ShouldSucceed().Stdout.ShouldContain("servicelevel.ops.demat.gouv.fr/platau-production");
         var samples = Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "samples"), "*.yaml").Count(f => !f.EndsWith("kustomization.yaml"));
-        (await Kubectl.RunAsync("get", "bp,sl,pradrill,certrenewal", "-A", "-o", "name")).ShouldSucceed().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(samples);
+        (await Kubectl.RunAsync("get", "bp,sl,pradrill,certrenewal,rr", "-A", "-o", "name")).ShouldSucceed().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(samples);
     }
 
     [Fact]

@@ -114,10 +114,11 @@ public static class OperatorHost
         var backupPolicies = manager.AddInformer(new Informer<Backups.BackupPolicy>(client, OperatorKinds.BackupPolicies, loggers: loggers));
         manager.AddController(Backups.BackupPolicyController.Create(client, backupPolicies, events, metrics, loggers));
         var restoreRequests = manager.AddInformer(new Informer<Restores.RestoreRequest>(client, OperatorKinds.RestoreRequests, loggers: loggers));
-        manager.AddController(Restores.RestoreRequestController.Create(client, restoreRequests, events, metrics, loggers));
+        var remotes = new RemoteClusters(client, metrics, loggers);
+        manager.AddController(Restores.RestoreRequestController.Create(client, restoreRequests, remotes, events, metrics, loggers));
         var probes = new ServiceLevels.ProbeRunner(client);
         var drills = manager.AddInformer(new Informer<Drills.PraDrill>(client, OperatorKinds.PraDrills, loggers: loggers));
-        manager.AddController(Drills.PraDrillController.Create(client, drills, new RemoteClusters(client, metrics, loggers), probes, events, metrics, loggers));
+        manager.AddController(Drills.PraDrillController.Create(client, drills, remotes, probes, events, metrics, loggers));
         var serviceLevels = manager.AddInformer(new Informer<ServiceLevels.ServiceLevel>(client, OperatorKinds.ServiceLevels, loggers: loggers));
         var incidents = manager.AddInformer(new Informer<Incidents.Incident>(client, OperatorKinds.Incidents, loggers: loggers));
         manager.AddController(ServiceLevels.ServiceLevelController.Create(client, serviceLevels, probes, events, metrics, loggers, new Drills.DrillPlannedDowntime(drills),

@@ -27,6 +27,8 @@ public sealed class RestoreRequestSpec
     [Doc("Which of the policy's target namespaces to restore; this namespace when empty.")] public string? SourceNamespace { get; set; }
     [Doc("Where to restore: this namespace (the default), or a namespace that does not exist yet, which the request creates. An existing other namespace is refused: it may hold another team's objects.")]
     public string? TargetNamespace { get; set; }
+    [Doc("Restore into another cluster (Velero: the Backup synced there from the shared storage location; Kasten: the export its K10 imported), through a kubeconfig Secret of this namespace. CSI snapshots stay on their storage: not possible.")]
+    public KubeconfigSecretRef? TargetCluster { get; set; }
     public RestoreSelection? Include { get; set; }
     [Doc("Only list what would be restored (status.plan) and whether anything would be overwritten; restore nothing."), Default("false")] public bool? DryRun { get; set; }
     [Doc("none: refuse when an object to restore already exists in the target; update: replace it."), EnumValues("none", "update"), Default("\"none\"")]
@@ -82,4 +84,7 @@ public static class RestoreReasons
     public const string RestoreTimedOut = nameof(RestoreTimedOut);
     public const string NothingRestored = nameof(NothingRestored);
     public const string SpecChanged = nameof(SpecChanged);
+    public const string SnapshotsAreLocal = nameof(SnapshotsAreLocal);
+    public const string NotOnTargetCluster = nameof(NotOnTargetCluster);
+    public const string TargetClusterUnusable = nameof(TargetClusterUnusable);
 }

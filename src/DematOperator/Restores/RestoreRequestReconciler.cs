@@ -28,7 +28,7 @@ public sealed class RestoreRequestMetrics(MetricsRegistry registry)
 /// → Apply (a dry run stops at the plan; otherwise the engine's restore objects, named after the request, are
 /// created and followed to their end), with a report ConfigMap, Events and a metric.
 /// </summary>
-public sealed class RestoreRequestReconciler(KubeClient client, Informer<RestoreRequest> requests, EventRecorder events, RestoreRequestMetrics metrics, ILogger<RestoreRequestReconciler> log) : IReconciler
+public sealed class RestoreRequestReconciler(KubeClient client, Informer<RestoreRequest> requests, RemoteClusters remotes, EventRecorder events, RestoreRequestMetrics metrics, ILogger<RestoreRequestReconciler> log) : IReconciler
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
     private readonly IReadOnlyDictionary<BackupMethod, IBackupMethod> _backups = BackupMethods.All(client, events);
@@ -80,17 +80,25 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
         {
             (run, var reason, var message) = RestoreDecisions.Choose(runs, rr.Spec.Run, rr.Spec.Before);
             if (run is null) return await FailAsync(rr, method, reason!, message!, now, ct);
-            // A target other than the request's own namespace must be new: the request creates it and owns it.
-            if (target != rr.Namespace && await client.TryGetAsync(Resources.Namespaces, null, target, ct) is { } existing
-                && existing.Metadata.Labels?.GetValueOrDefault(RestoreMarks.RequestLabel) != RunLabels.LabelValue(rr.Name))
-                return await FailAsync(rr, method, RestoreReasons.TargetNamespaceNotAllowed,
-                    $"namespace {target} exists and is not this request's: restore into {rr.Namespace}, or into a namespace that does not exist yet", now, ct);
         }
-        var cx = new RestoreContext(client, rr, policy, run, source, target, now);
+        KubeClient targetClient = client;
+        if (rr.Spec.TargetCluster is { } k)
+        {
+            try { targetClient = await remotes.ForSecretAsync(rr.Namespace!, k.Name, k.Key ?? "kubeconfig", k.Context, ct); }
+            catch (RemoteClusterException e) { return await FailAsync(rr, method, RestoreReasons.TargetClusterUnusable, $"spec.targetCluster: {e.Message}", now, ct); }
+        }
+        var cx = new RestoreContext(client, rr, policy, run, source, target, now) { TargetClient = targetClient };
         var restore = _restores[method];
+        if (phase == RestorePhase.Pending && await restore.MissingOnTargetAsync(cx, ct) is { } missing)
+            return await FailAsync(rr, method, method == BackupMethod.CSISnapshot ? RestoreReasons.SnapshotsAreLocal : RestoreReasons.NotOnTargetCluster, missing, now, ct, null, run);
 
         if (phase == RestorePhase.Pending)
         {
+            // A target other than the request's own namespace (on this cluster) must be new: the request creates it and owns it.
+            if ((target != rr.Namespace || cx.OtherCluster) && await targetClient.TryGetAsync(Resources.Namespaces, null, target, ct) is { } existing
+                && existing.Metadata.Labels?.GetValueOrDefault(RestoreMarks.RequestLabel) != RunLabels.LabelValue(rr.Name))
+                return await FailAsync(rr, method, RestoreReasons.TargetNamespaceNotAllowed,
+                    $"namespace {target} exists{(cx.OtherCluster ? " on the target cluster" : "")} and is not this request's: restore into {(cx.OtherCluster ? "a namespace that does not exist there yet" : $"{rr.Namespace}, or into a namespace that does not exist yet")}", now, ct);
             var plan = await restore.PlanAsync(cx, ct);
             if (plan.Count == 0)
                 return await FailAsync(rr, method, RestoreReasons.NothingToRestore, $"run {run.Name} holds nothing of {source} that the selection keeps", now, ct, plan, run);
@@ -124,8 +132,8 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
 
         using (KubeClient.Because($"RestoreRequest {rr.Namespace}/{rr.Name}"))
         {
-            if (target != rr.Namespace && await client.TryGetAsync(Resources.Namespaces, null, target, ct) is null)
-                await ObjectWriter.CreateOrGetAsync(client, Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = target, Labels = cx.Labels() } }, ct);
+            if ((target != rr.Namespace || cx.OtherCluster) && await targetClient.TryGetAsync(Resources.Namespaces, null, target, ct) is null)
+                await ObjectWriter.CreateOrGetAsync(targetClient, Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = target, Labels = cx.Labels() } }, ct);
             await restore.StartAsync(cx, ct);
         }
         var started = rr.Status?.StartTime is { } st ? Instant.FromDateTimeOffset(st) : now;
@@ -243,8 +251,8 @@ public static class RestoreRequestController
 {
     public const string Name = "restorerequest";
 
-    public static Controller Create(KubeClient client, Informer<RestoreRequest> requests, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers) =>
-        new Controller(Name, new RestoreRequestReconciler(client, requests, events, new RestoreRequestMetrics(metrics), loggers.CreateLogger<RestoreRequestReconciler>()),
+    public static Controller Create(KubeClient client, Informer<RestoreRequest> requests, RemoteClusters remotes, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers) =>
+        new Controller(Name, new RestoreRequestReconciler(client, requests, remotes, events, new RestoreRequestMetrics(metrics), loggers.CreateLogger<RestoreRequestReconciler>()),
                 new ControllerOptions { MaxConcurrentReconciles = 2 }, metrics, loggers, client.Time)
             .For(requests, Predicates.GenerationOrAnnotationsChanged);
 }

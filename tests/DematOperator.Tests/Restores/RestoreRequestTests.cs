@@ -71,7 +71,7 @@ public sealed class RestoreRequestTests : IAsyncLifetime
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(policies.RunAsync(stop.Token), requests.RunAsync(stop.Token),
             BackupPolicyController.Create(_client, policies, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token),
-            RestoreRequestController.Create(_client, requests, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token)), stop);
+            RestoreRequestController.Create(_client, requests, new RemoteClusters(_client), events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token)), stop);
     }
 
     private Task AdvanceUntil(Func<Task<bool>> condition, string what) => TestObjects.AdvanceUntil(_clock, condition, what, TimeSpan.FromSeconds(5), TimeSpan.FromHours(1));

@@ -52,6 +52,10 @@ public sealed class CsiRestoreMethod : IRestoreMethod
         return existing;
     }
 
+    /// <summary>Snapshots stay on the storage that cut them: never on another cluster.</summary>
+    public Task<string?> MissingOnTargetAsync(RestoreContext cx, CancellationToken ct) =>
+        Task.FromResult(cx.OtherCluster ? "CSI snapshots stay on the source cluster's storage: restore another cluster from a Velero or Kasten recovery point" : null);
+
     public async Task StartAsync(RestoreContext cx, CancellationToken ct)
     {
         foreach (var snapshot in await SnapshotsAsync(cx, ct))

@@ -9,6 +9,10 @@ namespace DematOperator.Restores.Methods;
 /// <summary>What a restore works with: the request, its policy, the chosen run, where from and where to.</summary>
 public sealed record RestoreContext(KubeClient Client, RestoreRequest Request, BackupPolicy Policy, ObservedRun Run, string Source, string Target, Instant Now)
 {
+    /// <summary>Where the restore is written: this cluster, or the one spec.targetCluster names. The recovery point is read on <see cref="Client"/>.</summary>
+    public KubeClient TargetClient { get; init; } = Client;
+    public bool OtherCluster => !ReferenceEquals(TargetClient, Client);
+
     /// <summary>Names of what the request creates: from the request, so a restart adopts them.</summary>
     public string ObjectName => RunLabels.Fit($"{Request.Namespace}-{Request.Name}", 63);
     public IReadOnlyList<string>? Kinds => RestoreDecisions.Kinds(Request.Spec);
@@ -40,6 +44,8 @@ public interface IRestoreMethod
     Task<RestorePlan> PlanAsync(RestoreContext cx, CancellationToken ct);
     /// <summary>Objects of the plan that already exist in the target (restoring would overwrite them).</summary>
     Task<List<string>> ConflictsAsync(RestoreContext cx, RestorePlan plan, CancellationToken ct);
+    /// <summary>Into another cluster: why the recovery point is not there (null when it is, or on this cluster).</summary>
+    Task<string?> MissingOnTargetAsync(RestoreContext cx, CancellationToken ct);
     Task StartAsync(RestoreContext cx, CancellationToken ct);
     Task<RestoreProgress> ObserveAsync(RestoreContext cx, Duration elapsed, Duration timeout, CancellationToken ct);
 }

@@ -26,17 +26,46 @@ public sealed class KastenRestoreMethod : IRestoreMethod
     }
 
     public Task<List<string>> ConflictsAsync(RestoreContext cx, RestorePlan plan, CancellationToken ct) =>
-        RestoreTargets.ExistingAsync(cx.Client, cx.Target, cx.Kinds, cx.Selector, ct);
+        RestoreTargets.ExistingAsync(cx.TargetClient, cx.Target, cx.Kinds, cx.Selector, ct);
+
+    /// <summary>On another cluster, the run's export as that cluster's K10 imported it: a content with the same data time.</summary>
+    private static async Task<KastenRestorePointContent?> ImportedAsync(RestoreContext cx, CancellationToken ct)
+    {
+        if (KastenMethod.ExportProfileOf(cx.Policy) is not { } profile
+            || await KastenMethod.LocalPointAsync(cx.Client, cx.Policy, cx.Run.Name, cx.Source, ct) is not { } point) return null;
+        var contents = (await cx.TargetClient.ListAsync(ForeignKinds.KastenRestorePointContents, null,
+            new ListRequest($"{KastenLabels.AppNamespace}={cx.Source},{KastenLabels.ExportProfile}={profile}"), ct)).Items;
+        return contents.FirstOrDefault(c => Math.Abs((c.DataTime - point.DataTime).TotalSeconds) < 1);
+    }
+
+    public async Task<string?> MissingOnTargetAsync(RestoreContext cx, CancellationToken ct) =>
+        !cx.OtherCluster || await ImportedAsync(cx, ct) is not null ? null
+            : KastenMethod.ExportProfileOf(cx.Policy) is null ? $"BackupPolicy {cx.Policy.Name} exports nowhere (kasten.exportProfile): another cluster cannot read its restore points"
+            : $"the target cluster's K10 has not imported run {cx.Run.Name}'s export (is its import policy for {KastenMethod.ExportProfileOf(cx.Policy)} running?)";
 
     public async Task StartAsync(RestoreContext cx, CancellationToken ct)
     {
         if (await KastenMethod.LocalPointAsync(cx.Client, cx.Policy, cx.Run.Name, cx.Source, ct) is not { } point) return;
-        await ObjectWriter.CreateOrGetAsync(cx.Client, ForeignKinds.KastenRestoreActions, new KastenRestoreAction
+        var subject = new KastenObjectRef { ApiVersion = "apps.kio.kasten.io/v1alpha1", Kind = "RestorePoint", Name = point.Name, Namespace = cx.Source };
+        KastenObjectRef? profile = null;
+        if (cx.OtherCluster)
+        {
+            // As the PRA does: a RestorePoint of the imported content, in the namespace it restores into, read from the profile.
+            if (await ImportedAsync(cx, ct) is not { } content) return;
+            await ObjectWriter.CreateOrGetAsync(cx.TargetClient, ForeignKinds.KastenRestorePoints, new KastenRestorePoint
+            {
+                Metadata = new ObjectMeta { Name = cx.ObjectName, Namespace = cx.Target, Labels = cx.Labels() },
+                Spec = new KastenRestorePointSpec { RestorePointContentRef = new KastenObjectRef { Name = content.Name } },
+            }, ct);
+            subject = new KastenObjectRef { ApiVersion = "apps.kio.kasten.io/v1alpha1", Kind = "RestorePoint", Name = cx.ObjectName, Namespace = cx.Target };
+            profile = new KastenObjectRef { Name = KastenMethod.ExportProfileOf(cx.Policy), Namespace = KastenMethod.Namespace(cx.Policy) };
+        }
+        await ObjectWriter.CreateOrGetAsync(cx.TargetClient, ForeignKinds.KastenRestoreActions, new KastenRestoreAction
         {
             Metadata = new ObjectMeta { Name = cx.ObjectName, Namespace = cx.Target, Labels = cx.Labels() },
             Spec = new KastenRestoreActionSpec
             {
-                Subject = new KastenObjectRef { ApiVersion = "apps.kio.kasten.io/v1alpha1", Kind = "RestorePoint", Name = point.Name, Namespace = cx.Source },
+                Subject = subject, Profile = profile,
                 TargetNamespace = cx.Target,
                 Filters = new KastenRestoreFilters
                 {
@@ -49,12 +78,12 @@ public sealed class KastenRestoreMethod : IRestoreMethod
 
     public async Task<RestoreProgress> ObserveAsync(RestoreContext cx, Duration elapsed, Duration timeout, CancellationToken ct)
     {
-        var action = await cx.Client.TryGetAsync(ForeignKinds.KastenRestoreActions, cx.Target, cx.ObjectName, ct);
+        var action = await cx.TargetClient.TryGetAsync(ForeignKinds.KastenRestoreActions, cx.Target, cx.ObjectName, ct);
         var state = action?.Status?.State;
         if (KastenStates.IsFailure(state)) return RestoreProgress.Failed(RestoreReasons.RestoreFailed, $"K10 RestoreAction {cx.Target}/{cx.ObjectName} {state}: {action!.Status!.Error?.Text() ?? "no error message"}");
         if (state == KastenStates.Complete)
         {
-            var there = (await RestoreTargets.ExistingAsync(cx.Client, cx.Target, cx.Kinds, cx.Selector, ct)).Where(o => !Automatic.Contains(o[(o.IndexOf('/') + 1)..])).ToList();
+            var there = (await RestoreTargets.ExistingAsync(cx.TargetClient, cx.Target, cx.Kinds, cx.Selector, ct)).Where(o => !Automatic.Contains(o[(o.IndexOf('/') + 1)..])).ToList();
             return there.Count == 0 ? RestoreProgress.Failed(RestoreReasons.NothingRestored, $"K10 RestoreAction {cx.ObjectName} is Complete but {cx.Target} holds nothing it restored")
                 : RestoreProgress.Succeeded($"K10 RestoreAction {cx.ObjectName} complete: {cx.Target} holds {there.Count} object(s)");
         }

@@ -33,13 +33,21 @@ public sealed class VeleroRestoreMethod : IRestoreMethod
     }
 
     public Task<List<string>> ConflictsAsync(RestoreContext cx, RestorePlan plan, CancellationToken ct) =>
-        RestoreTargets.ExistingAsync(cx.Client, cx.Target, cx.Kinds, cx.Selector, ct);
+        RestoreTargets.ExistingAsync(cx.TargetClient, cx.Target, cx.Kinds, cx.Selector, ct);
+
+    /// <summary>On another cluster, its Velero must already hold the Backup (synced from the shared storage location).</summary>
+    public async Task<string?> MissingOnTargetAsync(RestoreContext cx, CancellationToken ct)
+    {
+        if (!cx.OtherCluster || await BackupAsync(cx, ct) is not { } backup) return null;
+        return await cx.TargetClient.TryGetAsync(ForeignKinds.VeleroBackups, VeleroMethod.Namespace(cx.Policy), backup.Name, ct) is { Status.Phase: VeleroPhases.Completed } ? null
+            : $"Velero on the target cluster has no completed Backup {backup.Name}: do both clusters share its storage location ({backup.Spec?.StorageLocation})?";
+    }
 
     public async Task StartAsync(RestoreContext cx, CancellationToken ct)
     {
         var backup = await BackupAsync(cx, ct);
         if (backup is null) return;
-        await ObjectWriter.CreateOrGetAsync(cx.Client, ForeignKinds.VeleroRestores, new VeleroRestore
+        await ObjectWriter.CreateOrGetAsync(cx.TargetClient, ForeignKinds.VeleroRestores, new VeleroRestore
         {
             Metadata = new ObjectMeta { Name = cx.ObjectName, Namespace = VeleroMethod.Namespace(cx.Policy), Labels = cx.Labels() },
             Spec = new VeleroRestoreSpec
@@ -56,7 +64,7 @@ public sealed class VeleroRestoreMethod : IRestoreMethod
 
     public async Task<RestoreProgress> ObserveAsync(RestoreContext cx, Duration elapsed, Duration timeout, CancellationToken ct)
     {
-        var restore = await cx.Client.TryGetAsync(ForeignKinds.VeleroRestores, VeleroMethod.Namespace(cx.Policy), cx.ObjectName, ct);
+        var restore = await cx.TargetClient.TryGetAsync(ForeignKinds.VeleroRestores, VeleroMethod.Namespace(cx.Policy), cx.ObjectName, ct);
         var status = restore?.Status;
         if (status?.Phase == VeleroPhases.Completed)
         {
