@@ -50,6 +50,18 @@ public static class OperatorKinds
     /// </summary>
     public static readonly string[] GroupResources = [BackupPolicies.GroupResource, PraDrills.GroupResource, ServiceLevels.GroupResource, CertificateRenewals.GroupResource, Incidents.GroupResource, RestoreRequests.GroupResource];
 
+    /// <summary>Our kinds as (group, plural), as K10's resource filters name them.</summary>
+    public static IEnumerable<(string Group, string Resource)> GroupAndResources => GroupResources.Select(gr => (Group.Name, gr[..gr.IndexOf('.')]));
+
+    /// <summary>
+    /// What Kubernetes and OpenShift make in every namespace: never a sign that a restore brought anything, never a
+    /// conflict. The CA ConfigMaps, the default ServiceAccount, and every Secret made for a ServiceAccount (tokens,
+    /// OpenShift's dockercfg pull secrets), which carry its name as an annotation.
+    /// </summary>
+    public static bool IsAutomatic(KubeObject o) =>
+        o.Name is "kube-root-ca.crt" or "openshift-service-ca.crt" or "default"
+        || o.Metadata.Annotations?.ContainsKey("kubernetes.io/service-account.name") == true;
+
     /// <summary>The resource classes the CRD generator turns into config/crd.</summary>
     public static readonly Type[] All = [typeof(BackupPolicy), typeof(PraDrill), typeof(ServiceLevel), typeof(CertificateRenewal), typeof(Incident), typeof(DematOperator.Restores.RestoreRequest)];
 }

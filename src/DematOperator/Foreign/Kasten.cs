@@ -102,6 +102,10 @@ public sealed class KastenRestoreFilters
 
 public sealed class KastenResourceFilter
 {
+    /// <summary>DematOperator's own kinds, which no restore brings back (they would act twice).</summary>
+    public static List<KastenResourceFilter> OperatorKinds() =>
+        [.. Api.OperatorKinds.GroupAndResources.Select(r => new KastenResourceFilter { Group = r.Group, Resource = r.Resource })];
+
     public string? Group { get; set; }
     public string? Version { get; set; }
     public string? Resource { get; set; }

@@ -252,6 +252,19 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("kube-root-ca.crt", null, true)]
+    [InlineData("openshift-service-ca.crt", null, true)]
+    [InlineData("default-dockercfg-x7k2p", "default", true)]
+    [InlineData("builder-token-9qz4m", "builder", true)]
+    [InlineData("platau-settings", null, false)]
+    [InlineData("mongodb-credentials", null, false)]
+    public void What_every_namespace_holds_by_itself_is_never_taken_for_restored_data(string name, string? serviceAccount, bool automatic)
+    {
+        var o = new ConfigMap { Metadata = new ObjectMeta { Name = name, Annotations = serviceAccount is null ? null : new() { ["kubernetes.io/service-account.name"] = serviceAccount } } };
+        OperatorKinds.IsAutomatic(o).ShouldBe(automatic);
+    }
+
+    [Theory]
     [InlineData(null, null, "spec.backup.kasten.exportProfile")]
     [InlineData("ovh-s3", "nightly", "spec.backup.veleroSchedule")]
     public void Engine_Kasten_needs_an_export_profile_and_no_Velero_schedule(string? profile, string? schedule, string field)

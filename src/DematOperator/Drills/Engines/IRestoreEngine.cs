@@ -41,8 +41,6 @@ public static class RestoreEngines
         [DrillMarks.DrillLabel] = RunLabels.LabelValue(cx.Drill.Name),
     };
 
-    /// <summary>Our own kinds, which a rehearsal never restores: on RBX they would act on production's backups, probes and certificates.</summary>
-    public static IEnumerable<(string Group, string Resource)> OperatorResources => OperatorKinds.GroupResources.Select(gr => (Group.Name, gr[..gr.IndexOf('.')]));
 
     /// <summary>Whether a namespace holds anything of a workload: the restore brought it (the run created the namespace empty).</summary>
     public static async Task<bool> HoldsAnyAsync(KubeClient target, string ns, ListRequest selector, Func<KubeObject, bool>? counts, CancellationToken ct)

@@ -19,8 +19,6 @@ namespace DematOperator.Drills.Engines;
 public sealed class KastenRestoreEngine : IRestoreEngine
 {
     private const string RestorePointApi = "apps.kio.kasten.io/v1alpha1";
-    /// <summary>Made by Kubernetes (and OpenShift) in every namespace: not a sign that anything was restored.</summary>
-    private static readonly HashSet<string> Automatic = ["kube-root-ca.crt", "openshift-service-ca.crt"];
 
     public BackupMethod Engine => BackupMethod.Kasten;
 
@@ -82,7 +80,7 @@ public sealed class KastenRestoreEngine : IRestoreEngine
         // K10's Complete is not the proof: the namespace, created empty by the run, must now hold production's objects.
         var empty = new List<string>();
         foreach (var ns in cx.TargetNamespaces)
-            if (!await RestoreEngines.HoldsAnyAsync(cx.Target, ns, new ListRequest(), o => !Automatic.Contains(o.Name), ct)) empty.Add(ns);
+            if (!await RestoreEngines.HoldsAnyAsync(cx.Target, ns, new ListRequest(), o => !OperatorKinds.IsAutomatic(o), ct)) empty.Add(ns);
         if (empty.Count > 0)
             return StepOutcome.Fail(DrillReasons.NothingRestored, $"K10 RestoreActions {run.Name} are Complete but restored nothing into {string.Join(", ", empty)}: a drill that restored nothing proves nothing");
         return StepOutcome.Done($"K10 RestoreActions {run.Name} complete from {string.Join(", ", points.Select(p => p.Name))}"
@@ -124,7 +122,7 @@ public sealed class KastenRestoreEngine : IRestoreEngine
                 // An exported point is read from the location profile (docs.kasten.io api/actions: profile only for exported points).
                 Profile = new KastenObjectRef { Name = Profile(cx.Drill), Namespace = Namespace(cx.Drill) },
                 // Isolation, as with Velero: a rehearsal never restores our own resources; a failover does, on purpose.
-                Filters = cx.Rehearsal ? new KastenRestoreFilters { ExcludeResources = [.. RestoreEngines.OperatorResources.Select(r => new KastenResourceFilter { Group = r.Group, Resource = r.Resource })] } : null,
+                Filters = cx.Rehearsal ? new KastenRestoreFilters { ExcludeResources = KastenResourceFilter.OperatorKinds() } : null,
             },
         };
     }

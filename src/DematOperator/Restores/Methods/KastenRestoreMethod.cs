@@ -15,7 +15,6 @@ namespace DematOperator.Restores.Methods;
 /// </summary>
 public sealed class KastenRestoreMethod : IRestoreMethod
 {
-    private static readonly HashSet<string> Automatic = ["kube-root-ca.crt", "openshift-service-ca.crt"];
     public BackupMethod Method => BackupMethod.Kasten;
 
     public async Task<RestorePlan> PlanAsync(RestoreContext cx, CancellationToken ct)
@@ -70,7 +69,7 @@ public sealed class KastenRestoreMethod : IRestoreMethod
                 Filters = new KastenRestoreFilters
                 {
                     IncludeResources = cx.Kinds?.Select(k => RestoreTargets.Resource(k)).Select(r => new KastenResourceFilter { Group = r.Group, Resource = r.Plural }).ToList(),
-                    ExcludeResources = [.. OperatorKinds.GroupResources.Select(gr => new KastenResourceFilter { Group = Group.Name, Resource = gr[..gr.IndexOf('.')] })],
+                    ExcludeResources = KastenResourceFilter.OperatorKinds(),
                 },
             },
         }, ct);
@@ -83,7 +82,7 @@ public sealed class KastenRestoreMethod : IRestoreMethod
         if (KastenStates.IsFailure(state)) return RestoreProgress.Failed(RestoreReasons.RestoreFailed, $"K10 RestoreAction {cx.Target}/{cx.ObjectName} {state}: {action!.Status!.Error?.Text() ?? "no error message"}");
         if (state == KastenStates.Complete)
         {
-            var there = (await RestoreTargets.ExistingAsync(cx.TargetClient, cx.Target, cx.Kinds, cx.Selector, ct)).Where(o => !Automatic.Contains(o[(o.IndexOf('/') + 1)..])).ToList();
+            var there = await RestoreTargets.ExistingAsync(cx.TargetClient, cx.Target, cx.Kinds, cx.Selector, ct);
             return there.Count == 0 ? RestoreProgress.Failed(RestoreReasons.NothingRestored, $"K10 RestoreAction {cx.ObjectName} is Complete but {cx.Target} holds nothing it restored")
                 : RestoreProgress.Succeeded($"K10 RestoreAction {cx.ObjectName} complete: {cx.Target} holds {there.Count} object(s)");
         }

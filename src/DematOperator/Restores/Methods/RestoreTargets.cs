@@ -14,8 +14,6 @@ public static class RestoreTargets
         ["CronJob"] = ("batch", "cronjobs"), ["Job"] = ("batch", "jobs"), ["Route"] = ("route.openshift.io", "routes"), ["Ingress"] = ("networking.k8s.io", "ingresses"),
     };
 
-    /// <summary>Made in every namespace by Kubernetes and OpenShift: never a conflict, never "restored".</summary>
-    private static readonly HashSet<string> Automatic = ["kube-root-ca.crt", "openshift-service-ca.crt", "default"];
 
     public static (string Group, string Plural) Resource(string kind) =>
         Known.TryGetValue(kind, out var r) ? r : ("", kind.ToLowerInvariant() + (kind.EndsWith('s') ? "es" : "s"));
@@ -34,7 +32,7 @@ public static class RestoreTargets
             List<DynamicObject> items;
             try { items = (await client.ListAsync(Resources.Dynamic(group, "v1", plural, kind, true), ns, new ListRequest(selector?.ToString()), ct)).Items; }
             catch (KubeApiException e) when (e.Code == 404) { continue; }
-            found.AddRange(items.Where(o => !Automatic.Contains(o.Name) && (string?)o.Fields?["type"] != "kubernetes.io/service-account-token").Select(o => $"{kind}/{o.Name}"));
+            found.AddRange(items.Where(o => !Api.OperatorKinds.IsAutomatic(o) ).Select(o => $"{kind}/{o.Name}"));
         }
         return found;
     }
