@@ -83,9 +83,11 @@ public sealed class BackupHook
     [RequiredField, Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] public string Name { get; set; } = "";
     [Doc("Namespace of the workload, one of the targets; the first target namespace when empty.")] public string? Namespace { get; set; }
     [RequiredField, Doc("The workload whose pod runs the commands; all its PersistentVolumeClaims are captured within one freeze.")] public WorkloadRef Workload { get; set; } = new();
-    [Doc("Ready-made commands: MongoDB6 (db.fsyncLock/fsyncUnlock on a secondary), PostgreSQL (CHECKPOINT), RabbitMQ (definitions exported onto the data volume). Explicit pre/post replace the preset's."),
-     EnumValues("MongoDB6", "PostgreSQL", "RabbitMQ")]
+    [Doc("Ready-made commands: MongoDB6 (db.fsyncLock/fsyncUnlock on a secondary), PostgreSQL (CHECKPOINT), RabbitMQ (definitions exported onto the data volume), Elasticsearch7 (a snapshot through its API into `repository`, instead of snapshotting its volumes). Explicit pre/post replace the preset's."),
+     EnumValues("MongoDB6", "PostgreSQL", "RabbitMQ", "Elasticsearch7")]
     public string? Preset { get; set; }
+    [Doc("Elasticsearch7: the snapshot repository registered in the cluster (PUT _snapshot/<repository>), e.g. an S3 repository on the shared object storage."), Pattern("^[a-z0-9][-_a-z0-9]{0,254}$")]
+    public string? Repository { get; set; }
     [Doc("Container of the pod; the pod's first when empty.")] public string? Container { get; set; }
     [Doc("Which ready pod runs the commands, by name: First, or Last (a MongoDB replica set's secondary is usually the last). Default: the preset's, else First."), EnumValues("First", "Last")]
     public string? Pod { get; set; }

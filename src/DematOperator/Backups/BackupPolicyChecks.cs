@@ -41,6 +41,10 @@ public static class BackupPolicyChecks
             var field = $"spec.hooks[{i}]";
             if (method == Methods.BackupMethod.Kasten)
                 yield return new SpecProblem(field, "HooksUnsupported", "K10 runs its own hooks: bind a Kanister blueprint (backupPrehook/backupPosthook) to the workload in K10");
+            if (hook.Preset == Hooks.HookPresets.Elasticsearch7 && string.IsNullOrEmpty(hook.Repository))
+                yield return new SpecProblem($"{field}.repository", "MissingRepository", "Elasticsearch7 snapshots into a repository registered in the cluster: name it");
+            if (hook.Preset == Hooks.HookPresets.Elasticsearch7 && method != Methods.BackupMethod.CSISnapshot)
+                yield return new SpecProblem($"{field}.preset", "HooksUnsupported", "Elasticsearch7 replaces the volume snapshot of its workload: method CSISnapshot only");
             if (!hookNames.Add(hook.Name)) yield return new SpecProblem($"{field}.name", "DuplicateName", $"\"{hook.Name}\" names two hooks");
             var resolved = Hooks.HookPresets.Resolve(hook, spec.Target.Namespaces?.FirstOrDefault() ?? "");
             if (resolved.Pre is null && resolved.Post is null)

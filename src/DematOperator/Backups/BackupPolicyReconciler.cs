@@ -142,7 +142,8 @@ public sealed class BackupPolicyReconciler(
                 foreach (var old in s.MissedByMonth.Keys.Order(StringComparer.Ordinal).SkipLast(13).ToList()) s.MissedByMonth.Remove(old);
             }
             if (acknowledgeRunNow) s.LastRunNowRequest = runNow;
-            if (acknowledgeRunBefore) (s.RunBeforeRequest, s.RunBeforeRequestedAt) = (runBefore!.Value, t);
+            // The request counts from the instant its run was started, not from this write (the clock may have moved since).
+            if (acknowledgeRunBefore) (s.RunBeforeRequest, s.RunBeforeRequestedAt) = (runBefore!.Value, now.ToDateTimeOffset());
             var rollback = RollbackPoints.Assess(runBefore, s.RunBeforeRequest, s.RunBeforeRequestedAt is { } asked ? Instant.FromDateTimeOffset(asked) : null, runs, now);
             if (rollback is { } verdict) Conditions.Set(s.Conditions, Conditions.Make(RollbackPoints.Condition, verdict.Ready, verdict.Reason, verdict.Message, p.Metadata.Generation), t);
             else s.Conditions.RemoveAll(c => c.Type == RollbackPoints.Condition);
@@ -272,13 +273,13 @@ public sealed class BackupPolicyReconciler(
             {
                 case HookAction.Pre(var i):
                     policy = await SaveHooksAsync(policy, run = HookRunMachine.Starting(run, action), ct);
-                    outcome = await RunHookAsync(policy, hooks[i], hooks[i].Pre!, hooks[i].PreTimeout, run.Hooks[i].Pod, ct);
+                    outcome = await RunHookAsync(policy, hooks[i], ResolvedHook.ForRun(hooks[i].Pre!, run.Run), hooks[i].PreTimeout, run.Hooks[i].Pod, ct);
                     if (outcome is HookOutcome.Ran { Succeeded: false } failed)
                         await events.WarningAsync(policy, "PreHookFailed", $"run {run.Run}: pre-hook {hooks[i].Name} failed ({failed.Message}); {(hooks[i].ContinueOnError ? "capturing crash-consistent" : "nothing captured")}, its post-hook runs", ct);
                     break;
                 case HookAction.Post(var j):
                     policy = await SaveHooksAsync(policy, run = HookRunMachine.Starting(run, action), ct);
-                    outcome = await RunHookAsync(policy, hooks[j], hooks[j].Post ?? [], hooks[j].PostTimeout, run.Hooks[j].Pod, ct);
+                    outcome = await RunHookAsync(policy, hooks[j], ResolvedHook.ForRun(hooks[j].Post ?? [], run.Run), hooks[j].PostTimeout, run.Hooks[j].Pod, ct);
                     if (outcome is HookOutcome.Ran { Succeeded: false } thawFailed)
                         await events.WarningAsync(policy, "PostHookFailed", $"run {run.Run}: post-hook {hooks[j].Name} failed ({thawFailed.Message}): {hooks[j].Workload.Kind} {hooks[j].Namespace}/{hooks[j].Workload.Name} may still be frozen, thaw it by hand", ct);
                     break;

@@ -57,6 +57,9 @@ public static class RunLabels
     }
 
     public static string LabelValue(string value) => Fit(value, 63);
+
+    /// <summary>The run an object belongs to: its run label, else its name.</summary>
+    public static string RunOf(KubeObject o) => o.Metadata.Labels?.GetValueOrDefault(Run) ?? o.Name;
 }
 
 /// <summary>Why a run exists: a scheduled slot, or a run-now request made at <paramref name="Slot"/>.</summary>

@@ -173,7 +173,7 @@ public sealed class KastenBackupPolicyTests : IAsyncLifetime
         await Eventually.HoldsAsync(async () => await Reason("ghost") == "KastenPolicyNotFound" && await Reason("no-profile") == "ExportProfileNotFound"
                                                 && await Reason("local-only") == "KastenPolicyDoesNotExport" && await Reason("fine") == "Scheduled", "each policy judged");
         Cond(await Policy("local-only"), "Ready")!.Message.ShouldContain("has no export action");
-        (await _client.ListAsync(Resources.Events, "platau-prod")).Items.ShouldContain(e => e.Reason == "KastenPolicyNotFound" && e.Type == "Warning");
+        await Eventually.HoldsAsync(async () => (await _client.ListAsync(Resources.Events, "platau-prod")).Items.Any(e => e.Reason == "KastenPolicyNotFound" && e.Type == "Warning"), "the Warning Event follows the condition");
         (await RunActions("ghost")).ShouldBeEmpty();
     }
 

@@ -130,7 +130,8 @@ public sealed class RestoreRequestTests : IAsyncLifetime
         }
         foreach (var name in new[] { "from-csi", "from-velero", "from-kasten" })
         {
-            var rr = await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, name);
+            // The report is written after the result.
+            var rr = await Eventually.ValueAsync(async () => await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, name) is { Status.Report: not null } done ? done : null, $"{name} reported");
             rr.Status!.RecoveryPoint!.Run.ShouldNotBeNullOrEmpty();
             rr.Status.RecoveryPoint.Consistency.ShouldBe("Crash");
             var report = await _client.GetAsync(Resources.ConfigMaps, Ns, rr.Status.Report!);
@@ -138,8 +139,9 @@ public sealed class RestoreRequestTests : IAsyncLifetime
             ((string?)JsonNode.Parse(report.Data["report.json"])!["phase"]).ShouldBe("Succeeded");
             (await _client.GetAsync(Resources.Namespaces, null, $"scratch-{name[5..]}")).Metadata.Labels![DematOperator.Restores.Methods.RestoreMarks.RequestLabel].ShouldBe(name);
         }
-        _metrics.Scrape().ShouldContain("demat_restore_requests_total{namespace=\"platau-prod\",result=\"succeeded\"} 3");
-        (await _client.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == "Restored");
+        // The metric and the Event follow the status write.
+        await Eventually.HoldsAsync(() => _metrics.Scrape().Contains("demat_restore_requests_total{namespace=\"platau-prod\",result=\"succeeded\"} 3"), "the metric counts the three restores");
+        await Eventually.HoldsAsync(async () => (await _client.ListAsync(Resources.Events, Ns)).Items.Count(e => e.Reason == "Restored") == 3, "a Restored Event each");
     }
 
     [Fact]
@@ -172,7 +174,7 @@ public sealed class RestoreRequestTests : IAsyncLifetime
         (await _client.ListAsync(ForeignKinds.VeleroRestores, "openshift-adp")).Items.ShouldBeEmpty("nothing was restored");
         var condition = Conditions.Find((await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, "elsewhere")).Status!.Conditions, "Ready")!;
         condition.Status.ShouldBe("False");
-        (await _client.ListAsync(Resources.Events, Ns)).Items.ShouldContain(e => e.Reason == RestoreReasons.TargetNamespaceNotAllowed && e.Type == "Warning");
+        await Eventually.HoldsAsync(async () => (await _client.ListAsync(Resources.Events, Ns)).Items.Any(e => e.Reason == RestoreReasons.TargetNamespaceNotAllowed && e.Type == "Warning"), "the Warning Event");
 
         // With update, Velero restores over what exists in the request's own namespace.
         await Request("in-place-update", "velero", s => s.ExistingResourcePolicy = "update");

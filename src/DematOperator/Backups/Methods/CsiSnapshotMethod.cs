@@ -34,6 +34,8 @@ public sealed class CsiSnapshotMethod(KubeClient client, EventRecorder events) :
         foreach (var n in settings.Namespaces)
             foreach (var pvc in (await client.ListAsync(ForeignKinds.PersistentVolumeClaims, n, new ListRequest(pvcSelector), ct)).Items)
             {
+                // A hook that captures its workload's data itself (Elasticsearch's snapshot API): its claims are not snapshotted.
+                if (settings.Hooks.Any(h => h.CapturesItsOwnData && h.Namespace == n && ClaimOf(pvc.Name, h.Workload.Name))) continue;
                 var snapshot = new VolumeSnapshot
                 {
                     Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels), Annotations = new(annotations) },
@@ -46,6 +48,10 @@ public sealed class CsiSnapshotMethod(KubeClient client, EventRecorder events) :
             await events.WarningAsync(policy, "NothingToSnapshot", "no PersistentVolumeClaim matches the target: the run took no snapshot", ct);
         return created > 0;
     }
+
+    /// <summary>A StatefulSet's claims are named `&lt;template&gt;-&lt;statefulset&gt;-&lt;ordinal&gt;`.</summary>
+    private static bool ClaimOf(string claim, string statefulSet) =>
+        System.Text.RegularExpressions.Regex.IsMatch(claim, $"^.+-{System.Text.RegularExpressions.Regex.Escape(statefulSet)}-\\d+$");
 
     public async Task<List<ObservedRun>> ObserveAsync(BackupPolicy policy, BackupSettings settings, Instant now, CancellationToken ct)
     {

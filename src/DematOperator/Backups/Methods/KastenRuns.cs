@@ -101,6 +101,6 @@ public static class KastenRuns
     /// <summary>K10's cause is often a long JSON chain: the status keeps its beginning.</summary>
     private static string Shorten(string text) => text.Length <= 400 ? text : text[..400] + "…";
 
-    public static string RunOf(Kube.Api.KubeObject o) => o.Metadata.Labels?.GetValueOrDefault(RunLabels.Run) ?? o.Name;
+    public static string RunOf(Kube.Api.KubeObject o) => RunLabels.RunOf(o);
     private static bool Manual(Kube.Api.KubeObject o) => o.Metadata.Labels?.GetValueOrDefault(RunLabels.Trigger) == "manual";
 }

@@ -1,3 +1,4 @@
+using DematOperator.Backups.Hooks;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -24,7 +25,7 @@ public sealed class VeleroMethod(KubeClient client, Kube.Writes.EventRecorder ev
     public async Task<bool> StartAsync(BackupPolicy policy, BackupSettings settings, string run, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> annotations, CancellationToken ct)
     {
         var velero = policy.Spec.Velero ?? new VeleroOptions();
-        var (hooks, ownAnnotations) = await HooksAsync(settings, annotations, ct);
+        var (hooks, ownAnnotations) = await HooksAsync(settings, run, annotations, ct);
         var backup = new VeleroBackup
         {
             Metadata = new ObjectMeta { Name = run, Namespace = Namespace(policy), Labels = new(labels), Annotations = ownAnnotations },
@@ -47,7 +48,7 @@ public sealed class VeleroMethod(KubeClient client, Kube.Writes.EventRecorder ev
     /// ready pod it chose now (a StatefulSet's pod by its pod-name label); the pods are written on the Backup, so that a
     /// thaw Velero did not run can be run after it. A hook without a ready pod is left out, and the run is Crash.
     /// </summary>
-    private async Task<(VeleroBackupHooks? Hooks, Dictionary<string, string> Annotations)> HooksAsync(BackupSettings settings, IReadOnlyDictionary<string, string> annotations, CancellationToken ct)
+    private async Task<(VeleroBackupHooks? Hooks, Dictionary<string, string> Annotations)> HooksAsync(BackupSettings settings, string run, IReadOnlyDictionary<string, string> annotations, CancellationToken ct)
     {
         var own = new Dictionary<string, string>(annotations);
         if (settings.Hooks.Count == 0) return (null, own);
@@ -68,7 +69,7 @@ public sealed class VeleroMethod(KubeClient client, Kube.Writes.EventRecorder ev
             resources.Add(new VeleroResourceHook
             {
                 Name = hook.Name, IncludedNamespaces = [hook.Namespace], IncludedResources = ["pods"], LabelSelector = selector,
-                Pre = hook.Pre is { } pre ? [Exec(pre, hook.PreTimeout)] : null, Post = hook.Post is { } post ? [Exec(post, hook.PostTimeout)] : null,
+                Pre = hook.Pre is { } pre ? [Exec(ResolvedHook.ForRun(pre, run), hook.PreTimeout)] : null, Post = hook.Post is { } post ? [Exec(ResolvedHook.ForRun(post, run), hook.PostTimeout)] : null,
             });
             commands += (hook.Pre is null ? 0 : 1) + (hook.Post is null ? 0 : 1);
             pods.Add($"{hook.Name}={hook.Namespace}/{pod}");
@@ -99,7 +100,7 @@ public sealed class VeleroMethod(KubeClient client, Kube.Writes.EventRecorder ev
             var (ns, pod) = (where[..where.IndexOf('/')], where[(where.IndexOf('/') + 1)..]);
             if (settings.Hooks.FirstOrDefault(h => h.Name == name) is not { Post: { } post } hook) continue;
             using var because = KubeClient.Because($"BackupPolicy {policy.Namespace}/{policy.Name} thaw after Velero backup {backup.Name}");
-            var result = await Api.PodCommands.RunAsync(client, ns, pod, hook.Container, post, hook.PostTimeout.ToTimeSpan(), ct);
+            var result = await Api.PodCommands.RunAsync(client, ns, pod, hook.Container, ResolvedHook.ForRun(post, RunLabels.RunOf(backup)), hook.PostTimeout.ToTimeSpan(), ct);
             results.Add($"{name} on {pod}: {(result.ExitCode == 0 ? "thawed" : $"FAILED ({result.Error ?? $"exit {result.ExitCode}"})")}");
             if (result.ExitCode != 0)
                 await events.WarningAsync(policy, "PostHookFailed", $"backup {backup.Name}: the thaw of hook {name} failed on {ns}/{pod}: {hook.Workload.Kind} {ns}/{hook.Workload.Name} may still be frozen, thaw it by hand", ct);
