@@ -46,6 +46,15 @@ public sealed class BackupPolicySpec
 [Doc("What to back up.")]
 public sealed class BackupTarget
 {
+    /// <summary>The namespaces listed and those the selector matches, as the controller, restores and the report resolve them.</summary>
+    public async Task<List<string>> ResolveAsync(Kube.Client.KubeClient client, CancellationToken ct)
+    {
+        var names = new List<string>(Namespaces ?? []);
+        if (NamespaceSelector is { } selector)
+            names.AddRange((await client.ListAsync(Resources.Namespaces, null, new Kube.Client.ListRequest(selector.ToSelector().ToString()), ct)).Items.Select(n => n.Name));
+        return [.. names.Distinct()];
+    }
+
     [Doc("Namespaces to back up.")] public List<string>? Namespaces { get; set; }
     [Doc("Alternatively, namespaces whose labels match.")] public LabelSelectorSpec? NamespaceSelector { get; set; }
     [Doc("Only PersistentVolumeClaims (and, for Velero, objects) with these labels.")] public LabelSelectorSpec? Selector { get; set; }

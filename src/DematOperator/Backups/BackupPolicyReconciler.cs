@@ -188,13 +188,7 @@ public sealed class BackupPolicyReconciler(
         var rpo = BackupDecisions.ParseDuration(spec.Rpo ?? "4h") ?? Duration.FromHours(4);
         var deadline = BackupDecisions.ParseDuration(spec.StartingDeadline);
         var csiTimeout = BackupDecisions.ParseDuration(spec.CsiSnapshot?.Timeout ?? "10m") ?? Duration.FromMinutes(10);
-        var namespaces = spec.Target.Namespaces ?? [];
-        if (spec.Target.NamespaceSelector is not null)
-        {
-            var selector = spec.Target.NamespaceSelector.ToSelector().ToString();
-            namespaces = [.. namespaces, .. (await client.ListAsync(Resources.Namespaces, null, new ListRequest(selector), ct)).Items.Select(n => n.Name)];
-        }
-        namespaces = namespaces.Distinct().ToList();
+        var namespaces = await spec.Target.ResolveAsync(client, ct);
         if (namespaces.Count == 0) throw new InvalidPolicyException("NoTarget", "spec.target: the namespace selector matches no namespace", transient: true);
         foreach (var n in namespaces)
             if (await client.TryGetAsync(Resources.Namespaces, null, n, ct) is null)

@@ -64,7 +64,7 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
         }
         var source = rr.Status?.SourceNamespace ?? rr.Spec.SourceNamespace ?? rr.Namespace!;
         var target = rr.Status?.TargetNamespace ?? rr.Spec.TargetNamespace ?? rr.Namespace!;
-        var namespaces = await TargetsAsync(policy, ct);
+        var namespaces = await policy.Spec.Target.ResolveAsync(client, ct);
         if (!namespaces.Contains(source))
             return await FailAsync(rr, method, RestoreReasons.NamespaceNotBackedUp, $"BackupPolicy {policy.Name} does not back up {source} (its targets: {string.Join(", ", namespaces)})", now, ct);
         var settings = new BackupSettings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, Duration.FromHours(4), null, Duration.FromMinutes(10), namespaces, null);
@@ -190,15 +190,6 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
             s.ObservedGeneration = r.Metadata.Generation;
             mutate(s);
         }, ct);
-
-    /// <summary>The policy's target namespaces, as its controller resolves them.</summary>
-    private async Task<List<string>> TargetsAsync(BackupPolicy policy, CancellationToken ct)
-    {
-        var names = new List<string>(policy.Spec.Target.Namespaces ?? []);
-        if (policy.Spec.Target.NamespaceSelector is { } selector)
-            names.AddRange((await client.ListAsync(Resources.Namespaces, null, new ListRequest(selector.ToSelector().ToString()), ct)).Items.Select(n => n.Name));
-        return [.. names.Distinct()];
-    }
 
     /// <summary>report.md and report.json in the ConfigMap `restore-&lt;name&gt;`, owned by the request.</summary>
     private async Task ReportAsync(RestoreRequest rr, BackupMethod method, Instant now, CancellationToken ct)
