@@ -20,6 +20,8 @@ public sealed record ResourceDefinition
     public IReadOnlyList<string> Verbs { get; init; } = AllVerbs;
     public bool HasStatus { get; init; }
     public ScaleSubresource? Scale { get; init; }
+    /// <summary>certificates.k8s.io CertificateSigningRequests: Approved and Denied conditions are only written through /approval.</summary>
+    public bool HasApproval { get; init; }
     /// <summary>Defined by a CustomResourceDefinition: schema-validated, pruned, no strategic merge patch.</summary>
     public bool IsCustom { get; init; }
     public JsonObject? Schema { get; init; }
@@ -43,11 +45,11 @@ public static class BuiltinResources
 {
     private static ResourceDefinition Def(string group, string version, string plural, string kind, bool namespaced,
         bool status = false, string[]? shortNames = null, string[]? categories = null, ScaleSubresource? scale = null,
-        IReadOnlyList<string>? verbs = null, bool isVirtual = false) => new()
+        IReadOnlyList<string>? verbs = null, bool isVirtual = false, bool approval = false) => new()
     {
         Group = group, Version = version, Plural = plural, Singular = kind.ToLowerInvariant(), Kind = kind,
         Namespaced = namespaced, HasStatus = status, ShortNames = shortNames ?? [], Categories = categories ?? [],
-        Scale = scale, Verbs = verbs ?? ResourceDefinition.AllVerbs, IsVirtual = isVirtual,
+        Scale = scale, Verbs = verbs ?? ResourceDefinition.AllVerbs, IsVirtual = isVirtual, HasApproval = approval,
     };
 
     private static readonly ScaleSubresource WorkloadScale = new(".spec.replicas", ".status.replicas", ".status.selector");
@@ -70,6 +72,8 @@ public static class BuiltinResources
         Def("batch", "v1", "jobs", "Job", true, status: true, categories: ["all"]),
         Def("batch", "v1", "cronjobs", "CronJob", true, status: true, shortNames: ["cj"], categories: ["all"]),
         Def("coordination.k8s.io", "v1", "leases", "Lease", true),
+        Def("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false, status: true,
+            shortNames: ["csr"], approval: true),
         Def("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, shortNames: ["sc"]),
         Def("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
         Def("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),

@@ -157,9 +157,9 @@ public sealed partial class SimCluster
         meta["creationTimestamp"] = now;
         if (Strategies.TracksGeneration(def)) meta["generation"] = 1; else meta.Remove("generation");
         if (def.HasStatus && def.IsCustom) obj.Remove("status");
-        Strategies.PrepareForCreate(this, def, obj);
+        Strategies.PrepareForCreate(this, ctx, def, obj);
         ValidateCustom(ctx, def, obj, null);
-        Strategies.Validate(this, def, obj, null);
+        Strategies.Validate(this, def, obj, null, Subresource.None);
 
         lock (_gate)
         {
@@ -223,6 +223,9 @@ public sealed partial class SimCluster
             JsonObject next;
             switch (sub)
             {
+                case Subresource.Status or Subresource.Approval when def.StorageKey == CertificateSigningRequestStrategy.StorageKey:
+                    next = CertificateSigningRequestStrategy.PrepareForUpdate(sub, incoming, old, Timestamp());
+                    break;
                 case Subresource.Status:
                     next = (JsonObject)old.DeepClone();
                     if (incoming["status"] is { } st) next["status"] = st.DeepClone(); else next.Remove("status");
@@ -255,7 +258,7 @@ public sealed partial class SimCluster
                     break;
             }
             ObjectMetaAccess.Metadata(next)["resourceVersion"] = existing.ResourceVersion.ToString(CultureInfo.InvariantCulture);
-            return UpdateLocked(ctx, def, ns, name, existing, old, next);
+            return UpdateLocked(ctx, def, ns, name, existing, old, next, sub);
         }
     }
 
@@ -417,7 +420,7 @@ public sealed partial class SimCluster
         finally { FlushNotifications(); }
     }
 
-    private StoredObject UpdateLocked(RequestContext ctx, ResourceDefinition def, string? ns, string name, StoredObject existing, JsonObject old, JsonObject next)
+    private StoredObject UpdateLocked(RequestContext ctx, ResourceDefinition def, string? ns, string name, StoredObject existing, JsonObject old, JsonObject next, Subresource sub = Subresource.None)
     {
         var oldFinalizers = ObjectMetaAccess.Finalizers(old);
         var newFinalizers = ObjectMetaAccess.Finalizers(next);
@@ -429,7 +432,7 @@ public sealed partial class SimCluster
                     $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", added.Select(a => $"\"{a}\""))}}}", "metadata.finalizers")]));
         }
         ValidateCustom(ctx, def, next, old);
-        Strategies.Validate(this, def, next, old);
+        Strategies.Validate(this, def, next, old, sub);
         var nextMeta = ObjectMetaAccess.Metadata(next);
         if (Strategies.TracksGeneration(def) && SpecChanged(def, old, next)) nextMeta["generation"] = ObjectMetaAccess.Generation(old) + 1;
         var bytes = Canonical.Serialize(next);

@@ -25,7 +25,7 @@ internal static class Strategies
 
     private static int _nextClusterIp = 10;
 
-    public static void PrepareForCreate(SimCluster cluster, ResourceDefinition def, JsonObject obj)
+    public static void PrepareForCreate(SimCluster cluster, RequestContext ctx, ResourceDefinition def, JsonObject obj)
     {
         if (def.HasStatus && !def.IsCustom) obj.Remove("status");
         switch (def.StorageKey)
@@ -63,6 +63,9 @@ internal static class Strategies
                 ValidateCrd(obj, null);
                 obj["status"] = CrdStatus(obj, null);
                 break;
+            case CertificateSigningRequestStrategy.StorageKey:
+                CertificateSigningRequestStrategy.PrepareForCreate(ctx, obj);
+                break;
         }
     }
 
@@ -83,11 +86,16 @@ internal static class Strategies
                 ValidateCrd(next, old);
                 next["status"] = CrdStatus(next, old["status"] as JsonObject);
                 break;
+            case CertificateSigningRequestStrategy.StorageKey:
+                var prepared = CertificateSigningRequestStrategy.PrepareForUpdate(Subresource.None, next, old, cluster.Timestamp());
+                next["spec"] = prepared["spec"]?.DeepClone();
+                break;
         }
     }
 
-    public static void Validate(SimCluster cluster, ResourceDefinition def, JsonObject obj, JsonObject? old)
+    public static void Validate(SimCluster cluster, ResourceDefinition def, JsonObject obj, JsonObject? old, Subresource sub)
     {
+        if (def.StorageKey == CertificateSigningRequestStrategy.StorageKey) { CertificateSigningRequestStrategy.Validate(obj, old, sub); return; }
         var causes = new List<StatusCause>();
         var name = ObjectMetaAccess.Name(obj) ?? "";
         switch (def.StorageKey)

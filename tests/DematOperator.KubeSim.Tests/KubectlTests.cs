@@ -239,6 +239,79 @@ public sealed class KubectlTests(SimFixture sim) : IClassFixture<SimFixture>
         (await Kubectl.RunAsync("-n", "dry-test", "create", "configmap", "ghost", "--dry-run=server")).ShouldSucceed().Stdout.ShouldContain("(server dry run)");
         (await Kubectl.RunAsync("-n", "dry-test", "get", "cm", "ghost")).Stderr.ShouldContain("NotFound");
     }
+
+    /// <summary>
+    /// The CSR flow an ops engineer runs by hand, with openssl as the requester and the signer: the spec is stamped with
+    /// the requester and never changes, approval only through /approval (what `kubectl certificate approve` writes),
+    /// the certificate only through /status and only once, and a denied request cannot be approved.
+    /// </summary>
+    [Fact]
+    public async Task Certificate_signing_requests_are_approved_denied_and_signed_as_on_a_cluster()
+    {
+        var dir = Directory.CreateTempSubdirectory("csr-").FullName;
+        async Task OpenSsl(params string[] args) => (await Processes.RunAsync("openssl", args, timeout: TimeSpan.FromSeconds(60))).ShouldSucceed();
+        await OpenSsl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", Path.Combine(dir, "ca.key"),
+            "-subj", "/CN=IGC Test", "-days", "30", "-out", Path.Combine(dir, "ca.pem"));
+        await OpenSsl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", Path.Combine(dir, "tls.key"),
+            "-subj", "/CN=portal.example.gouv.fr", "-out", Path.Combine(dir, "tls.csr"));
+        var request = Convert.ToBase64String(File.ReadAllBytes(Path.Combine(dir, "tls.csr")));
+        string Csr(string name, string signer = "igc.example.gouv.fr/server", string? req = null) => $$"""
+            apiVersion: certificates.k8s.io/v1
+            kind: CertificateSigningRequest
+            metadata: {name: {{name}}}
+            spec:
+              request: {{req ?? request}}
+              signerName: {{signer}}
+              expirationSeconds: 86400
+              usages: [digital signature, key encipherment, server auth]
+            """;
+        async Task<CommandResult> PutApproval(string name, string type)
+        {
+            var csr = JsonNode.Parse((await Kubectl.RunAsync("get", "csr", name, "-o", "json")).ShouldSucceed().Stdout)!;
+            ((JsonArray)csr["status"]!["conditions"]!).Add(new JsonObject { ["type"] = type, ["status"] = "True", ["reason"] = "ByHand" });
+            var file = Path.Combine(dir, $"{name}-{type}.json");
+            await File.WriteAllTextAsync(file, csr.ToJsonString());
+            return await Kubectl.RunAsync("replace", "--raw", $"/apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval", "-f", file);
+        }
+        (await Kubectl.ApplyAsync(Csr("portal-1"))).ShouldSucceed().Stdout.ShouldContain("certificatesigningrequest.certificates.k8s.io/portal-1 created");
+        var bad = await Kubectl.ApplyAsync(Csr("bad", signer: "no-slash", req: Convert.ToBase64String("not a request"u8.ToArray())));
+        bad.ExitCode.ShouldNotBe(0);
+        bad.Stderr.ShouldContain("spec.request: Invalid value");
+        bad.Stderr.ShouldContain("spec.signerName: Invalid value: \"no-slash\"");
+        (await Kubectl.RunAsync("get", "csr", "portal-1")).ShouldSucceed().Stdout.ShouldMatch(@"portal-1\s+\S+\s+igc.example.gouv.fr/server\s+\S+\s+24h\s+Pending");
+        (await Kubectl.RunAsync("get", "csr", "portal-1", "-o", "jsonpath={.spec.username}")).ShouldSucceed().Stdout.ShouldNotBeEmpty();
+
+        (await Kubectl.RunAsync("certificate", "approve", "portal-1")).ShouldSucceed().Stdout.ShouldContain("certificatesigningrequest.certificates.k8s.io/portal-1 approved");
+        (await Kubectl.RunAsync("get", "csr", "portal-1", "-o", "jsonpath={.status.conditions[0].type} {.status.conditions[0].reason}")).ShouldSucceed()
+            .Stdout.ShouldBe("Approved KubectlApprove");
+        // kubectl itself refuses to deny an approved request; the server refuses it too, through /approval.
+        (await Kubectl.RunAsync("certificate", "deny", "portal-1")).Stderr.ShouldContain("already Approved");
+        (await PutApproval("portal-1", "Denied")).Stderr.ShouldContain("Approved and Denied conditions are mutually exclusive");
+
+        await OpenSsl("x509", "-req", "-in", Path.Combine(dir, "tls.csr"), "-CA", Path.Combine(dir, "ca.pem"), "-CAkey", Path.Combine(dir, "ca.key"),
+            "-CAcreateserial", "-days", "1", "-out", Path.Combine(dir, "tls.crt"));
+        var signed = Convert.ToBase64String(File.ReadAllBytes(Path.Combine(dir, "tls.crt")));
+        // The main endpoint never sets a certificate: kubectl patch without --subresource leaves it unset.
+        await Kubectl.RunAsync("patch", "csr", "portal-1", "--type=merge", "-p", $$$"""{"status":{"certificate":"{{{signed}}}"}}""");
+        (await Kubectl.RunAsync("get", "csr", "portal-1", "-o", "jsonpath={.status.certificate}")).Stdout.ShouldBeEmpty();
+        (await Kubectl.RunAsync("patch", "csr", "portal-1", "--subresource=status", "--type=merge", "-p", $$$"""{"status":{"certificate":"{{{signed}}}"}}""")).ShouldSucceed();
+        (await Kubectl.RunAsync("get", "csr", "portal-1")).ShouldSucceed().Stdout.ShouldContain("Approved,Issued");
+        (await Kubectl.RunAsync("get", "csr", "portal-1", "-o", "jsonpath={.status.certificate}")).Stdout.ShouldBe(signed);
+        var again = await Kubectl.RunAsync("patch", "csr", "portal-1", "--subresource=status", "--type=merge", "-p",
+            $$$"""{"status":{"certificate":"{{{Convert.ToBase64String(File.ReadAllBytes(Path.Combine(dir, "ca.pem")))}}}"}}""");
+        again.Stderr.ShouldContain("updates may not modify existing certificate content");
+        // A status writer cannot approve: Approved is only written through /approval.
+        (await Kubectl.ApplyAsync(Csr("portal-2"))).ShouldSucceed();
+        var sneaky = await Kubectl.RunAsync("patch", "csr", "portal-2", "--subresource=status", "--type=merge", "-p",
+            """{"status":{"conditions":[{"type":"Approved","status":"True","reason":"Sneaky"}]}}""");
+        sneaky.Stderr.ShouldContain("updates may not add a condition of type \"Approved\"");
+        (await Kubectl.RunAsync("certificate", "deny", "portal-2")).ShouldSucceed().Stdout.ShouldContain("portal-2 denied");
+        (await Kubectl.RunAsync("get", "csr", "portal-2")).ShouldSucceed().Stdout.ShouldContain("Denied");
+        (await PutApproval("portal-2", "Approved")).Stderr.ShouldContain("Approved and Denied conditions are mutually exclusive");
+        // The spec is immutable: a changed request is dropped, as by the registry strategy.
+        (await Kubectl.RunAsync("patch", "csr", "portal-2", "--type=merge", "-p", """{"spec":{"signerName":"other.example.gouv.fr/x"}}""")).ShouldSucceed();
+        (await Kubectl.RunAsync("get", "csr", "portal-2", "-o", "jsonpath={.spec.signerName}")).Stdout.ShouldBe("igc.example.gouv.fr/server");
+    }
 }
 
 /// <summary>`kubectl auth can-i` and 403s with RBAC enforced.</summary>

@@ -175,6 +175,12 @@ public sealed partial class ApiHandler(SimCluster cluster)
                 ["name"] = d.Plural + "/status", ["singularName"] = "", ["namespaced"] = d.Namespaced, ["kind"] = d.Kind,
                 ["verbs"] = new JsonArray("get", "patch", "update"),
             };
+        if (d.HasApproval)
+            yield return new JsonObject
+            {
+                ["name"] = d.Plural + "/approval", ["singularName"] = "", ["namespaced"] = d.Namespaced, ["kind"] = d.Kind,
+                ["verbs"] = new JsonArray("get", "patch", "update"),
+            };
         if (d.Scale is not null)
             yield return new JsonObject
             {
@@ -212,7 +218,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
             return;
         }
         if (subresource is not null && !(subresource == "status" && def.HasStatus) && !(subresource == "scale" && def.Scale is not null)
-            && !(subresource == "finalize" && def.StorageKey == "/namespaces"))
+            && !(subresource == "finalize" && def.StorageKey == "/namespaces") && !(subresource == "approval" && def.HasApproval))
         {
             await WriteNotFoundPage(http);
             return;
@@ -247,7 +253,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
         });
         if (query["dryRun"] is { Count: > 0 } dr && dr != "All")
             throw new KubeApiException(ApiStatus.BadRequest($"Invalid dryRun value: {dr}. Only \"All\" is supported"));
-        var sub = subresource switch { "status" => Subresource.Status, "scale" => Subresource.Scale, _ => Subresource.None };
+        var sub = subresource switch { "status" => Subresource.Status, "scale" => Subresource.Scale, "approval" => Subresource.Approval, _ => Subresource.None };
         switch (verb)
         {
             case "watch":

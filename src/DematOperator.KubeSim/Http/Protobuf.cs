@@ -52,6 +52,25 @@ internal static class Protobuf
             }),
         },
         ["SelfSubjectRulesReview"] = new() { [1] = new Msg("metadata", ObjectMeta), [2] = new Msg("spec", new() { [1] = new Str("namespace") }) },
+        // k8s.io/api certificates/v1 generated.proto: what `kubectl certificate approve|deny` PUTs to /approval.
+        ["CertificateSigningRequest"] = new()
+        {
+            [1] = new Msg("metadata", ObjectMeta),
+            [2] = new Msg("spec", new()
+            {
+                [1] = new Bytes("request"), [2] = new Str("username"), [3] = new Str("uid"), [4] = new RepeatedStr("groups"),
+                [5] = new RepeatedStr("usages"), [7] = new Str("signerName"), [8] = new Int("expirationSeconds"),
+            }),
+            [3] = new Msg("status", new()
+            {
+                [1] = new RepeatedMsg("conditions", new()
+                {
+                    [1] = new Str("type"), [2] = new Str("reason"), [3] = new Str("message"), [4] = new Time("lastUpdateTime"),
+                    [5] = new Time("lastTransitionTime"), [6] = new Str("status"),
+                }),
+                [2] = new Bytes("certificate"),
+            }),
+        },
         ["Scale"] = new() { [1] = new Msg("metadata", ObjectMeta), [2] = new Msg("spec", new() { [1] = new Int("replicas") }), [3] = new Msg("status", new() { [1] = new Int("replicas"), [2] = new Str("selector") }) },
     };
 

@@ -69,6 +69,9 @@ public static class TableRenderer
             "/services" => [new("Type", "string", ".spec.type", 0, "Type"), new("Cluster-IP", "string", ".spec.clusterIP", 0, "Cluster IP"), Age],
             "apps/deployments" => [new("Ready", "string", "#ready", 0, "Ready replicas"), new("Up-to-date", "integer", ".status.updatedReplicas", 0, ""), new("Available", "integer", ".status.availableReplicas", 0, ""), Age],
             "apps/statefulsets" => [new("Ready", "string", "#ready", 0, "Ready replicas"), Age],
+            // kubectl get csr: NAME AGE SIGNERNAME REQUESTOR REQUESTEDDURATION CONDITION (pkg/printers/internalversion).
+            "certificates.k8s.io/certificatesigningrequests" => [Age, new("SignerName", "string", ".spec.signerName", 0, "Signer"), new("Requestor", "string", ".spec.username", 0, "Requestor"),
+                new("RequestedDuration", "string", "#duration:.spec.expirationSeconds", 0, "Requested duration"), new("Condition", "string", "#csrcondition", 0, "Condition")],
             "coordination.k8s.io/leases" => [new("Holder", "string", ".spec.holderIdentity", 0, "Holder"), Age],
             "apiextensions.k8s.io/customresourcedefinitions" => [new("Created At", "date", ".metadata.creationTimestamp", 0, "")],
             "/events" or "events.k8s.io/events" => [new("Type", "string", ".type", 0, ""), new("Reason", "string", ".reason", 0, ""), new("Message", "string", ".message", 0, ""), Age],
@@ -88,6 +91,15 @@ public static class TableRenderer
             var ready = (long?)JsonPaths.Get(obj, ".status.readyReplicas") ?? 0;
             var desired = (long?)JsonPaths.Get(obj, ".spec.replicas") ?? 0;
             return $"{ready}/{desired}";
+        }
+        if (c.JsonPath.StartsWith("#duration:", StringComparison.Ordinal))
+            return JsonPaths.Get(obj, c.JsonPath[10..]) is JsonValue v && v.TryGetValue<long>(out var seconds) ? HumanDuration(TimeSpan.FromSeconds(seconds)) : "<none>";
+        if (c.JsonPath == "#csrcondition")
+        {
+            // kubectl: the condition types joined, then ",Issued" once a certificate is there; "Pending" without either.
+            var types = ((JsonPaths.Get(obj, ".status.conditions") as JsonArray) ?? []).OfType<JsonObject>().Select(x => (string?)x["type"] ?? "").ToList();
+            if (!string.IsNullOrEmpty((string?)JsonPaths.Get(obj, ".status.certificate"))) types.Add("Issued");
+            return types.Count == 0 ? "Pending" : string.Join(",", types);
         }
         var value = JsonPaths.Get(obj, c.JsonPath);
         if (value is null) return c.Type is "integer" or "number" or "boolean" ? null : "";

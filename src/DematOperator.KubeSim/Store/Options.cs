@@ -11,7 +11,8 @@ public sealed record RequestContext(string User, bool DryRun = false, string? Fi
     public static readonly RequestContext System = new("system:kube-sim");
 }
 
-public enum Subresource { None, Status, Scale }
+/// <summary>The subresources a write may go through; Approval is certificates.k8s.io's /approval.</summary>
+public enum Subresource { None, Status, Scale, Approval }
 
 public sealed record ListOptions(
     LabelSelector Labels,
