@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -46,17 +47,9 @@ public static class RunLabels
 
     /// <summary>`policy-yyyyMMddHHmm` from the slot time in UTC: one name per slot, whatever restarts happen.</summary>
     public static string RunName(string policy, Instant slot, bool manual = false) =>
-        Fit($"{policy}-{(manual ? "now-" : "")}{slot.ToDateTimeUtc().ToString(manual ? "yyyyMMddHHmmss" : "yyyyMMddHHmm", CultureInfo.InvariantCulture)}", 63);
+        KubeNames.Fit($"{policy}-{(manual ? "now-" : "")}{slot.ToDateTimeUtc().ToString(manual ? "yyyyMMddHHmmss" : "yyyyMMddHHmm", CultureInfo.InvariantCulture)}", 63);
 
-    /// <summary>Names are cut with a hash suffix when too long, so they stay unique and valid.</summary>
-    public static string Fit(string name, int max)
-    {
-        if (name.Length <= max) return name;
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..8].ToLowerInvariant();
-        return name[..(max - 9)].TrimEnd('-', '.') + "-" + hash;
-    }
-
-    public static string LabelValue(string value) => Fit(value, 63);
+    public static string LabelValue(string value) => KubeNames.Fit(value, 63);
 
     /// <summary>The run an object belongs to: its run label, else its name.</summary>
     public static string RunOf(KubeObject o) => o.Metadata.Labels?.GetValueOrDefault(Run) ?? o.Name;

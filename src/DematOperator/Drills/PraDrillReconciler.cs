@@ -124,7 +124,7 @@ public sealed class PraDrillReconciler : IReconciler
             return wakeIn is { } after ? ReconcileResult.After(after) : ReconcileResult.Done;
         }
 
-        var run = DrillRunMachine.NewRun(Backups.RunLabels.Fit($"{drill.Name}-{now.ToDateTimeUtc().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}", 63),
+        var run = DrillRunMachine.NewRun(KubeNames.Fit($"{drill.Name}-{now.ToDateTimeUtc().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}", 63),
             settings.Failover ? DrillMode.Failover : DrillMode.Rehearsal, trigger, now);
         drill = await ObjectWriter.AddFinalizerAsync(_client, OperatorKinds.PraDrills, drill, DrillMarks.Finalizer, ct);
         await WriteStatusAsync(drill, st =>

@@ -54,7 +54,7 @@ public sealed class IncidentRecords(KubeClient client, Informer<Incident> incide
         return written;
     }
 
-    public static string NameFor(ServiceLevel sl, string probeId) => RunLabels.Fit($"{sl.Name}-{probeId}".ToLowerInvariant(), 253);
+    public static string NameFor(ServiceLevel sl, string probeId) => KubeNames.Fit($"{sl.Name}-{probeId}".ToLowerInvariant(), 253);
 
     private static Incident NewIncident(ServiceLevel sl, IncidentStatus probe)
     {

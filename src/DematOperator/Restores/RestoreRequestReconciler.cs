@@ -215,7 +215,7 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
             ["consistency"] = s.RecoveryPoint?.Consistency, ["source"] = s.SourceNamespace, ["target"] = s.TargetNamespace, ["dryRun"] = rr.Spec.DryRun == true,
             ["plan"] = new JsonArray([.. (s.Plan ?? []).Select(p => (JsonNode)p)]), ["plannedItems"] = s.PlannedItems,
         };
-        var name = RunLabels.Fit($"restore-{rr.Name}", 253);
+        var name = KubeNames.Fit($"restore-{rr.Name}", 253);
         var cm = new ConfigMap
         {
             Metadata = new ObjectMeta

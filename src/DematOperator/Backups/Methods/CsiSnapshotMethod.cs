@@ -38,7 +38,7 @@ public sealed class CsiSnapshotMethod(KubeClient client, EventRecorder events) :
                 if (settings.Hooks.Any(h => h.CapturesItsOwnData && h.Namespace == n && ClaimOf(pvc.Name, h.Workload.Name))) continue;
                 var snapshot = new VolumeSnapshot
                 {
-                    Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels), Annotations = new(annotations) },
+                    Metadata = new ObjectMeta { Name = KubeNames.Fit($"{run}-{pvc.Name}", 253), Namespace = n, Labels = new(labels), Annotations = new(annotations) },
                     Spec = new VolumeSnapshotSpec { VolumeSnapshotClassName = policy.Spec.CsiSnapshot!.VolumeSnapshotClassName, Source = new VolumeSnapshotSource { PersistentVolumeClaimName = pvc.Name } },
                 };
                 // An existing object of this run is adopted: a restart mid-run never starts the slot twice.

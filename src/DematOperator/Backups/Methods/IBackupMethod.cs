@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Kube.Client;
 using NodaTime;
 
@@ -66,7 +67,7 @@ public static class RunObjects
             var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(policy.Namespace!)))[..6].ToLowerInvariant();
             // Velero names backups into labels (velero.io/backup-name): 63 characters at most.
             var max = type.Group == "velero.io" ? 63 : 253;
-            obj.Metadata.Name = RunLabels.Fit($"{obj.Name}-{hash}", max);
+            obj.Metadata.Name = KubeNames.Fit($"{obj.Name}-{hash}", max);
             try { await client.CreateAsync(type, obj, ct); return true; }
             catch (Kube.Api.KubeApiException again) when (again.IsAlreadyExists) { return false; }
         }

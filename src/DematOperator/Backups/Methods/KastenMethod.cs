@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -95,7 +96,7 @@ public sealed class KastenMethod(KubeClient client) : IBackupMethod
             var labels = new Dictionary<string, string>(backup.Metadata.Labels!.Where(l => l.Key.StartsWith(Api.Group.AnnotationPrefix, StringComparison.Ordinal) || l.Key == "app.kubernetes.io/managed-by"));
             var export = new KastenExportAction
             {
-                Metadata = new ObjectMeta { Name = RunLabels.Fit($"{run}-{backup.Namespace}", 253), Namespace = Namespace(policy), Labels = labels, Annotations = backup.Metadata.Annotations is { } a ? new(a) : null },
+                Metadata = new ObjectMeta { Name = KubeNames.Fit($"{run}-{backup.Namespace}", 253), Namespace = Namespace(policy), Labels = labels, Annotations = backup.Metadata.Annotations is { } a ? new(a) : null },
                 Spec = new KastenExportActionSpec
                 {
                     Subject = new KastenObjectRef { ApiVersion = "apps.kio.kasten.io/v1alpha1", Kind = "RestorePoint", Name = backup.Status!.RestorePoint!.Name, Namespace = backup.Namespace },

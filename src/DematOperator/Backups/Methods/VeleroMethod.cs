@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Backups.Hooks;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
@@ -127,7 +128,7 @@ public sealed class VeleroMethod(KubeClient client, Kube.Writes.EventRecorder ev
         {
             var request = new DeleteBackupRequest
             {
-                Metadata = new ObjectMeta { Name = RunLabels.Fit($"{b.Name}-delete", 253), Namespace = veleroNs, Labels = new() { [VeleroLabels.BackupName] = RunLabels.LabelValue(b.Name), [RunLabels.Policy] = RunLabels.LabelValue(policy.Name) } },
+                Metadata = new ObjectMeta { Name = KubeNames.Fit($"{b.Name}-delete", 253), Namespace = veleroNs, Labels = new() { [VeleroLabels.BackupName] = RunLabels.LabelValue(b.Name), [RunLabels.Policy] = RunLabels.LabelValue(policy.Name) } },
                 Spec = new DeleteBackupRequestSpec { BackupName = b.Name },
             };
             try { await client.CreateAsync(ForeignKinds.DeleteBackupRequests, request, ct); }

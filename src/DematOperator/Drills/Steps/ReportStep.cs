@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Backups;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -16,7 +17,7 @@ public sealed class ReportStep(KubeClient local) : IDrillStep
     public async Task<string> WriteAsync(DrillRunContext cx, DrillResult? result, CancellationToken ct)
     {
         var run = cx.Run;
-        var name = RunLabels.Fit($"{run.Name}-report", 253);
+        var name = KubeNames.Fit($"{run.Name}-report", 253);
         var (md, json) = DrillReport.Render(cx.Drill.Namespace!, cx.Drill.Name, run, cx.Settings, result, result is null ? null : cx.Now.ToDateTimeOffset(), cx.Engine.Engine.ToString());
         var data = new Dictionary<string, string> { ["report.md"] = md, ["report.json"] = json };
         var labels = new Dictionary<string, string> { [DrillMarks.DrillLabel] = RunLabels.LabelValue(cx.Drill.Name), [DrillMarks.RunLabel] = RunLabels.LabelValue(run.Name), ["app.kubernetes.io/managed-by"] = "dematoperator" };

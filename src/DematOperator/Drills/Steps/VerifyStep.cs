@@ -57,7 +57,7 @@ public sealed class VerifyStep(IProbeRunner probes, DataChecks dataChecks) : IDr
         if (verify.Job is { } job)
         {
             var ns = job.Namespace ?? cx.TargetNamespaces.First();
-            var name = Backups.RunLabels.Fit($"{cx.Run.Name}-verify", 63);
+            var name = KubeNames.Fit($"{cx.Run.Name}-verify", 63);
             var existing = await cx.Target.TryGetAsync(ForeignKinds.Jobs, ns, name, ct) ?? await ObjectWriter.CreateOrGetAsync(cx.Target, ForeignKinds.Jobs, new Job
             {
                 Metadata = new ObjectMeta { Name = name, Namespace = ns, Labels = new() { [DrillMarks.RunLabel] = Backups.RunLabels.LabelValue(cx.Run.Name) } },

@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Backups;
 using DematOperator.Backups.Methods;
 using DematOperator.Foreign;
@@ -66,10 +67,10 @@ public sealed class CsiRestoreMethod : IRestoreMethod
             var dataSource = snapshot.Name;
             if (cx.Target != cx.Source)
             {
-                dataSource = RunLabels.Fit($"{cx.Request.Name}-{claim}", 253);
+                dataSource = KubeNames.Fit($"{cx.Request.Name}-{claim}", 253);
                 var content = await cx.Client.TryGetAsync(ForeignKinds.VolumeSnapshotContents, null, snapshot.Status.BoundVolumeSnapshotContentName ?? "", ct);
                 if (content?.Status?.SnapshotHandle is not { } handle) continue;
-                var copyName = RunLabels.Fit($"{cx.ObjectName}-{claim}", 253);
+                var copyName = KubeNames.Fit($"{cx.ObjectName}-{claim}", 253);
                 await ObjectWriter.CreateOrGetAsync(cx.Client, ForeignKinds.VolumeSnapshotContents, new VolumeSnapshotContent
                 {
                     Metadata = new ObjectMeta { Name = copyName, Labels = cx.Labels() },

@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Backups;
 using DematOperator.Backups.Methods;
 using DematOperator.Kube.Api;
@@ -14,7 +15,7 @@ public sealed record RestoreContext(KubeClient Client, RestoreRequest Request, B
     public bool OtherCluster => !ReferenceEquals(TargetClient, Client);
 
     /// <summary>Names of what the request creates: from the request, so a restart adopts them.</summary>
-    public string ObjectName => RunLabels.Fit($"{Request.Namespace}-{Request.Name}", 63);
+    public string ObjectName => KubeNames.Fit($"{Request.Namespace}-{Request.Name}", 63);
     public IReadOnlyList<string>? Kinds => RestoreDecisions.Kinds(Request.Spec);
     public LabelSelector? Selector => Request.Spec.Include?.Selector?.ToSelector();
     public bool Update => Request.Spec.ExistingResourcePolicy == "update";
