@@ -14,7 +14,12 @@ public sealed record RenewalSettings(
     Duration Interval,
     CronSchedule? Window,
     Duration WindowLength,
-    DateTimeZone WindowZone);
+    DateTimeZone WindowZone,
+    IReadOnlyList<ManagedCertificate> Managed,
+    bool DeleteCreated);
+
+/// <summary>A certificate of spec.certificates with its issuer resolved (its own, else spec.issuer).</summary>
+public sealed record ManagedCertificate(string SecretName, string? CommonName, IReadOnlyList<string> DnsNames, IssuerSpec Issuer);
 
 /// <summary>The checks of a CertificateRenewal that need no cluster: used by the controller and by `validate`.</summary>
 public static class CertificateRenewalChecks
@@ -44,10 +49,9 @@ public static class CertificateRenewalChecks
         var algorithm = spec.Certificate?.PrivateKey?.Algorithm ?? "RSA";
         var size = spec.Certificate?.PrivateKey?.Size ?? (algorithm == "ECDSA" ? 256 : 2048);
         if (KeySpec.Problem(algorithm, size) is { } keyProblem) problems.Add(new("spec.certificate.privateKey", "InvalidKey", keyProblem));
-        if (spec.Issuer is { Ca: not null, CertManager: true })
-            problems.Add(new("spec.issuer", "ConflictingFields", "issuer.ca and issuer.certManager are mutually exclusive: set one"));
+        if (IssuerConflict(spec.Issuer) is { } conflict) problems.Add(new("spec.issuer", "ConflictingFields", conflict));
         if (spec.Issuer?.CertManager == true && spec.Routes is not null)
-            problems.Add(new("spec.routes", "UnsupportedSource", "cert-manager does not manage inline Route certificates: use issuer.ca for Routes"));
+            problems.Add(new("spec.routes", "UnsupportedSource", "cert-manager does not manage inline Route certificates: use issuer.ca or issuer.external for Routes"));
         CronSchedule? window = null;
         var windowLength = Duration.Zero;
         var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(spec.MaintenanceWindow?.TimeZone ?? "Europe/Paris");
@@ -60,13 +64,46 @@ public static class CertificateRenewalChecks
         foreach (var (e, i) in (spec.Endpoints ?? []).Select((e, i) => (e, i)))
             if (Uri.CheckHostName(e.Host) == UriHostNameType.Unknown)
                 problems.Add(new($"spec.endpoints[{i}].host", "InvalidHost", $"\"{e.Host}\" is not a host name or IP address"));
-        if (spec.Secrets is null && spec.Routes is null && (spec.Endpoints?.Count ?? 0) == 0)
-            problems.Add(new("spec", "NoSource", "select certificates with secrets, routes or endpoints"));
-        if (spec.Issuer is null or { Ca: null, CertManager: not true })
+        var managed = new List<ManagedCertificate>();
+        var names = new HashSet<string>();
+        foreach (var (c, i) in (spec.Certificates ?? []).Select((c, i) => (c, i)))
+        {
+            var field = $"spec.certificates[{i}]";
+            if (!names.Add(c.SecretName)) problems.Add(new($"{field}.secretName", "DuplicateCertificate", $"Secret {c.SecretName} is listed twice"));
+            var dnsNames = c.DnsNames ?? [];
+            foreach (var d in dnsNames.Where(d => Uri.CheckHostName(d.TrimStart('*', '.')) != UriHostNameType.Dns))
+                problems.Add(new($"{field}.dnsNames", "InvalidDnsName", $"\"{d}\" is not a DNS name"));
+            if (string.IsNullOrEmpty(c.CommonName) && dnsNames.Count == 0)
+                problems.Add(new(field, "NoSubject", "a certificate needs a commonName or dnsNames"));
+            var issuer = c.Issuer ?? spec.Issuer;
+            if (c.Issuer is not null && IssuerConflict(c.Issuer) is { } own) problems.Add(new($"{field}.issuer", "ConflictingFields", own));
+            if (issuer is null or { Ca: null, External: null })
+                problems.Add(new($"{field}.issuer", issuer?.CertManager == true ? "UnsupportedIssuer" : "NoIssuer",
+                    issuer?.CertManager == true ? "cert-manager cannot create certificates here: use issuer.ca or issuer.external" : "a certificate to create needs issuer.ca or issuer.external"));
+            else managed.Add(new(c.SecretName, string.IsNullOrEmpty(c.CommonName) ? null : c.CommonName, dnsNames, issuer));
+        }
+        if (spec.Secrets is null && spec.Routes is null && (spec.Endpoints?.Count ?? 0) == 0 && (spec.Certificates?.Count ?? 0) == 0)
+            problems.Add(new("spec", "NoSource", "select certificates with secrets, routes, endpoints or certificates"));
+        if (spec.Issuer is null or { Ca: null, External: null, CertManager: not true } && (spec.Secrets is not null || spec.Routes is not null || (spec.Endpoints?.Count ?? 0) > 0))
             problems.Add(new("spec.issuer", "MonitorOnly", "no issuer: certificates are watched and alerted on, never renewed", Warning: true));
         if (problems.Any(p => !p.Warning) || zone is null) return problems;
         settings = new RenewalSettings(renewBefore, spec.RenewBeforePercentage, validity, new KeySpec(algorithm, size),
-            spec.Certificate?.PrivateKey?.RotationPolicy != "Never", interval, window, windowLength, zone);
+            spec.Certificate?.PrivateKey?.RotationPolicy != "Never", interval, window, windowLength, zone, managed,
+            spec.DeletionPolicy == CertificateDeletionPolicy.Delete);
         return problems;
     }
+
+    /// <summary>An issuer is one of: the internal CA, an external signer, cert-manager.</summary>
+    private static string? IssuerConflict(IssuerSpec? issuer) =>
+        issuer is null || new[] { issuer.Ca is not null, issuer.External is not null, issuer.CertManager == true }.Count(x => x) <= 1
+            ? null : "issuer.ca, issuer.external and issuer.certManager are mutually exclusive: set one";
+
+    /// <summary>What kind of issuer a spec names.</summary>
+    public static IssuerKind KindOf(IssuerSpec? issuer) => issuer switch
+    {
+        { Ca: not null } => IssuerKind.Ca,
+        { External: not null } => IssuerKind.External,
+        { CertManager: true } => IssuerKind.CertManager,
+        _ => IssuerKind.None,
+    };
 }

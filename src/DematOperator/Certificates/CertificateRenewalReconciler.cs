@@ -1,12 +1,7 @@
-using System.Globalization;
-using System.Net.Security;
-using System.Net.Sockets;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using System.Text.Json.Nodes;
 using DematOperator.Api;
-using DematOperator.Backups;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
 using DematOperator.Kube.Controllers;
@@ -18,512 +13,429 @@ using NodaTime;
 namespace DematOperator.Certificates;
 
 /// <summary>
-/// Watches the certificates a CertificateRenewal selects (TLS Secrets, inline Route certificates, served
-/// endpoints), renews the due ones from the internal CA (or has cert-manager re-issue its own), keeps the
-/// previous material, rolls the workloads using a renewed Secret, and reports every certificate in status
-/// and metrics. A bad certificate is an <c>Error</c> item; the others go on.
+/// CertificateRenewal in the one shape: Load the resource from the cache, Resolve its spec, Observe each certificate
+/// (<see cref="CertificateObserver"/>), Decide with the pure policy chain (<see cref="CertificatePolicies"/>), Apply the
+/// action (<see cref="CertificateWrites"/>, <see cref="SignatureRequests"/>), then write the status. A bad certificate
+/// is that certificate's Error; a reference of the spec that does not resolve makes Ready=False; the others go on.
 /// </summary>
-public sealed class CertificateRenewalReconciler(
-    KubeClient client,
-    Informer<CertificateRenewal> renewals,
-    EventRecorder events,
-    CertificateMetrics metrics,
-    ILogger<CertificateRenewalReconciler> log) : IReconciler
+public sealed class CertificateRenewalReconciler : IReconciler
 {
-    public const string RenewedAtAnnotation = Group.AnnotationPrefix + "renewed-at";
-    public const string SerialAnnotation = Group.AnnotationPrefix + "serial";
-    public const string RevisionAnnotation = Group.AnnotationPrefix + "revision";
     public const string CertManagerNameAnnotation = "cert-manager.io/certificate-name";
-    public static readonly ResourceType<DynamicObject> Routes = Resources.Dynamic("route.openshift.io", "v1", "routes", "Route", true);
+    public const string RenewedAtAnnotation = CertificateWrites.RenewedAtAnnotation;
+    public const string SerialAnnotation = CertificateWrites.SerialAnnotation;
+    public const string RevisionAnnotation = CertificateWrites.RevisionAnnotation;
+    /// <summary>Held while the resource has signature requests out or Secrets to delete with it.</summary>
+    public const string Finalizer = Group.AnnotationPrefix + "certificates";
+    public static readonly ResourceType<DynamicObject> Routes = CertificateWrites.Routes;
     public static readonly ResourceType<DynamicObject> CertManagerCertificates = Resources.Dynamic("cert-manager.io", "v1", "certificates", "Certificate", true);
     private static readonly ResourceType<DynamicObject> SecretsDynamic = Resources.Dynamic("", "v1", "secrets", "Secret", true);
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private static readonly Duration ExpiringSoon = Duration.FromDays(30);
     public const int MaxStatusItems = 500;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<string[]>> _exported = new();
+    private readonly KubeClient _client;
+    private readonly Informer<CertificateRenewal> _renewals;
+    private readonly EventRecorder _events;
+    private readonly CertificateMetrics _metrics;
+    private readonly ILogger<CertificateRenewalReconciler> _log;
+    private readonly SignatureRequests _requests;
+    private readonly CertificateObserver _observer;
+    private readonly CertificateWrites _writes;
+    private readonly ConcurrentDictionary<string, List<string[]>> _exported = new();
 
-    /// <summary>Everything one pass needs: the resource, its settings, the CA (loaded once, on first need).</summary>
-    private sealed class Pass(CertificateRenewal cr, RenewalSettings settings, Instant now) : IDisposable
+    public CertificateRenewalReconciler(KubeClient client, Informer<CertificateRenewal> renewals, EventRecorder events, CertificateMetrics metrics, ILogger<CertificateRenewalReconciler> log)
+    {
+        (_client, _renewals, _events, _metrics, _log) = (client, renewals, events, metrics, log);
+        _requests = new SignatureRequests(client);
+        _observer = new CertificateObserver(client, _requests);
+        _writes = new CertificateWrites(client, events);
+    }
+
+    /// <summary>One pass over one resource: what it found, what it did, what must be reported.</summary>
+    private sealed class Pass(CertificateRenewal cr, RenewalPassFacts facts) : IDisposable
     {
         public CertificateRenewal Cr { get; } = cr;
-        public RenewalSettings Settings { get; } = settings;
-        public Instant Now { get; } = now;
-        public Pki.Authority? Ca;
-        public string? CaProblem;
-        public bool CaLoaded;
+        public RenewalPassFacts Facts { get; } = facts;
+        public RenewalSettings Settings => Facts.Settings;
+        public Instant Now => Facts.Now;
         public readonly List<CertificateStatusItem> Items = [];
-        public readonly List<(string Source, CertificateStatusItem Item, string Result)> Renewals = [];
+        public readonly List<(CertificateStatusItem Item, string Result)> Renewals = [];
+        /// <summary>References of the spec that do not resolve: Ready=False.</summary>
+        public readonly List<Finding> Misconfigured = [];
+        public readonly List<IssuerFacts> Issuers = [];
         /// <summary>A write of this pass lost a race (409): the pass ends normally, then is retried at once with backoff.</summary>
         public bool Conflicted;
-        public void Dispose() => Ca?.Dispose();
+        public void Dispose() { foreach (var i in Issuers) i.Dispose(); }
     }
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
     {
-        var cr = renewals.Get(request.Namespace, request.Name);
+        // Load
+        var cr = _renewals.Get(request.Namespace, request.Name);
         var key = $"{request.Namespace}/{request.Name}";
-        if (cr is null || cr.IsDeleting)
+        if (cr is null)
         {
-            if (_exported.TryRemove(key, out var gone)) metrics.Forget(gone);
+            if (_exported.TryRemove(key, out var gone)) _metrics.Forget(gone);
             return ReconcileResult.Done;
         }
+        if (cr.IsDeleting) return await FinalizeAsync(cr, key, ct);
+
+        // Resolve
         var problems = CertificateRenewalChecks.Resolve(cr.Spec, out var settings);
         if (settings is null)
         {
             var p = problems.First(x => !x.Warning);
-            await SetInvalidAsync(cr, p.Reason, $"{p.Field}: {p.Message}", ct);
+            await InvalidSpec.ReportAsync(_client, OperatorKinds.CertificateRenewals, cr, c => c.Status ??= new CertificateRenewalStatus(), _events, p.Reason, $"{p.Field}: {p.Message}", ct);
             return ReconcileResult.Done;
         }
-        var now = Instant.FromDateTimeOffset(client.Time.GetUtcNow());
-        using var pass = new Pass(cr, settings, now);
-        foreach (var secret in await SelectAsync(cr, cr.Spec.Secrets, Resources.Secrets, pass, "Secret", ct))
-            await IsolatedAsync(pass, "Secret", secret.Namespace!, secret.Name, () => HandleSecretAsync(pass, secret, ct), ct);
-        if (cr.Spec.Routes is not null)
-            foreach (var route in await SelectAsync(cr, cr.Spec.Routes, Routes, pass, "Route", ct))
-                await IsolatedAsync(pass, "Route", route.Namespace!, route.Name, () => HandleRouteAsync(pass, route, ct), ct);
-        foreach (var endpoint in cr.Spec.Endpoints ?? [])
-            await IsolatedAsync(pass, "Endpoint", cr.Namespace!, endpoint.Name, () => HandleEndpointAsync(pass, endpoint, ct), ct);
+        cr = NeedsFinalizer(cr, settings)
+            ? await ObjectWriter.AddFinalizerAsync(_client, OperatorKinds.CertificateRenewals, cr, Finalizer, ct)
+            : cr;
 
+        // Observe, Decide, Apply: certificate by certificate.
+        var now = Instant.FromDateTimeOffset(_client.Time.GetUtcNow());
+        using var pass = new Pass(cr, new RenewalPassFacts(settings, now, RenewalPassFacts.NextOpeningWhenOutside(settings, now)));
+        var mainIssuer = await IssuerAsync(pass, cr.Spec.Issuer, "spec.issuer", ct);
+        await SecretsAsync(pass, mainIssuer, ct);
+        if (cr.Spec.Routes is not null) await RoutesAsync(pass, mainIssuer, ct);
+        foreach (var endpoint in cr.Spec.Endpoints ?? [])
+            await IsolatedAsync(pass, CertificateSource.Endpoint, cr.Namespace!, endpoint.Name, () => EndpointAsync(pass, endpoint, ct), ct);
+        await ReconcileCreatedAsync(pass, ct);
+
+        // Status
         var items = pass.Items.OrderBy(i => i.Source).ThenBy(i => i.Namespace).ThenBy(i => i.Name).ToList();
-        var next = items.Where(i => i.RenewalTime is not null && i.State is "Valid" or "Renewed").Select(i => i.RenewalTime!.Value).DefaultIfEmpty().Min();
-        await ObjectWriter.UpdateStatusAsync(client, OperatorKinds.CertificateRenewals, cr, c =>
-        {
-            var st = c.Status ??= new CertificateRenewalStatus();
-            st.Conditions ??= [];
-            st.ObservedGeneration = c.Metadata.Generation;
-            // Status must stay far below etcd's 1.5 MiB object limit: the most urgent items are listed, the counts cover all.
-            st.Items = items.Count <= MaxStatusItems ? items
-                : items.OrderBy(i => i.State is "Valid" ? 1 : 0).ThenBy(i => i.NotAfter ?? DateTimeOffset.MinValue).Take(MaxStatusItems)
-                    .OrderBy(i => i.Source).ThenBy(i => i.Namespace).ThenBy(i => i.Name).ToList();
-            st.Certificates = items.Count;
-            st.ExpiringSoon = items.Count(i => i.NotAfter is { } na && Instant.FromDateTimeOffset(na) - now < ExpiringSoon);
-            st.NextRenewalTime = next == default ? null : next;
-            st.Counts = items.GroupBy(i => i.State).ToDictionary(g => g.Key, g => g.Count());
-            var errors = items.Count(i => i.State is "Error" or "Expired");
-            Conditions.Set(st.Conditions, Conditions.Make("Ready", true, problems.Any(p => p.Warning) ? "MonitorOnly" : "Watching",
-                problems.FirstOrDefault(p => p.Warning)?.Message ?? $"{items.Count} certificate(s) watched", c.Metadata.Generation), client.Time.GetUtcNow());
-            Conditions.Set(st.Conditions, Conditions.Make("CertificatesHealthy", errors == 0, errors == 0 ? "AllValid" : "CertificatesNeedAttention",
-                errors == 0 ? "no certificate in error or expired" : string.Join("; ", items.Where(i => i.State is "Error" or "Expired").Take(5).Select(i => $"{i.Source} {i.Namespace}/{i.Name}: {i.Message}")),
-                c.Metadata.Generation), client.Time.GetUtcNow());
-        }, ct);
+        var next = items.Where(i => i.RenewalTime is not null && i.State is nameof(CertificateState.Valid) or nameof(CertificateState.Renewed) or nameof(CertificateState.Created))
+            .Select(i => i.RenewalTime!.Value).DefaultIfEmpty().Min();
+        var ready = pass.Misconfigured.Count > 0
+            ? Conditions.Make("Ready", false, pass.Misconfigured[0].Reason, string.Join("; ", pass.Misconfigured.Select(m => m.Message)), cr.Metadata.Generation)
+            : Conditions.Make("Ready", true, problems.Any(p => p.Warning) ? CertificateReasons.MonitorOnly : CertificateReasons.Watching,
+                problems.FirstOrDefault(p => p.Warning)?.Message ?? $"{items.Count} certificate(s) watched", cr.Metadata.Generation);
+        var before = Conditions.Find(cr.Status?.Conditions, "Ready");
+        await ObjectWriter.UpdateStatusAsync(_client, OperatorKinds.CertificateRenewals, cr, c => WriteStatus(c, items, next, ready, now), ct);
+        // One Event per distinct misconfiguration: the same problem found again at the next check is not repeated.
+        if (pass.Misconfigured.Count > 0 && (before?.Status != "False" || before.Reason != ready.Reason || before.Message != ready.Message))
+            await _events.WarningAsync(cr, ready.Reason, ready.Message, ct);
         // No "last check" timestamp in status: it would turn every quiet pass into a write.
         Export(key, items, pass);
         if (pass.Conflicted) return ReconcileResult.RetrySoon;
+        return ReconcileResult.After(WakeUp(settings, items, next, now, pass.Facts.WindowOpensAt).ToTimeSpan());
+    }
 
+    private void WriteStatus(CertificateRenewal c, List<CertificateStatusItem> items, DateTimeOffset next, Condition ready, Instant now)
+    {
+        var st = c.Status ??= new CertificateRenewalStatus();
+        st.Conditions ??= [];
+        st.ObservedGeneration = c.Metadata.Generation;
+        static bool Quiet(CertificateStatusItem i) => i.State is nameof(CertificateState.Valid);
+        // Status must stay far below etcd's 1.5 MiB object limit: the most urgent items are listed, the counts cover all.
+        st.Items = items.Count <= MaxStatusItems ? items
+            : items.OrderBy(i => Quiet(i) ? 1 : 0).ThenBy(i => i.NotAfter ?? DateTimeOffset.MinValue).Take(MaxStatusItems)
+                .OrderBy(i => i.Source).ThenBy(i => i.Namespace).ThenBy(i => i.Name).ToList();
+        st.Certificates = items.Count;
+        st.ExpiringSoon = items.Count(i => i.NotAfter is { } na && Instant.FromDateTimeOffset(na) - now < ExpiringSoon);
+        st.NextRenewalTime = next == default ? null : next;
+        st.Counts = items.GroupBy(i => i.State).ToDictionary(g => g.Key, g => g.Count());
+        var errors = items.Where(i => i.State is nameof(CertificateState.Error) or nameof(CertificateState.Expired)).ToList();
+        st.Errors = errors.Count;
+        Conditions.Set(st.Conditions, ready, _client.Time.GetUtcNow());
+        Conditions.Set(st.Conditions, Conditions.Make("CertificatesHealthy", errors.Count == 0, errors.Count == 0 ? "AllValid" : "CertificatesNeedAttention",
+            errors.Count == 0 ? "no certificate in error or expired" : string.Join("; ", errors.Take(5).Select(i => $"{i.Source} {i.Namespace}/{i.Name}: {i.Message}")),
+            c.Metadata.Generation), _client.Time.GetUtcNow());
+    }
+
+    private static Duration WakeUp(RenewalSettings settings, List<CertificateStatusItem> items, DateTimeOffset next, Instant now, ZonedDateTime? windowOpensAt)
+    {
         var wake = settings.Interval;
         if (next != default && Instant.FromDateTimeOffset(next) > now && Instant.FromDateTimeOffset(next) - now < wake) wake = Instant.FromDateTimeOffset(next) - now + Duration.FromSeconds(1);
-        if (settings.Window is { } window && items.Any(i => i.State == "RenewalDue") && window.Next(now, settings.WindowZone) is { } opens && opens - now < wake)
-            wake = opens - now + Duration.FromSeconds(1);
-        return ReconcileResult.After(wake.ToTimeSpan());
+        if (windowOpensAt is { } opens && items.Any(i => i.Reason == CertificateReasons.OutsideMaintenanceWindow) && opens.ToInstant() - now < wake)
+            wake = opens.ToInstant() - now + Duration.FromSeconds(1);
+        return wake;
     }
+
+    private static bool NeedsFinalizer(CertificateRenewal cr, RenewalSettings settings) =>
+        CertificateRenewalChecks.KindOf(cr.Spec.Issuer) == IssuerKind.External
+        || settings.Managed.Any(m => CertificateRenewalChecks.KindOf(m.Issuer) == IssuerKind.External)
+        || (settings.DeleteCreated && settings.Managed.Count > 0);
+
+    private async Task<IssuerFacts> IssuerAsync(Pass pass, IssuerSpec? spec, string field, CancellationToken ct)
+    {
+        var issuer = await _observer.LoadIssuerAsync(pass.Cr, spec, pass.Now, ct);
+        pass.Issuers.Add(issuer);
+        if (issuer.ReadyReason is { } reason && !pass.Misconfigured.Any(m => m.Message.EndsWith(issuer.Problem!, StringComparison.Ordinal)))
+            pass.Misconfigured.Add(new(reason, $"{field}: {issuer.Problem}"));
+        return issuer;
+    }
+
+    // ---------------------------------------------------------------- observe, decide, apply
+
+    private async Task SecretsAsync(Pass pass, IssuerFacts mainIssuer, CancellationToken ct)
+    {
+        var cr = pass.Cr;
+        var (found, missing, unreadable) = await _observer.SelectAsync(cr, cr.Spec.Secrets, SecretsDynamic, CertificateSource.Secret, ct);
+        pass.Items.AddRange(unreadable);
+        var listed = pass.Settings.Managed.ToDictionary(m => m.SecretName);
+        foreach (var (ns, name) in missing.Where(m => !(m.Namespace == cr.Namespace && listed.ContainsKey(m.Name))))
+        {
+            pass.Items.Add(new CertificateStatusItem { Source = nameof(CertificateSource.Secret), Namespace = ns, Name = name, State = nameof(CertificateState.Error), Reason = CertificateReasons.SecretNotFound, Message = "Secret not found" });
+            pass.Misconfigured.Add(new(CertificateReasons.SecretNotFound, $"spec.secrets.names: Secret {ns}/{name} not found"));
+        }
+        foreach (var secret in found.Where(s => !(s.Namespace == cr.Namespace && listed.ContainsKey(s.Name))))
+            await IsolatedAsync(pass, CertificateSource.Secret, secret.Namespace!, secret.Name, async () =>
+            {
+                using var observed = await _observer.ObserveSecretAsync(pass.Facts, secret.Namespace!, secret.Name, secret, null, mainIssuer, ct);
+                if (observed is not null) await HandleAsync(pass, observed, ct);
+            }, ct);
+        foreach (var managed in pass.Settings.Managed)
+        {
+            var issuer = ReferenceEquals(managed.Issuer, cr.Spec.Issuer) ? mainIssuer : await IssuerAsync(pass, managed.Issuer, $"spec.certificates[{managed.SecretName}].issuer", ct);
+            await IsolatedAsync(pass, CertificateSource.Secret, cr.Namespace!, managed.SecretName, async () =>
+            {
+                var secret = found.FirstOrDefault(s => s.Namespace == cr.Namespace && s.Name == managed.SecretName)
+                             ?? await _client.TryGetAsync(SecretsDynamic, cr.Namespace, managed.SecretName, ct);
+                using var observed = await _observer.ObserveSecretAsync(pass.Facts, cr.Namespace!, managed.SecretName, secret, managed, issuer, ct);
+                if (observed is null)
+                {
+                    pass.Items.Add(new CertificateStatusItem { Source = nameof(CertificateSource.Secret), Namespace = cr.Namespace!, Name = managed.SecretName, State = nameof(CertificateState.Error),
+                        Reason = CertificateReasons.InvalidCertificate, Message = "a Secret of this name exists and is not of type kubernetes.io/tls: rename spec.certificates[].secretName" });
+                    return;
+                }
+                await HandleAsync(pass, observed, ct);
+            }, ct);
+        }
+    }
+
+    private async Task RoutesAsync(Pass pass, IssuerFacts issuer, CancellationToken ct)
+    {
+        var (found, missing, unreadable) = await _observer.SelectAsync(pass.Cr, pass.Cr.Spec.Routes, Routes, CertificateSource.Route, ct);
+        pass.Items.AddRange(unreadable);
+        foreach (var (ns, name) in missing)
+        {
+            pass.Items.Add(new CertificateStatusItem { Source = nameof(CertificateSource.Route), Namespace = ns, Name = name, State = nameof(CertificateState.Error), Reason = CertificateReasons.RouteNotFound, Message = "Route not found" });
+            pass.Misconfigured.Add(new(CertificateReasons.RouteNotFound, $"spec.routes.names: Route {ns}/{name} not found"));
+        }
+        foreach (var route in found)
+            await IsolatedAsync(pass, CertificateSource.Route, route.Namespace!, route.Name, async () =>
+            {
+                using var observed = await _observer.ObserveRouteAsync(pass.Facts, route, issuer, ct);
+                if (observed is not null) await HandleAsync(pass, observed, ct);
+            }, ct);
+    }
+
+    private async Task EndpointAsync(Pass pass, EndpointSpec endpoint, CancellationToken ct)
+    {
+        var (snapshot, item, servesCurrent) = await _observer.ObserveEndpointAsync(pass.Facts, pass.Cr, endpoint, ct);
+        pass.Items.Add(item);
+        if (snapshot is not null)
+        {
+            var failed = item.State == nameof(CertificateState.Error) ? (item.Reason, item.Message) : default;
+            Describe(item, snapshot, CertificatePolicies.Decide(snapshot));
+            if (failed.Reason is not null) (item.State, item.Reason, item.Message) = (nameof(CertificateState.Error), failed.Reason, failed.Message);
+        }
+        if (servesCurrent is { } current && item.Subject is { } subject)
+            _metrics.ServedCurrent.WithLabels(item.Namespace, item.Name, nameof(CertificateSource.Endpoint), subject).Set(current ? 1 : 0);
+    }
+
+    private async Task HandleAsync(Pass pass, ObservedCertificate o, CancellationToken ct)
+    {
+        var decision = CertificatePolicies.Decide(o.Snapshot);
+        var item = o.Item;
+        pass.Items.Add(item);
+        Describe(item, o.Snapshot, decision);
+        item.SignatureRequest = o.Pending?.Facts?.Name is { Length: > 0 } pendingName && decision.Action is not CertificateAction.Valid ? pendingName : null;
+        switch (decision.Action)
+        {
+            case CertificateAction.Valid:
+                if (o.Pending is not null)
+                {
+                    await _requests.ForgetAsync(item.Namespace, o.Pending, ct);
+                    await _events.NormalAsync(pass.Cr, "SignatureWithdrawn", $"{o.Source} {item.Namespace}/{item.Name} is valid again: request {o.Pending.RequestName} and its key withdrawn", ct);
+                }
+                if (o.Source == CertificateSource.Secret && o.Object is not null && pass.Cr.Spec.Rollout?.Enabled == true) Note(item, await _writes.RollOutAsync(pass.Cr, o.Object, ct));
+                break;
+            case CertificateAction.Misconfigured:
+                pass.Renewals.Add((item, "failed"));
+                break;
+            case CertificateAction.DelegateToCertManager:
+                using (KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} triggers cert-manager re-issuance"))
+                {
+                    var name = o.Snapshot.CertManagerName!;
+                    bool? triggered;
+                    try { triggered = await _writes.TriggerCertManagerAsync(item.Namespace, name, pass.Now, ct); }
+                    catch (PkiException e) { CertificateObserver.Fail(item, CertificateReasons.ManagedByCertManager, e.Message); break; }
+                    catch (KubeApiException e) when (e.Code == 404) { CertificateObserver.Fail(item, CertificateReasons.ManagedByCertManager, "the cert-manager.io API is not installed"); break; }
+                    if (triggered is null) { item.Message = "Certificate changed while triggering: read again and retried"; pass.Conflicted = true; break; }
+                    if (triggered == false) { item.Message = $"cert-manager is re-issuing Certificate {name}"; break; }
+                    item.Message = $"cert-manager re-issuance of Certificate {name} triggered";
+                    pass.Renewals.Add((item, "triggered"));
+                    await _events.NormalAsync(pass.Cr, "ReissuanceTriggered", $"cert-manager Certificate {item.Namespace}/{name} re-issuance triggered (Issuing=True, ManuallyTriggered)", ct);
+                }
+                break;
+            case CertificateAction.Sign:
+                RenewedCertificate material;
+                try
+                {
+                    material = Pki.Issue(o.Template ?? throw new PkiException("the certificate's names are unknown"), o.Issuer!.Ca!, pass.Settings.Key,
+                        pass.Settings.RotateKey ? null : o.Key, pass.Settings.Validity, pass.Now);
+                }
+                catch (Exception e) when (e is PkiException or CryptographicException)
+                {
+                    CertificateObserver.Fail(item, "RenewalFailed", $"renewal failed, nothing written: {e.Message}");
+                    pass.Renewals.Add((item, "failed"));
+                    await _events.WarningAsync(pass.Cr, "RenewalFailed", $"{o.Source} {item.Namespace}/{item.Name}: {e.Message}", ct);
+                    break;
+                }
+                await InstallAsync(pass, o, material, "signed by the internal CA", ct);
+                break;
+            case CertificateAction.RequestSignature:
+                using (KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} requests a signature for {o.Source} {item.Namespace}/{item.Name}"))
+                {
+                    var external = o.Issuer!.External!;
+                    var requested = await _requests.RequestAsync(pass.Cr, item.Namespace, o.Target, $"{o.Source} {item.Namespace}/{item.Name}", o.Template!, external,
+                        pass.Settings.Key, pass.Settings.RotateKey ? null : o.Key, o.Pending, pass.Now, ct);
+                    item.SignatureRequest = requested;
+                    item.Message = $"{decision.Message}: CertificateSigningRequest {requested} waits for approval";
+                    await _events.NormalAsync(pass.Cr, "SignatureRequested",
+                        $"CertificateSigningRequest {requested} (signer {external.SignerName}) created for {o.Source} {item.Namespace}/{item.Name}: approve it with `kubectl certificate approve {requested}`, then the signer sets its status.certificate", ct);
+                }
+                break;
+            case CertificateAction.Install:
+                var pending = o.Pending!;
+                var approval = pending.Request?.Condition(Foreign.CsrConditions.Approved);
+                if (await InstallAsync(pass, o, pending.Signed!,
+                        $"signed through CertificateSigningRequest {pending.RequestName} (approved: {approval?.Reason ?? "?"}{(string.IsNullOrEmpty(approval?.Message) ? "" : $", {approval.Message}")})", ct))
+                    await _requests.ForgetAsync(item.Namespace, pending, ct);
+                break;
+            case CertificateAction.Refused:
+                if (o.Pending is { RefusalRecorded: false } refused)
+                {
+                    await _requests.RecordRefusalAsync(refused, pass.Now, ct);
+                    pass.Renewals.Add((item, "failed"));
+                    await _events.WarningAsync(pass.Cr, decision.Reason, $"{o.Source} {item.Namespace}/{item.Name}: {decision.Message}", ct);
+                }
+                break;
+        }
+    }
+
+    /// <summary>Writes verified material to its place; true once it is stored (false on a lost race, to be read again).</summary>
+    private async Task<bool> InstallAsync(Pass pass, ObservedCertificate o, RenewedCertificate material, string how, CancellationToken ct)
+    {
+        var item = o.Item;
+        var created = o.Object is null;
+        using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} {(created ? "creates" : "renews")} {o.Source} {item.Namespace}/{item.Name}");
+        var result = o.Source == CertificateSource.Route ? await _writes.ReplaceRouteAsync(o.Object!, material, pass.Now, ct)
+            : created ? await _writes.CreateSecretAsync(pass.Cr, item.Name, material, pass.Now, ct)
+            : await _writes.ReplaceSecretAsync(o.Object!, material, pass.Now, ct);
+        if (result.Conflicted)
+        {
+            item.Message = $"the {o.Source} changed while it was being {(created ? "created" : "renewed")}: read again and retried";
+            pass.Conflicted = true;
+            return false;
+        }
+        var before = item.Serial;
+        using (var leaf = X509Certificate2.CreateFromPem(material.CertificateChainPem)) Describe(item, CertificateFacts.Of(leaf), pass.Facts);
+        item.State = created ? nameof(CertificateState.Created) : nameof(CertificateState.Renewed);
+        item.Reason = created ? CertificateReasons.DoesNotExist : o.Snapshot.IsExpired ? CertificateReasons.Expired : CertificateReasons.Renewing;
+        item.LastRenewal = pass.Now.ToDateTimeOffset();
+        item.SignatureRequest = null;
+        var previous = CertificateWrites.PreviousName(o.Source, item.Name);
+        item.Message = created ? $"created (serial {material.Facts.Serial}), {how}"
+            : $"renewed (serial {before} → {material.Facts.Serial}{(result.Revision > 0 ? $", revision {result.Revision}" : "")}), {how}; previous material in Secret {previous}";
+        pass.Renewals.Add((item, "success"));
+        _log.LogWarning("{Verb} certificate of {Source} {Namespace}/{Name}: serial {Old} -> {New}, valid until {NotAfter}",
+            created ? "created" : "renewed", o.Source, item.Namespace, item.Name, before, material.Facts.Serial, material.Facts.NotAfter);
+        var text = $"certificate of {o.Source} {item.Namespace}/{item.Name} {(created ? "created" : "renewed")}: serial {material.Facts.Serial}, valid until {material.Facts.NotAfter}, {how}";
+        var reason = created ? "CertificateCreated" : "CertificateRenewed";
+        await _events.NormalAsync(pass.Cr, reason, text, ct);
+        if (o.Source == CertificateSource.Secret && result.Stored is { } stored)
+        {
+            await _events.NormalAsync(stored, reason, text + $" (by CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name})", ct);
+            if (pass.Cr.Spec.Rollout?.Enabled == true) Note(item, await _writes.RollOutAsync(pass.Cr, stored, ct));
+        }
+        return true;
+    }
+
+    /// <summary>Secrets created for spec.certificates whose entry is gone: deleted (deletionPolicy Delete) or released (Retain).</summary>
+    private async Task ReconcileCreatedAsync(Pass pass, CancellationToken ct)
+    {
+        if (pass.Cr.Metadata.Uid is not { } uid) return;
+        var listed = pass.Settings.Managed.Select(m => m.SecretName).ToHashSet();
+        var created = await _client.ListAllAsync(Resources.Secrets, pass.Cr.Namespace, new ListRequest($"{CertificateWrites.CreatedByLabel}={uid}"), ct);
+        foreach (var secret in created.Items.Where(s => !listed.Contains(s.Name)))
+        {
+            using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} no longer lists Secret {secret.Name}");
+            if (pass.Settings.DeleteCreated)
+            {
+                await _writes.DeleteCreatedAsync(secret.Namespace!, secret.Name, ct);
+                await _events.NormalAsync(pass.Cr, "CertificateDeleted", $"Secret {secret.Namespace}/{secret.Name} left spec.certificates and was deleted (deletionPolicy Delete)", ct);
+            }
+            else
+            {
+                await _writes.ReleaseCreatedAsync(secret, ct);
+                await _events.NormalAsync(pass.Cr, "CertificateReleased", $"Secret {secret.Namespace}/{secret.Name} left spec.certificates and is kept (deletionPolicy Retain)", ct);
+            }
+        }
+    }
+
+    private async Task<ReconcileResult> FinalizeAsync(CertificateRenewal cr, string key, CancellationToken ct)
+    {
+        if (_exported.TryRemove(key, out var gone)) _metrics.Forget(gone);
+        if (cr.Metadata.Finalizers?.Contains(Finalizer) != true) return ReconcileResult.Done;
+        var namespaces = (cr.Spec.Secrets?.Namespaces ?? []).Concat(cr.Spec.Routes?.Namespaces ?? []).Append(cr.Namespace!);
+        await _requests.ForgetAllAsync(cr, namespaces, ct);
+        if (cr.Spec.DeletionPolicy == CertificateDeletionPolicy.Delete && cr.Metadata.Uid is { } uid)
+        {
+            var created = await _client.ListAllAsync(Resources.Secrets, cr.Namespace, new ListRequest($"{CertificateWrites.CreatedByLabel}={uid}"), ct);
+            foreach (var secret in created.Items) await _writes.DeleteCreatedAsync(secret.Namespace!, secret.Name, ct);
+            if (created.Items.Count > 0)
+                await _events.NormalAsync(cr, "CertificatesDeleted", $"deletionPolicy Delete: {string.Join(", ", created.Items.Select(s => s.Name))} deleted with the resource", ct);
+        }
+        await ObjectWriter.RemoveFinalizerAsync(_client, OperatorKinds.CertificateRenewals, cr, Finalizer, ct);
+        return ReconcileResult.Done;
+    }
+
+    // ---------------------------------------------------------------- helpers
 
     /// <summary>
     /// One certificate's surprise (a malformed object, a library exception) is that certificate's Error, never the
     /// others' problem. API failures still end the pass, to be retried with backoff.
     /// </summary>
-    private async Task IsolatedAsync(Pass pass, string source, string ns, string name, Func<Task> handle, CancellationToken ct)
+    private async Task IsolatedAsync(Pass pass, CertificateSource source, string ns, string name, Func<Task> handle, CancellationToken ct)
     {
         try { await handle(); }
         catch (Exception e) when (e is not (KubeApiException or KubeConnectionException) && !(e is OperationCanceledException && ct.IsCancellationRequested))
         {
-            log.LogError(e, "unexpected failure handling {Source} {Namespace}/{Name}", source, ns, name);
-            var item = pass.Items.LastOrDefault(i => i.Source == source && i.Namespace == ns && i.Name == name);
-            if (item is null) pass.Items.Add(item = new CertificateStatusItem { Source = source, Namespace = ns, Name = name });
-            Fail(item, $"unexpected {e.GetType().Name}: {e.Message}");
+            _log.LogError(e, "unexpected failure handling {Source} {Namespace}/{Name}", source, ns, name);
+            var item = pass.Items.LastOrDefault(i => i.Source == source.ToString() && i.Namespace == ns && i.Name == name);
+            if (item is null) pass.Items.Add(item = new CertificateStatusItem { Source = source.ToString(), Namespace = ns, Name = name });
+            CertificateObserver.Fail(item, "UnexpectedError", $"unexpected {e.GetType().Name}: {e.Message}");
         }
     }
 
-    // ---------------------------------------------------------------- selection
-
-    private async Task<List<DynamicObject>> SelectAsync<T>(CertificateRenewal cr, ObjectSelection? selection, ResourceType<T> type, Pass pass, string source, CancellationToken ct) where T : KubeObject
+    /// <summary>The item as the facts and the decision describe it, before anything is applied.</summary>
+    private static void Describe(CertificateStatusItem item, CertificateSnapshot s, CertificateDecision d)
     {
-        var result = new List<DynamicObject>();
-        if (selection is null) return result;
-        var dynamicType = Resources.Dynamic(type.Group, type.Version, type.Plural, type.Kind, true);
-        var selector = selection.Selector?.ToSelector().ToString();
-        foreach (var ns in selection.Namespaces is { Count: > 0 } list ? list : [cr.Namespace!])
-        {
-            try
-            {
-                if (selection.Names is { Count: > 0 } names)
-                    foreach (var name in names)
-                    {
-                        var obj = await client.TryGetAsync(dynamicType, ns, name, ct);
-                        if (obj is null) pass.Items.Add(new CertificateStatusItem { Source = source, Namespace = ns, Name = name, State = "Error", Message = $"{source} not found" });
-                        else result.Add(obj);
-                    }
-                else result.AddRange((await client.ListAllAsync(dynamicType, ns, new ListRequest(selector), ct)).Items);
-            }
-            catch (KubeApiException e) when (e.Code is 403 or 404)
-            {
-                pass.Items.Add(new CertificateStatusItem { Source = source, Namespace = ns, Name = "*", State = "Error",
-                    Message = e.Code == 404 ? $"the {type.Group}/{type.Plural} API is not installed" : $"not allowed to read {type.Plural} in {ns}: {e.Message}" });
-            }
-        }
-        return result;
+        if (s.Current is { } facts) Describe(item, facts, s.RenewalTime);
+        item.State = CertificatePolicies.StateOf(s, d).ToString();
+        item.Reason = d.Reason;
+        item.Message = d.Action == CertificateAction.Valid ? null : d.Message;
     }
 
-    // ---------------------------------------------------------------- Secrets
+    private static void Describe(CertificateStatusItem item, CertificateFacts facts, RenewalPassFacts pass) =>
+        Describe(item, facts, Pki.RenewalTime(facts, pass.Settings.RenewBefore, pass.Settings.RenewBeforePercentage));
 
-    private async Task HandleSecretAsync(Pass pass, DynamicObject secretObj, CancellationToken ct)
+    private static void Describe(CertificateStatusItem item, CertificateFacts facts, Instant? renewal)
     {
-        var data = secretObj.Fields?["data"] as JsonObject;
-        var type = (string?)secretObj.Fields?["type"];
-        if (type != "kubernetes.io/tls") return;
-        var item = new CertificateStatusItem { Source = "Secret", Namespace = secretObj.Namespace!, Name = secretObj.Name };
-        pass.Items.Add(item);
-        item.LastRenewal = RenewedAt(secretObj);
-        string crtPem, keyPem;
-        try
-        {
-            crtPem = Decode(data, "tls.crt") ?? throw new PkiException("the Secret has no tls.crt");
-            keyPem = Decode(data, "tls.key") ?? throw new PkiException("the Secret has no tls.key");
-        }
-        catch (FormatException) { Fail(item, "the Secret's data is not base64"); return; }
-        catch (PkiException e) { Fail(item, e.Message); return; }
-        List<X509Certificate2> chain;
-        AsymmetricAlgorithm key;
-        try
-        {
-            chain = Pki.ParseChain(crtPem, "tls.crt");
-            key = Pki.ParseKey(keyPem, "tls.key");
-        }
-        catch (PkiException e) { Fail(item, e.Message); return; }
-        using var keyScope = key;
-        var facts = Describe(item, chain[0], pass);
-        if (!Pki.KeyMatches(chain[0], key)) { Fail(item, "tls.key does not match the certificate of tls.crt"); return; }
-        if (item.State is not ("RenewalDue" or "Expired")) { await RollOutAsync(pass, secretObj, item, ct); return; }
-
-        var certManagerName = secretObj.Metadata.Annotations?.GetValueOrDefault(CertManagerNameAnnotation);
-        if (pass.Cr.Spec.Issuer?.CertManager == true)
-        {
-            if (certManagerName is null) { item.Message = "due, but not managed by cert-manager (no cert-manager.io/certificate-name annotation)"; return; }
-            await TriggerCertManagerAsync(pass, item, certManagerName, ct);
-            return;
-        }
-        if (certManagerName is not null) { item.Message = $"due; managed by cert-manager Certificate {certManagerName}: set issuer.certManager to have it re-issued"; return; }
-        if (await SignAsync(pass, item, facts, chain[0], key, ct) is not { } renewed) return;
-        using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} renews Secret {item.Namespace}/{item.Name}");
-        // The previous material first: whatever happens next, an ops engineer can roll back by hand.
-        await KeepPreviousAsync(pass, item.Namespace, RunLabels.Fit($"{item.Name}-previous", 253), data!, secretObj.Name, ct);
-        var revision = int.TryParse(secretObj.Metadata.Annotations?.GetValueOrDefault(RevisionAnnotation), out var r) ? r + 1 : 1;
-        var updated = ObjectWriter.Copy(SecretsDynamic, secretObj);
-        updated.Metadata.Annotations ??= [];
-        updated.Metadata.Annotations[RenewedAtAnnotation] = pass.Now.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        updated.Metadata.Annotations[SerialAnnotation] = renewed.Facts.Serial;
-        updated.Metadata.Annotations[RevisionAnnotation] = revision.ToString(CultureInfo.InvariantCulture);
-        updated.Fields!["data"] = new JsonObject
-        {
-            ["tls.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.CertificateChainPem)),
-            ["tls.key"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.PrivateKeyPem)),
-            ["ca.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(renewed.CaPem)),
-        };
-        try
-        {
-            // One update with the version we read: the Secret is either all old or all new, and a concurrent change wins.
-            secretObj = await client.UpdateAsync(SecretsDynamic, updated, ct);
-        }
-        catch (KubeApiException e) when (e.IsConflict)
-        {
-            item.Message = "the Secret changed while it was being renewed: read again and retried";
-            pass.Conflicted = true;
-            return;
-        }
-        var before = item.Serial;
-        Describe(item, X509Certificate2.CreateFromPem(renewed.CertificateChainPem), pass);
-        item.State = "Renewed";
-        item.LastRenewal = pass.Now.ToDateTimeOffset();
-        item.Message = $"renewed (serial {before} → {renewed.Facts.Serial}, revision {revision}); previous material in Secret {item.Name}-previous";
-        pass.Renewals.Add(("Secret", item, "success"));
-        log.LogWarning("renewed certificate of Secret {Namespace}/{Name}: serial {Old} -> {New}, valid until {NotAfter}", item.Namespace, item.Name, before, renewed.Facts.Serial, renewed.Facts.NotAfter);
-        var text = $"certificate of Secret {item.Namespace}/{item.Name} renewed: serial {renewed.Facts.Serial}, valid until {renewed.Facts.NotAfter}";
-        await events.NormalAsync(pass.Cr, "CertificateRenewed", text, ct);
-        await events.NormalAsync(secretObj, "CertificateRenewed", text + $" (by CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name})", ct);
-        await RollOutAsync(pass, secretObj, item, ct);
-    }
-
-    /// <summary>
-    /// The renewal of a due certificate of any source, up to the verified new material: monitor-only and
-    /// maintenance-window waits, the CA, signing. Null when nothing is to be written (the item says why).
-    /// </summary>
-    private async Task<RenewedCertificate?> SignAsync(Pass pass, CertificateStatusItem item, CertificateFacts facts, X509Certificate2 current, AsymmetricAlgorithm key, CancellationToken ct)
-    {
-        if (pass.Cr.Spec.Issuer?.Ca is null) { item.Message = "due; monitor only (no issuer)"; return null; }
-        if (!InWindow(pass, facts, item)) return null;
-        var ca = await LoadCaAsync(pass, ct);
-        if (ca is null)
-        {
-            Fail(item, $"cannot renew: {pass.CaProblem}");
-            pass.Renewals.Add((item.Source, item, "failed"));
-            return null;
-        }
-        try { return Pki.Renew(current, ca, pass.Settings.Key, pass.Settings.RotateKey ? null : key, pass.Settings.Validity, pass.Now); }
-        catch (Exception e) when (e is PkiException or CryptographicException)
-        {
-            Fail(item, $"renewal failed, nothing written: {e.Message}");
-            pass.Renewals.Add((item.Source, item, "failed"));
-            await events.WarningAsync(pass.Cr, "RenewalFailed", $"{item.Source} {item.Namespace}/{item.Name}: {e.Message}", ct);
-            return null;
-        }
-    }
-
-    private static DateTimeOffset? RenewedAt(KubeObject obj) =>
-        DateTimeOffset.TryParse(obj.Metadata.Annotations?.GetValueOrDefault(RenewedAtAnnotation), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
-
-    /// <summary>`cmctl renew`: the Certificate's Issuing condition, reason ManuallyTriggered, through its status subresource.</summary>
-    private async Task TriggerCertManagerAsync(Pass pass, CertificateStatusItem item, string certificateName, CancellationToken ct)
-    {
-        DynamicObject? certificate;
-        try { certificate = await client.TryGetAsync(CertManagerCertificates, item.Namespace, certificateName, ct); }
-        catch (KubeApiException e) when (e.Code == 404) { Fail(item, "the cert-manager.io API is not installed"); return; }
-        if (certificate is null) { Fail(item, $"cert-manager Certificate {certificateName} not found"); return; }
-        var conditions = certificate.Status?["conditions"] as JsonArray ?? [];
-        if (conditions.Any(c => (string?)c?["type"] == "Issuing" && (string?)c?["status"] == "True"))
-        {
-            item.Message = $"cert-manager is re-issuing Certificate {certificateName}";
-            return;
-        }
-        var status = certificate.Status ?? new JsonObject();
-        var list = new JsonArray([.. conditions.Where(c => (string?)c?["type"] != "Issuing").Select(c => c!.DeepClone())]);
-        list.Add(new JsonObject
-        {
-            ["type"] = "Issuing", ["status"] = "True", ["reason"] = "ManuallyTriggered",
-            ["message"] = "Certificate re-issuance manually triggered",
-            ["lastTransitionTime"] = pass.Now.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-            ["observedGeneration"] = certificate.Metadata.Generation,
-        });
-        status["conditions"] = list;
-        certificate.Fields!["status"] = status;
-        using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} triggers cert-manager re-issuance");
-        try { await client.UpdateStatusAsync(CertManagerCertificates, certificate, ct); }
-        catch (KubeApiException e) when (e.IsConflict) { item.Message = "Certificate changed while triggering: read again and retried"; pass.Conflicted = true; return; }
-        item.Message = $"cert-manager re-issuance of Certificate {certificateName} triggered";
-        pass.Renewals.Add(("Secret", item, "triggered"));
-        await events.NormalAsync(pass.Cr, "ReissuanceTriggered", $"cert-manager Certificate {item.Namespace}/{certificateName} re-issuance triggered (Issuing=True, ManuallyTriggered)", ct);
-    }
-
-    /// <summary>Rolls the workloads that use a Secret renewed by us, once per serial, never a paused Deployment.</summary>
-    private async Task RollOutAsync(Pass pass, DynamicObject secret, CertificateStatusItem item, CancellationToken ct)
-    {
-        if (pass.Cr.Spec.Rollout?.Enabled != true) return;
-        if (secret.Metadata.Annotations?.GetValueOrDefault(SerialAnnotation) is not { } serial) return;
-        var annotation = Group.AnnotationPrefix + RunLabels.Fit($"cert-{secret.Name}", 63);
-        foreach (var type in new[] { Resources.Deployments, Resources.StatefulSets })
-            foreach (var w in (await client.ListAsync(type, secret.Namespace, null, ct)).Items)
-            {
-                var template = w.Spec?["template"] as JsonObject;
-                if (template is null || !UsesSecret(template["spec"] as JsonObject, secret.Name)) continue;
-                if ((string?)template["metadata"]?["annotations"]?[annotation] == serial) continue;
-                if (type == Resources.Deployments && (bool?)w.Spec?["paused"] == true)
-                {
-                    item.Message = (item.Message is null ? "" : item.Message + "; ") + $"Deployment {w.Name} is paused: not rolled";
-                    continue;
-                }
-                var patch = new JsonObject { ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [annotation] = serial } } } } };
-                using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} rolls {type.Kind} {w.Namespace}/{w.Name} for Secret {secret.Name}");
-                await client.PatchAsync(type, w.Namespace, w.Name, PatchType.Merge, patch.ToJsonString(), ct: ct);
-                await events.NormalAsync(pass.Cr, "RolledOut", $"{type.Kind} {w.Namespace}/{w.Name} rolled for the renewed certificate of Secret {secret.Name} (serial {serial})", ct);
-            }
-    }
-
-    private static bool UsesSecret(JsonObject? podSpec, string secret)
-    {
-        if (podSpec is null) return false;
-        foreach (var v in podSpec["volumes"] as JsonArray ?? [])
-        {
-            if ((string?)v?["secret"]?["secretName"] == secret) return true;
-            if ((v?["projected"]?["sources"] as JsonArray ?? []).Any(s => (string?)s?["secret"]?["name"] == secret)) return true;
-        }
-        foreach (var c in (podSpec["containers"] as JsonArray ?? []).Concat(podSpec["initContainers"] as JsonArray ?? []))
-        {
-            if ((c?["envFrom"] as JsonArray ?? []).Any(e => (string?)e?["secretRef"]?["name"] == secret)) return true;
-            if ((c?["env"] as JsonArray ?? []).Any(e => (string?)e?["valueFrom"]?["secretKeyRef"]?["name"] == secret)) return true;
-        }
-        return false;
-    }
-
-    // ---------------------------------------------------------------- Routes
-
-    private async Task HandleRouteAsync(Pass pass, DynamicObject route, CancellationToken ct)
-    {
-        var tls = route.Spec?["tls"] as JsonObject;
-        if (tls?["certificate"] is null) return;
-        var item = new CertificateStatusItem { Source = "Route", Namespace = route.Namespace!, Name = route.Name };
-        pass.Items.Add(item);
-        List<X509Certificate2> chain;
-        AsymmetricAlgorithm key;
-        try
-        {
-            chain = Pki.ParseChain((string?)tls["certificate"] ?? "", "spec.tls.certificate");
-            key = Pki.ParseKey((string?)tls["key"] ?? "", "spec.tls.key");
-        }
-        catch (PkiException e) { Fail(item, e.Message); return; }
-        using var keyScope = key;
-        var facts = Describe(item, chain[0], pass);
-        item.LastRenewal = RenewedAt(route);
-        if (!Pki.KeyMatches(chain[0], key)) { Fail(item, "spec.tls.key does not match spec.tls.certificate"); return; }
-        if (item.State is not ("RenewalDue" or "Expired")) return;
-        if (await SignAsync(pass, item, facts, chain[0], key, ct) is not { } renewed) return;
-        using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} renews Route {item.Namespace}/{item.Name}");
-        var previous = new JsonObject
-        {
-            ["tls.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes((string?)tls["certificate"] ?? "")),
-            ["tls.key"] = Convert.ToBase64String(Encoding.ASCII.GetBytes((string?)tls["key"] ?? "")),
-        };
-        if ((string?)tls["caCertificate"] is { } oldCa) previous["ca.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(oldCa));
-        await KeepPreviousAsync(pass, item.Namespace, RunLabels.Fit($"route-{item.Name}-previous", 253), previous, $"route {item.Name}", ct);
-        var newTls = new JsonObject { ["certificate"] = renewed.CertificateChainPem, ["key"] = renewed.PrivateKeyPem };
-        if (tls["caCertificate"] is not null) newTls["caCertificate"] = renewed.CaPem;
-        var patch = new JsonObject
-        {
-            ["metadata"] = new JsonObject
-            {
-                ["resourceVersion"] = route.Metadata.ResourceVersion,
-                ["annotations"] = new JsonObject
-                {
-                    [RenewedAtAnnotation] = pass.Now.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                    [SerialAnnotation] = renewed.Facts.Serial,
-                },
-            },
-            ["spec"] = new JsonObject { ["tls"] = newTls },
-        };
-        try { await client.PatchAsync(Routes, item.Namespace, item.Name, PatchType.Merge, patch.ToJsonString(), ct: ct); }
-        catch (KubeApiException e) when (e.IsConflict) { item.Message = "the Route changed while it was being renewed: read again and retried"; pass.Conflicted = true; return; }
-        Describe(item, X509Certificate2.CreateFromPem(renewed.CertificateChainPem), pass);
-        item.State = "Renewed";
-        item.LastRenewal = pass.Now.ToDateTimeOffset();
-        item.Message = $"renewed (serial {renewed.Facts.Serial}); previous material in Secret route-{item.Name}-previous";
-        pass.Renewals.Add(("Route", item, "success"));
-        await events.NormalAsync(pass.Cr, "CertificateRenewed", $"certificate of Route {item.Namespace}/{item.Name} renewed: serial {renewed.Facts.Serial}, valid until {renewed.Facts.NotAfter}", ct);
-    }
-
-    // ---------------------------------------------------------------- endpoints
-
-    private async Task HandleEndpointAsync(Pass pass, EndpointSpec endpoint, CancellationToken ct)
-    {
-        var item = new CertificateStatusItem { Source = "Endpoint", Namespace = pass.Cr.Namespace!, Name = endpoint.Name };
-        pass.Items.Add(item);
-        X509Certificate2 served;
-        try { served = await HandshakeAsync(endpoint, ct); }
-        catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            Fail(item, $"unreachable: {endpoint.Host}:{endpoint.Port ?? 443}: {(e is OperationCanceledException ? "timed out" : e.Message)}");
-            return;
-        }
-        Describe(item, served, pass);
-        if (item.State == "RenewalDue") item.Message = "due: the endpoint is monitored only; renew its source";
-        if (endpoint.Secret is not { } reference) return;
-        var ns = reference.Namespace ?? pass.Cr.Namespace!;
-        var secret = await client.TryGetAsync(Resources.Secrets, ns, reference.Name, ct);
-        if (secret?.Data?.GetValueOrDefault("tls.crt") is not { } crt) { Fail(item, $"backing Secret {ns}/{reference.Name} not found or without tls.crt"); return; }
-        X509Certificate2 expected;
-        try { expected = Pki.ParseChain(Encoding.ASCII.GetString(crt), $"Secret {ns}/{reference.Name} tls.crt")[0]; }
-        catch (PkiException e) { Fail(item, e.Message); return; }
-        var current = expected.SerialNumber == served.SerialNumber;
-        metrics.ServedCurrent.WithLabels(item.Namespace, item.Name, "Endpoint", served.Subject).Set(current ? 1 : 0);
-        // The Secret holds a newer certificate than the one served: the server did not pick the renewal up.
-        if (!current && (expected.NotBefore.ToUniversalTime() > served.NotBefore.ToUniversalTime() || expected.NotAfter.ToUniversalTime() > served.NotAfter.ToUniversalTime()))
-            Fail(item, $"served certificate is not the renewed one: {endpoint.Host}:{endpoint.Port ?? 443} serves serial {served.SerialNumber}, Secret {ns}/{reference.Name} holds {expected.SerialNumber}; restart or reload the server");
-    }
-
-    private static async Task<X509Certificate2> HandshakeAsync(EndpointSpec endpoint, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(HandshakeTimeout);
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(endpoint.Host, endpoint.Port ?? 443, timeout.Token);
-        X509Certificate2? seen = null;
-        // Observation only: whatever the chain, we want to read what is served.
-        await using var ssl = new SslStream(tcp.GetStream(), false, (_, cert, _, _) =>
-        {
-            // A copy: the stream disposes the certificate it hands to the callback.
-            if (cert is not null) seen = X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
-            return true;
-        });
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = endpoint.ServerName ?? endpoint.Host }, timeout.Token);
-        return seen ?? throw new IOException("the server sent no certificate");
-    }
-
-    // ---------------------------------------------------------------- helpers
-
-    private CertificateFacts Describe(CertificateStatusItem item, X509Certificate2 leaf, Pass pass)
-    {
-        var facts = CertificateFacts.Of(leaf);
-        var renewal = Pki.RenewalTime(facts, pass.Settings.RenewBefore, pass.Settings.RenewBeforePercentage);
         item.Subject = facts.Subject;
         item.DnsNames = facts.DnsNames.Count > 0 ? [.. facts.DnsNames] : null;
         item.Issuer = facts.Issuer;
         item.Serial = facts.Serial;
         item.NotBefore = facts.NotBefore.ToDateTimeOffset();
         item.NotAfter = facts.NotAfter.ToDateTimeOffset();
-        item.RenewalTime = renewal.ToDateTimeOffset();
-        item.State = pass.Now >= facts.NotAfter ? "Expired" : pass.Now >= renewal ? "RenewalDue" : "Valid";
-        item.Message = item.State switch { "Expired" => "expired", "RenewalDue" => "due for renewal", _ => null };
-        return facts;
+        item.RenewalTime = renewal?.ToDateTimeOffset();
     }
 
-    /// <summary>Outside the maintenance window a renewal waits, unless the certificate would expire before the next window opens.</summary>
-    private static bool InWindow(Pass pass, CertificateFacts facts, CertificateStatusItem item)
+    private static void Note(CertificateStatusItem item, List<string> notes)
     {
-        if (pass.Settings.Window is not { } window) return true;
-        var zone = pass.Settings.WindowZone;
-        var lastOpening = window.Between(pass.Now - Duration.FromDays(400), pass.Now, zone, limit: 1_000_000).LastOrDefault();
-        if (lastOpening != default && pass.Now < lastOpening + pass.Settings.WindowLength) return true;
-        var next = window.Next(pass.Now, zone);
-        if (next is null || facts.NotAfter <= next.Value) return true;
-        item.Message = $"due; waiting for the maintenance window at {next.Value.InZone(zone).ToString("yyyy-MM-dd HH:mm x", CultureInfo.InvariantCulture)}";
-        return false;
-    }
-
-    private async Task<Pki.Authority?> LoadCaAsync(Pass pass, CancellationToken ct)
-    {
-        if (pass.CaLoaded) return pass.Ca;
-        pass.CaLoaded = true;
-        var reference = pass.Cr.Spec.Issuer!.Ca!;
-        var ns = reference.Namespace ?? pass.Cr.Namespace!;
-        var secret = await client.TryGetAsync(Resources.Secrets, ns, reference.Name, ct);
-        if (secret is null) { pass.CaProblem = $"CA Secret {ns}/{reference.Name} not found"; return null; }
-        string? Text(string k) => secret.Data?.GetValueOrDefault(k) is { } b ? Encoding.ASCII.GetString(b) : null;
-        try
-        {
-            pass.Ca = Pki.LoadAuthority(Text("tls.crt") ?? throw new PkiException("the CA Secret has no tls.crt"),
-                Text("tls.key") ?? throw new PkiException("the CA Secret has no tls.key"), Text("ca.crt"), pass.Now);
-        }
-        catch (PkiException e) { pass.CaProblem = $"CA Secret {ns}/{reference.Name}: {e.Message}"; }
-        return pass.Ca;
-    }
-
-    private async Task KeepPreviousAsync(Pass pass, string ns, string name, JsonObject data, string of, CancellationToken ct)
-    {
-        var secrets = SecretsDynamic;
-        var previous = new DynamicObject
-        {
-            Metadata = new ObjectMeta
-            {
-                Name = name, Namespace = ns,
-                Labels = new() { ["app.kubernetes.io/managed-by"] = "dematoperator" },
-                Annotations = new() { [Group.AnnotationPrefix + "previous-of"] = of, [RenewedAtAnnotation] = pass.Now.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) },
-            },
-            Fields = new JsonObject { ["type"] = "kubernetes.io/tls", ["data"] = data.DeepClone() },
-        };
-        try { await client.CreateAsync(secrets, previous, ct); }
-        catch (KubeApiException e) when (e.IsAlreadyExists)
-        {
-            var existing = await client.GetAsync(secrets, ns, name, ct);
-            existing.Fields!["data"] = data.DeepClone();
-            existing.Metadata.Annotations = previous.Metadata.Annotations;
-            await client.UpdateAsync(secrets, existing, ct);
-        }
-    }
-
-    private static string? Decode(JsonObject? data, string key) =>
-        (string?)data?[key] is { Length: > 0 } b64 ? Encoding.ASCII.GetString(Convert.FromBase64String(b64)) : null;
-
-    private static void Fail(CertificateStatusItem item, string message)
-    {
-        item.State = "Error";
-        item.Message = message;
+        foreach (var n in notes) item.Message = (item.Message is null ? "" : item.Message + "; ") + n;
     }
 
     private void Export(string key, List<CertificateStatusItem> items, Pass pass)
@@ -533,17 +445,14 @@ public sealed class CertificateRenewalReconciler(
         {
             var labels = new[] { i.Namespace, i.Name, i.Source, i.Subject ?? "" };
             exported.Add(labels);
-            metrics.Ready.WithLabels(labels).Set(i.State is "Valid" or "Renewed" ? 1 : 0);
-            if (i.NotAfter is { } na) metrics.Expiration.WithLabels(labels).Set(na.ToUnixTimeSeconds());
-            if (i.NotBefore is { } nb) metrics.NotBefore.WithLabels(labels).Set(nb.ToUnixTimeSeconds());
-            if (i.RenewalTime is { } rt) metrics.Renewal.WithLabels(labels).Set(rt.ToUnixTimeSeconds());
+            _metrics.Ready.WithLabels(labels).Set(i.State is nameof(CertificateState.Valid) or nameof(CertificateState.Renewed) or nameof(CertificateState.Created) ? 1 : 0);
+            if (i.NotAfter is { } na) _metrics.Expiration.WithLabels(labels).Set(na.ToUnixTimeSeconds());
+            if (i.NotBefore is { } nb) _metrics.NotBefore.WithLabels(labels).Set(nb.ToUnixTimeSeconds());
+            if (i.RenewalTime is { } rt) _metrics.Renewal.WithLabels(labels).Set(rt.ToUnixTimeSeconds());
         }
-        foreach (var (source, item, result) in pass.Renewals)
-            metrics.Renewals.WithLabels(item.Namespace, item.Name, source, item.Subject ?? "", result).Inc();
-        if (_exported.TryGetValue(key, out var before)) metrics.Forget(before.Where(b => !exported.Any(e => e.SequenceEqual(b))).ToList());
+        foreach (var (item, result) in pass.Renewals)
+            _metrics.Renewals.WithLabels(item.Namespace, item.Name, item.Source, item.Subject ?? "", result).Inc();
+        if (_exported.TryGetValue(key, out var before)) _metrics.Forget(before.Where(b => !exported.Any(e => e.SequenceEqual(b))).ToList());
         _exported[key] = exported;
     }
-
-    private Task SetInvalidAsync(CertificateRenewal cr, string reason, string message, CancellationToken ct) =>
-        InvalidSpec.ReportAsync(client, OperatorKinds.CertificateRenewals, cr, c => c.Status ??= new CertificateRenewalStatus(), events, reason, message, ct);
 }

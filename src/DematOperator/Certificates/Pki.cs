@@ -36,6 +36,63 @@ public sealed record KeySpec(string Algorithm, int Size)
     };
 }
 
+/// <summary>
+/// What a new certificate says: a successor keeps the subject, SANs, key usages and extended key usages of the current
+/// one; a created one has the names of spec.certificates and the usages an external signer is asked for (digital
+/// signature, key encipherment, server auth).
+/// </summary>
+public sealed class CertificateTemplate
+{
+    private const string SanOid = "2.5.29.17", KeyUsageOid = "2.5.29.15", EkuOid = "2.5.29.37", ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+
+    public required X500DistinguishedName Subject { get; init; }
+    public required IReadOnlyList<string> DnsNames { get; init; }
+    private IReadOnlyList<X509Extension> Extensions { get; init; } = [];
+
+    public static CertificateTemplate From(X509Certificate2 current) => new()
+    {
+        Subject = current.SubjectName,
+        DnsNames = Pki.DnsNames(current),
+        Extensions = current.Extensions.Where(e => e.Oid?.Value is SanOid or KeyUsageOid or EkuOid).Select(e => new X509Extension(e.Oid!, e.RawData, e.Critical)).ToList(),
+    };
+
+    public static CertificateTemplate ForServer(string? commonName, IReadOnlyList<string> dnsNames)
+    {
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var d in dnsNames) san.AddDnsName(d);
+        var cn = commonName ?? dnsNames.FirstOrDefault() ?? throw new PkiException("a certificate needs a common name or a DNS name");
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName(cn);
+        return new CertificateTemplate
+        {
+            Subject = subject.Build(),
+            DnsNames = dnsNames,
+            Extensions =
+            [
+                .. dnsNames.Count > 0 ? [san.Build()] : Array.Empty<X509Extension>(),
+                new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true),
+                new X509EnhancedKeyUsageExtension([new Oid(ServerAuthOid)], false),
+            ],
+        };
+    }
+
+    /// <summary>The usages a CertificateSigningRequest states (spec.usages), as the issue of the IGC asks.</summary>
+    public static readonly string[] SigningRequestUsages = ["digital signature", "key encipherment", "server auth"];
+
+    internal CertificateRequest Request(AsymmetricAlgorithm key)
+    {
+        var hash = key is ECDsa { KeySize: 384 } ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256;
+        var request = key switch
+        {
+            RSA rsa => new CertificateRequest(Subject, rsa, hash, RSASignaturePadding.Pkcs1),
+            ECDsa ec => new CertificateRequest(Subject, ec, hash),
+            _ => throw new PkiException("unsupported key type"),
+        };
+        foreach (var e in Extensions) request.CertificateExtensions.Add(e);
+        return request;
+    }
+}
+
 /// <summary>The renewed material, ready to write: every PEM has been parsed back and verified.</summary>
 public sealed record RenewedCertificate(string CertificateChainPem, string PrivateKeyPem, string CaPem, CertificateFacts Facts);
 
@@ -47,8 +104,6 @@ public sealed record RenewedCertificate(string CertificateChainPem, string Priva
 /// </summary>
 public static class Pki
 {
-    private const string SanOid = "2.5.29.17", KeyUsageOid = "2.5.29.15", EkuOid = "2.5.29.37";
-
     /// <summary>All certificates of a PEM bundle, in order (the leaf first for tls.crt).</summary>
     public static List<X509Certificate2> ParseChain(string pem, string what)
     {
@@ -96,7 +151,7 @@ public static class Pki
         _ => throw new PkiException("unsupported key type"),
     };
 
-    private static bool SelfSigned(X509Certificate2 c) => c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData);
+    public static bool SelfSigned(X509Certificate2 c) => c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData);
 
     /// <summary>An issuing CA from a Secret's tls.crt (the CA first, then its chain), tls.key and optional ca.crt (the root).</summary>
     public sealed class Authority : IDisposable
@@ -140,14 +195,15 @@ public static class Pki
     }
 
     /// <summary>Signs a successor of <paramref name="current"/> with the CA and verifies it; throws <see cref="PkiException"/> when anything is wrong.</summary>
-    public static RenewedCertificate Renew(X509Certificate2 current, Authority ca, KeySpec keySpec, AsymmetricAlgorithm? keepKey, Duration validity, Instant now)
+    public static RenewedCertificate Renew(X509Certificate2 current, Authority ca, KeySpec keySpec, AsymmetricAlgorithm? keepKey, Duration validity, Instant now) =>
+        Issue(CertificateTemplate.From(current), ca, keySpec, keepKey, validity, now);
+
+    /// <summary>Signs a certificate of the template with the CA (a new key unless one is kept) and verifies it before handing it out.</summary>
+    public static RenewedCertificate Issue(CertificateTemplate template, Authority ca, KeySpec keySpec, AsymmetricAlgorithm? keepKey, Duration validity, Instant now)
     {
         using var generated = keepKey is null ? keySpec.Generate() : null;
         var key = keepKey ?? generated!;
-        var hash = key is ECDsa { KeySize: 384 } ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256;
-        var request = new CertificateRequest(current.SubjectName, new PublicKey(key), hash);
-        foreach (var e in current.Extensions.Where(e => e.Oid?.Value is SanOid or KeyUsageOid or EkuOid))
-            request.CertificateExtensions.Add(new X509Extension(e.Oid!, e.RawData, e.Critical));
+        var request = template.Request(key);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.Certificate, true, false));
@@ -171,6 +227,42 @@ public static class Pki
         var keyPem = ToPem(key);
         Verify(chainPem.ToString(), keyPem, caPem, now);
         return new RenewedCertificate(chainPem.ToString(), keyPem, caPem, CertificateFacts.Of(unsigned));
+    }
+
+    /// <summary>The PKCS#10 request an external signer receives: the template's subject, SANs and usages, signed with the new key.</summary>
+    public static string SigningRequestPem(CertificateTemplate template, AsymmetricAlgorithm key) => template.Request(key).CreateSigningRequestPem();
+
+    /// <summary>
+    /// What an external signer returned, checked before anything is written: the leaf holds the new key, carries every
+    /// requested DNS name, is valid now and chains (with the intermediates it came with or the bundle's) to a root of
+    /// the trust bundle. The material for the Secret: leaf and intermediates in tls.crt, the root in ca.crt.
+    /// </summary>
+    public static RenewedCertificate AcceptSigned(string certificatePem, string keyPem, string trustBundlePem, CertificateTemplate requested, Instant now)
+    {
+        var chain = ParseChain(certificatePem, "the signed certificate");
+        var leaf = chain[0];
+        using var key = ParseKey(keyPem, "the request's key");
+        if (!KeyMatches(leaf, key)) throw new PkiException("the signed certificate is not for the requested key");
+        var facts = CertificateFacts.Of(leaf);
+        if (facts.NotBefore > now) throw new PkiException($"the signed certificate is not valid before {facts.NotBefore}");
+        if (facts.NotAfter <= now) throw new PkiException($"the signed certificate expired on {facts.NotAfter}");
+        var missing = requested.DnsNames.Except(facts.DnsNames, StringComparer.OrdinalIgnoreCase).ToList();
+        if (missing.Count > 0) throw new PkiException($"the signed certificate lacks the requested DNS name(s) {string.Join(", ", missing)}");
+        var bundle = ParseChain(trustBundlePem, "the trust anchor");
+        var roots = bundle.Where(SelfSigned).ToList();
+        if (roots.Count == 0) throw new PkiException("the trust anchor holds no root (self-signed) certificate");
+        using var x509 = new X509Chain();
+        x509.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        x509.ChainPolicy.CustomTrustStore.AddRange(roots.ToArray());
+        x509.ChainPolicy.ExtraStore.AddRange(chain.Skip(1).Concat(bundle.Where(c => !SelfSigned(c))).ToArray());
+        x509.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        x509.ChainPolicy.VerificationTime = now.ToDateTimeUtc();
+        if (!x509.Build(leaf))
+            throw new PkiException("the signed certificate does not chain to the trust anchor: " + string.Join(", ", x509.ChainStatus.Select(s => s.StatusInformation.Trim())));
+        var elements = x509.ChainElements.Select(e => e.Certificate).ToList();
+        var chainPem = string.Concat(elements.Take(elements.Count - 1).Select(c => c.ExportCertificatePem() + "\n"));
+        var caPem = elements[^1].ExportCertificatePem() + "\n";
+        return new RenewedCertificate(chainPem, ToPem(key), caPem, facts);
     }
 
     /// <summary>Parses the material back as a client would and checks the chain to the roots and the key pair.</summary>

@@ -51,6 +51,11 @@ namespace DematOperator.Foreign;
 [JsonSerializable(typeof(ObjectList<KastenPolicy>))]
 [JsonSerializable(typeof(KastenProfile))]
 [JsonSerializable(typeof(ObjectList<KastenProfile>))]
+[JsonSerializable(typeof(CertificateSigningRequest))]
+[JsonSerializable(typeof(ObjectList<CertificateSigningRequest>))]
+[JsonSerializable(typeof(CertManagerCertificate))]
+[JsonSerializable(typeof(List<Condition>))]
+[JsonSerializable(typeof(ObjectList<CertManagerCertificate>))]
 public sealed partial class ForeignJsonContext : JsonSerializerContext;
 
 /// <summary>Where the foreign kinds live, typed.</summary>
@@ -81,6 +86,11 @@ public static class ForeignKinds
     public static readonly ResourceType<KastenRestorePointContent> KastenRestorePointContents = new("apps.kio.kasten.io", "v1alpha1", "restorepointcontents", "RestorePointContent", false, Json.KastenRestorePointContent, Json.ObjectListKastenRestorePointContent);
     public static readonly ResourceType<KastenPolicy> KastenPolicies = new("config.kio.kasten.io", "v1alpha1", "policies", "Policy", true, Json.KastenPolicy, Json.ObjectListKastenPolicy);
     public static readonly ResourceType<KastenProfile> KastenProfiles = new("config.kio.kasten.io", "v1alpha1", "profiles", "Profile", true, Json.KastenProfile, Json.ObjectListKastenProfile);
+
+    public static readonly ResourceType<CertificateSigningRequest> CertificateSigningRequests = new("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false,
+        Json.CertificateSigningRequest, Json.ObjectListCertificateSigningRequest);
+    public static readonly ResourceType<CertManagerCertificate> CertManagerCertificates = new("cert-manager.io", "v1", "certificates", "Certificate", true,
+        Json.CertManagerCertificate, Json.ObjectListCertManagerCertificate);
 
     /// <summary>The workload kinds a drill restores, stops and checks.</summary>
     public static readonly ResourceType<Workload>[] WorkloadKinds = [Deployments, StatefulSets];

@@ -22,6 +22,15 @@ public sealed class WorkloadSpec
     public int? Replicas { get; set; }
     public LabelSelectorSpec? Selector { get; set; }
     public List<ClaimTemplate>? VolumeClaimTemplates { get; set; }
+    public PodTemplate? Template { get; set; }
+    /// <summary>A paused Deployment is never rolled (kubectl rollout restart refuses it too).</summary>
+    public bool? Paused { get; set; }
+}
+
+public sealed class PodTemplate
+{
+    public Kube.Api.ObjectMeta? Metadata { get; set; }
+    public PodSpec? Spec { get; set; }
 }
 
 public sealed class ClaimTemplate
@@ -96,12 +105,32 @@ public sealed class Pod : Kube.Api.KubeObject
 public sealed class PodSpec
 {
     public List<PodContainer>? Containers { get; set; }
+    public List<PodContainer>? InitContainers { get; set; }
+    public List<PodVolume>? Volumes { get; set; }
 }
 
 public sealed class PodContainer
 {
     public string Name { get; set; } = "";
+    public List<EnvVar>? Env { get; set; }
+    public List<EnvFromSource>? EnvFrom { get; set; }
 }
+
+/// <summary>Only where a pod reads Secrets from: a secret or projected volume, envFrom, env valueFrom.</summary>
+public sealed class PodVolume
+{
+    public string Name { get; set; } = "";
+    public SecretVolumeSource? Secret { get; set; }
+    public ProjectedVolumeSource? Projected { get; set; }
+}
+
+public sealed class SecretVolumeSource { public string? SecretName { get; set; } }
+public sealed class ProjectedVolumeSource { public List<ProjectedSource>? Sources { get; set; } }
+public sealed class ProjectedSource { public NamedReference? Secret { get; set; } }
+public sealed class NamedReference { public string? Name { get; set; } }
+public sealed class EnvVar { public string Name { get; set; } = ""; public EnvVarSource? ValueFrom { get; set; } }
+public sealed class EnvVarSource { public NamedReference? SecretKeyRef { get; set; } }
+public sealed class EnvFromSource { public NamedReference? SecretRef { get; set; } }
 
 public sealed class PodStatus
 {
