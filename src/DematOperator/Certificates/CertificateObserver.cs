@@ -190,7 +190,8 @@ public sealed class CertificateObserver(KubeClient client, SignatureRequests req
         string? requestProblem = null;
         if (issuer.Kind == IssuerKind.External)
         {
-            try { pending = await requests.ObserveAsync(ns, source == CertificateSource.Route ? $"route-{name}" : name, template, issuer.TrustBundle, pass.Now, ct); }
+            var previous = pass.Previous(source, ns, name);
+            try { pending = await requests.ObserveAsync(ns, source == CertificateSource.Route ? $"route-{name}" : name, template, issuer.TrustBundle, previous, pass.Now, ct); }
             catch (PkiException e) { requestProblem = e.Message; }
         }
         var renewal = facts is null ? (Instant?)null : Pki.RenewalTime(facts, pass.Settings.RenewBefore, pass.Settings.RenewBeforePercentage);
@@ -200,7 +201,7 @@ public sealed class CertificateObserver(KubeClient client, SignatureRequests req
             Current = facts, RenewalTime = renewal,
             CertManagerName = obj?.Metadata.Annotations?.GetValueOrDefault(CertificateRenewalReconciler.CertManagerNameAnnotation),
             Issuer = issuer.Kind, IssuerProblem = issuer.Problem ?? requestProblem, SignerName = issuer.External?.SignerName,
-            WindowOpensAt = pass.WindowOpensAt, Request = pending?.Facts,
+            WindowOpensAt = pass.WindowOpensAt, Request = pending?.Facts, Recent = obj is null ? null : RecentIssue(obj, pass),
         };
         return new ObservedCertificate
         {
@@ -270,13 +271,25 @@ public sealed class CertificateObserver(KubeClient client, SignatureRequests req
     private static string? Decode(JsonObject? data, string key) =>
         (string?)data?[key] is { Length: > 0 } b64 ? Encoding.ASCII.GetString(Convert.FromBase64String(b64)) : null;
 
+    /// <summary>Issued by the operator less than one check interval ago: Created for a Secret it made (revision 1), else Renewed.</summary>
+    private static CertificateState? RecentIssue(KubeObject obj, RenewalPassFacts pass)
+    {
+        if (RenewedAt(obj) is not { } at || pass.Now >= Instant.FromDateTimeOffset(at) + pass.Settings.Interval) return null;
+        var created = obj.Metadata.Labels?.ContainsKey(CertificateWrites.CreatedByLabel) == true && obj.Metadata.Annotations?.GetValueOrDefault(CertificateWrites.RevisionAnnotation) == "1";
+        return created ? CertificateState.Created : CertificateState.Renewed;
+    }
+
     private static DateTimeOffset? RenewedAt(KubeObject obj) =>
         DateTimeOffset.TryParse(obj.Metadata.Annotations?.GetValueOrDefault(CertificateWrites.RenewedAtAnnotation), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
 }
 
 /// <summary>What every certificate of one pass shares: the settings, the clock, the window.</summary>
-public sealed record RenewalPassFacts(RenewalSettings Settings, Instant Now, ZonedDateTime? WindowOpensAt)
+public sealed record RenewalPassFacts(RenewalSettings Settings, Instant Now, ZonedDateTime? WindowOpensAt, IReadOnlyList<CertificateStatusItem> PreviousItems)
 {
+    /// <summary>What the last status said of a certificate: where a refusal's backoff is remembered.</summary>
+    public CertificateStatusItem? Previous(CertificateSource source, string ns, string name) =>
+        PreviousItems.FirstOrDefault(i => i.Source == source.ToString() && i.Namespace == ns && i.Name == name);
+
     /// <summary>Inside a window, or without one: null. Outside: when the next one opens.</summary>
     public static ZonedDateTime? NextOpeningWhenOutside(RenewalSettings settings, Instant now)
     {

@@ -83,6 +83,8 @@ public sealed record CertificateSnapshot
     /// <summary>The next opening of the maintenance window when outside one; null inside a window or without one.</summary>
     public ZonedDateTime? WindowOpensAt { get; init; }
     public SignatureRequestFacts? Request { get; init; }
+    /// <summary>Renewed or Created by the operator within the last check interval (what `kubectl get` should still show); null otherwise.</summary>
+    public CertificateState? Recent { get; init; }
 
     public bool IsExpired => Current is { } c && Now >= c.NotAfter;
 }
@@ -193,7 +195,7 @@ public static class CertificatePolicies
 
         CertificateDecision Refused(string reason, string what) =>
             new(CertificateAction.Refused, reason, $"{what}: {request.Message}; the current certificate stays"
-                + (request.RetryAt is { } at ? $"; asked again at {At(at)} (or at once: kubectl delete csr {request.Name})" : ""));
+                + (request.RetryAt is { } at ? $"; asked again at {At(at)}" : ""));
     }
 
     /// <summary>Outside the maintenance window a renewal waits, unless the certificate would expire before the window opens or there is nothing to disturb yet.</summary>
@@ -219,7 +221,7 @@ public static class CertificatePolicies
     /// <summary>What status.items[].state shows for a decision before anything is applied.</summary>
     public static CertificateState StateOf(CertificateSnapshot s, CertificateDecision d) => d.Action switch
     {
-        CertificateAction.Valid => CertificateState.Valid,
+        CertificateAction.Valid => s.Recent ?? CertificateState.Valid,
         CertificateAction.Misconfigured or CertificateAction.CannotRenew or CertificateAction.Refused => CertificateState.Error,
         _ when s.IsExpired => CertificateState.Expired,
         CertificateAction.RequestSignature or CertificateAction.AwaitSignature => CertificateState.Pending,

@@ -156,7 +156,18 @@ public sealed class CertificateStatusItem
     [Doc("Why it is in that state (CamelCase).")] public string? Reason { get; set; }
     public DateTimeOffset? LastRenewal { get; set; }
     [Doc("The CertificateSigningRequest waiting for the external signer.")] public string? SignatureRequest { get; set; }
+    [Doc("The external signer's last refusal; the next request waits for its backoff (1 h, doubling up to 32 h).")] public SigningFailure? LastSigningFailure { get; set; }
     public string? Message { get; set; }
+}
+
+/// <summary>A refused signature: remembered in status, as cert-manager keeps lastFailureTime and failedIssuanceAttempts.</summary>
+public sealed class SigningFailure
+{
+    [Doc("The refused CertificateSigningRequest.")] public string Request { get; set; } = "";
+    [EnumValues(CertificateReasons.SignatureDenied, CertificateReasons.SignatureFailed, CertificateReasons.CertificateRejected)] public string Reason { get; set; } = "";
+    public string? Message { get; set; }
+    public DateTimeOffset Time { get; set; }
+    [Doc("Refusals in a row.")] public int Attempts { get; set; }
 }
 
 /// <summary>The state of one watched certificate, as status.items[].state shows it.</summary>

@@ -62,6 +62,8 @@ public sealed class CertificateRenewalReconciler : IReconciler
         /// <summary>References of the spec that do not resolve: Ready=False.</summary>
         public readonly List<Finding> Misconfigured = [];
         public readonly List<IssuerFacts> Issuers = [];
+        /// <summary>When a refused signature is to be asked again: the pass wakes up for it.</summary>
+        public Instant? NextRetry;
         /// <summary>A write of this pass lost a race (409): the pass ends normally, then is retried at once with backoff.</summary>
         public bool Conflicted;
         public void Dispose() { foreach (var i in Issuers) i.Dispose(); }
@@ -87,13 +89,16 @@ public sealed class CertificateRenewalReconciler : IReconciler
             await InvalidSpec.ReportAsync(_client, OperatorKinds.CertificateRenewals, cr, c => c.Status ??= new CertificateRenewalStatus(), _events, p.Reason, $"{p.Field}: {p.Message}", ct);
             return ReconcileResult.Done;
         }
-        cr = NeedsFinalizer(cr, settings)
-            ? await ObjectWriter.AddFinalizerAsync(_client, OperatorKinds.CertificateRenewals, cr, Finalizer, ct)
-            : cr;
+        if (NeedsFinalizer(cr, settings)) cr = await ObjectWriter.AddFinalizerAsync(_client, OperatorKinds.CertificateRenewals, cr, Finalizer, ct);
+        else if (cr.Metadata.Finalizers?.Contains(Finalizer) == true)
+        {
+            await _requests.DeleteAllAsync(cr, ct);
+            cr = await ObjectWriter.RemoveFinalizerAsync(_client, OperatorKinds.CertificateRenewals, cr, Finalizer, ct);
+        }
 
         // Observe, Decide, Apply: certificate by certificate.
         var now = Instant.FromDateTimeOffset(_client.Time.GetUtcNow());
-        using var pass = new Pass(cr, new RenewalPassFacts(settings, now, RenewalPassFacts.NextOpeningWhenOutside(settings, now)));
+        using var pass = new Pass(cr, new RenewalPassFacts(settings, now, RenewalPassFacts.NextOpeningWhenOutside(settings, now), cr.Status?.Items ?? []));
         var mainIssuer = await IssuerAsync(pass, cr.Spec.Issuer, "spec.issuer", ct);
         await SecretsAsync(pass, mainIssuer, ct);
         if (cr.Spec.Routes is not null) await RoutesAsync(pass, mainIssuer, ct);
@@ -117,7 +122,9 @@ public sealed class CertificateRenewalReconciler : IReconciler
         // No "last check" timestamp in status: it would turn every quiet pass into a write.
         Export(key, items, pass);
         if (pass.Conflicted) return ReconcileResult.RetrySoon;
-        return ReconcileResult.After(WakeUp(settings, items, next, now, pass.Facts.WindowOpensAt).ToTimeSpan());
+        var wake = WakeUp(settings, items, next, now, pass.Facts.WindowOpensAt);
+        if (pass.NextRetry is { } retry && retry > now && retry - now < wake) wake = retry - now + Duration.FromSeconds(1);
+        return ReconcileResult.After(wake.ToTimeSpan());
     }
 
     private void WriteStatus(CertificateRenewal c, List<CertificateStatusItem> items, DateTimeOffset next, Condition ready, Instant now)
@@ -151,10 +158,10 @@ public sealed class CertificateRenewalReconciler : IReconciler
         return wake;
     }
 
+    /// <summary>Signature requests are cluster-scoped: nothing deletes them with the resource but the resource's finalizer.</summary>
     private static bool NeedsFinalizer(CertificateRenewal cr, RenewalSettings settings) =>
         CertificateRenewalChecks.KindOf(cr.Spec.Issuer) == IssuerKind.External
-        || settings.Managed.Any(m => CertificateRenewalChecks.KindOf(m.Issuer) == IssuerKind.External)
-        || (settings.DeleteCreated && settings.Managed.Count > 0);
+        || settings.Managed.Any(m => CertificateRenewalChecks.KindOf(m.Issuer) == IssuerKind.External);
 
     private async Task<IssuerFacts> IssuerAsync(Pass pass, IssuerSpec? spec, string field, CancellationToken ct)
     {
@@ -240,14 +247,16 @@ public sealed class CertificateRenewalReconciler : IReconciler
         var item = o.Item;
         pass.Items.Add(item);
         Describe(item, o.Snapshot, decision);
-        item.SignatureRequest = o.Pending?.Facts?.Name is { Length: > 0 } pendingName && decision.Action is not CertificateAction.Valid ? pendingName : null;
+        item.SignatureRequest = o.Pending?.Request?.Name is { } pendingName && decision.Action is CertificateAction.AwaitSignature or CertificateAction.WaitForWindow or CertificateAction.Install ? pendingName : null;
+        // A refusal holds in status until the certificate is installed or no longer needs one.
+        item.LastSigningFailure = decision.Action is CertificateAction.Valid or CertificateAction.Install ? null : o.Pending?.Failure;
         switch (decision.Action)
         {
             case CertificateAction.Valid:
-                if (o.Pending is not null)
+                if (o.Pending?.Request is { } withdrawn)
                 {
-                    await _requests.ForgetAsync(item.Namespace, o.Pending, ct);
-                    await _events.NormalAsync(pass.Cr, "SignatureWithdrawn", $"{o.Source} {item.Namespace}/{item.Name} is valid again: request {o.Pending.RequestName} and its key withdrawn", ct);
+                    await _requests.DeleteRequestAsync(withdrawn.Name, ct);
+                    await _events.NormalAsync(pass.Cr, "SignatureWithdrawn", $"{o.Source} {item.Namespace}/{item.Name} needs no new certificate: request {withdrawn.Name} and its key withdrawn", ct);
                 }
                 if (o.Source == CertificateSource.Secret && o.Object is not null && pass.Cr.Spec.Rollout?.Enabled == true) Note(item, await _writes.RollOutAsync(pass.Cr, o.Object, ct));
                 break;
@@ -290,7 +299,8 @@ public sealed class CertificateRenewalReconciler : IReconciler
                 {
                     var external = o.Issuer!.External!;
                     var requested = await _requests.RequestAsync(pass.Cr, item.Namespace, o.Target, $"{o.Source} {item.Namespace}/{item.Name}", o.Template!, external,
-                        pass.Settings.Key, pass.Settings.RotateKey ? null : o.Key, o.Pending, pass.Now, ct);
+                        pass.Settings.Key, pass.Settings.RotateKey ? null : o.Key, o.Pending, ct);
+                    if (requested is null) { item.Message = "the key Secret of the previous request is not gone yet: asked again shortly"; pass.Conflicted = true; break; }
                     item.SignatureRequest = requested;
                     item.Message = $"{decision.Message}: CertificateSigningRequest {requested} waits for approval";
                     await _events.NormalAsync(pass.Cr, "SignatureRequested",
@@ -302,15 +312,17 @@ public sealed class CertificateRenewalReconciler : IReconciler
                 var approval = pending.Request?.Condition(Foreign.CsrConditions.Approved);
                 if (await InstallAsync(pass, o, pending.Signed!,
                         $"signed through CertificateSigningRequest {pending.RequestName} (approved: {approval?.Reason ?? "?"}{(string.IsNullOrEmpty(approval?.Message) ? "" : $", {approval.Message}")})", ct))
-                    await _requests.ForgetAsync(item.Namespace, pending, ct);
+                    await _requests.DeleteRequestAsync(pending.RequestName!, ct);
                 break;
             case CertificateAction.Refused:
-                if (o.Pending is { RefusalRecorded: false } refused)
+                if (o.Snapshot.Request?.RetryAt is { } retryAt && (pass.NextRetry is null || retryAt < pass.NextRetry)) pass.NextRetry = retryAt;
+                if (o.Pending is { NewlyRefused: true })
                 {
-                    await _requests.RecordRefusalAsync(refused, pass.Now, ct);
                     pass.Renewals.Add((item, "failed"));
                     await _events.WarningAsync(pass.Cr, decision.Reason, $"{o.Source} {item.Namespace}/{item.Name}: {decision.Message}", ct);
                 }
+                // Once status remembers the refusal (the pass after it was seen), the request and its key are of no further use.
+                else if (o.Pending?.Request is { } refusedRequest) await _requests.DeleteRequestAsync(refusedRequest.Name, ct);
                 break;
         }
     }
@@ -322,7 +334,7 @@ public sealed class CertificateRenewalReconciler : IReconciler
         var created = o.Object is null;
         using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} {(created ? "creates" : "renews")} {o.Source} {item.Namespace}/{item.Name}");
         var result = o.Source == CertificateSource.Route ? await _writes.ReplaceRouteAsync(o.Object!, material, pass.Now, ct)
-            : created ? await _writes.CreateSecretAsync(pass.Cr, item.Name, material, pass.Now, ct)
+            : created ? await _writes.CreateSecretAsync(pass.Cr, item.Name, material, pass.Settings.DeleteCreated, pass.Now, ct)
             : await _writes.ReplaceSecretAsync(o.Object!, material, pass.Now, ct);
         if (result.Conflicted)
         {
@@ -353,25 +365,24 @@ public sealed class CertificateRenewalReconciler : IReconciler
         return true;
     }
 
-    /// <summary>Secrets created for spec.certificates whose entry is gone: deleted (deletionPolicy Delete) or released (Retain).</summary>
+    /// <summary>
+    /// Secrets created for spec.certificates: owned by the resource while deletionPolicy is Delete (the garbage
+    /// collector deletes them with it, and the operator never deletes a Secret itself), not owned under Retain; one whose
+    /// entry left the list is released, kept as anyone's Secret.
+    /// </summary>
     private async Task ReconcileCreatedAsync(Pass pass, CancellationToken ct)
     {
         if (pass.Cr.Metadata.Uid is not { } uid) return;
         var listed = pass.Settings.Managed.Select(m => m.SecretName).ToHashSet();
         var created = await _client.ListAllAsync(Resources.Secrets, pass.Cr.Namespace, new ListRequest($"{CertificateWrites.CreatedByLabel}={uid}"), ct);
-        foreach (var secret in created.Items.Where(s => !listed.Contains(s.Name)))
+        foreach (var secret in created.Items)
         {
-            using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} no longer lists Secret {secret.Name}");
-            if (pass.Settings.DeleteCreated)
-            {
-                await _writes.DeleteCreatedAsync(secret.Namespace!, secret.Name, ct);
-                await _events.NormalAsync(pass.Cr, "CertificateDeleted", $"Secret {secret.Namespace}/{secret.Name} left spec.certificates and was deleted (deletionPolicy Delete)", ct);
-            }
-            else
-            {
-                await _writes.ReleaseCreatedAsync(secret, ct);
-                await _events.NormalAsync(pass.Cr, "CertificateReleased", $"Secret {secret.Namespace}/{secret.Name} left spec.certificates and is kept (deletionPolicy Retain)", ct);
-            }
+            var keep = listed.Contains(secret.Name) || secret.Metadata.Annotations?.GetValueOrDefault(CertificateWrites.PreviousOfAnnotation) is { } of && listed.Contains(of);
+            var owned = keep && pass.Settings.DeleteCreated;
+            if (keep && CertificateWrites.IsOwnedBy(secret, pass.Cr) == owned) continue;
+            using var because = KubeClient.Because($"CertificateRenewal {pass.Cr.Namespace}/{pass.Cr.Name} {(keep ? "applies deletionPolicy to" : "releases")} Secret {secret.Name}");
+            await _writes.SetOwnershipAsync(secret, pass.Cr, owned, keep, ct);
+            if (!keep) await _events.NormalAsync(pass.Cr, "CertificateReleased", $"Secret {secret.Namespace}/{secret.Name} left spec.certificates: kept, no longer renewed", ct);
         }
     }
 
@@ -379,15 +390,7 @@ public sealed class CertificateRenewalReconciler : IReconciler
     {
         if (_exported.TryRemove(key, out var gone)) _metrics.Forget(gone);
         if (cr.Metadata.Finalizers?.Contains(Finalizer) != true) return ReconcileResult.Done;
-        var namespaces = (cr.Spec.Secrets?.Namespaces ?? []).Concat(cr.Spec.Routes?.Namespaces ?? []).Append(cr.Namespace!);
-        await _requests.ForgetAllAsync(cr, namespaces, ct);
-        if (cr.Spec.DeletionPolicy == CertificateDeletionPolicy.Delete && cr.Metadata.Uid is { } uid)
-        {
-            var created = await _client.ListAllAsync(Resources.Secrets, cr.Namespace, new ListRequest($"{CertificateWrites.CreatedByLabel}={uid}"), ct);
-            foreach (var secret in created.Items) await _writes.DeleteCreatedAsync(secret.Namespace!, secret.Name, ct);
-            if (created.Items.Count > 0)
-                await _events.NormalAsync(cr, "CertificatesDeleted", $"deletionPolicy Delete: {string.Join(", ", created.Items.Select(s => s.Name))} deleted with the resource", ct);
-        }
+        await _requests.DeleteAllAsync(cr, ct);
         await ObjectWriter.RemoveFinalizerAsync(_client, OperatorKinds.CertificateRenewals, cr, Finalizer, ct);
         return ReconcileResult.Done;
     }

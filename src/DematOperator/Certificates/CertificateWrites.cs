@@ -35,12 +35,16 @@ public sealed class CertificateWrites(KubeClient client, EventRecorder events)
     public static string PreviousName(CertificateSource source, string name) =>
         KubeNames.Fit(source == CertificateSource.Route ? $"route-{name}-previous" : $"{name}-previous", 253);
 
-    /// <summary>Replaces a Secret's certificate and key, after copying the current material to `&lt;name&gt;-previous`.</summary>
+    /// <summary>
+    /// Replaces a Secret's certificate and key, after copying the current material to `&lt;name&gt;-previous` (which
+    /// shares the Secret's creator and owner, so that it goes where the Secret goes).
+    /// </summary>
     public async Task<InstallResult> ReplaceSecretAsync(DynamicObject secret, RenewedCertificate material, Instant now, CancellationToken ct)
     {
         var data = secret.Fields?["data"] as JsonObject ?? new JsonObject();
         // The previous material first: whatever happens next, an ops engineer can roll back by hand.
-        await KeepPreviousAsync(secret.Namespace!, PreviousName(CertificateSource.Secret, secret.Name), data, secret.Name, now, ct);
+        await KeepPreviousAsync(secret.Namespace!, PreviousName(CertificateSource.Secret, secret.Name), data, secret.Name, now, ct,
+            secret.Metadata.Labels?.GetValueOrDefault(CreatedByLabel), secret.Metadata.OwnerReferences);
         var revision = int.TryParse(secret.Metadata.Annotations?.GetValueOrDefault(RevisionAnnotation), out var r) ? r + 1 : 1;
         var updated = ObjectWriter.Copy(SecretsDynamic, secret);
         Stamp(updated.Metadata, material, now, revision);
@@ -50,7 +54,7 @@ public sealed class CertificateWrites(KubeClient client, EventRecorder events)
     }
 
     /// <summary>Creates the Secret of a listed certificate; an existing one (made meanwhile by someone) is a lost race.</summary>
-    public async Task<InstallResult> CreateSecretAsync(CertificateRenewal cr, string name, RenewedCertificate material, Instant now, CancellationToken ct)
+    public async Task<InstallResult> CreateSecretAsync(CertificateRenewal cr, string name, RenewedCertificate material, bool owned, Instant now, CancellationToken ct)
     {
         var secret = new DynamicObject
         {
@@ -59,6 +63,7 @@ public sealed class CertificateWrites(KubeClient client, EventRecorder events)
                 Name = name, Namespace = cr.Namespace,
                 Labels = new() { [KubeNames.ManagedByLabel] = KubeNames.ManagedByValue, [CreatedByLabel] = cr.Metadata.Uid ?? "" },
                 Annotations = new() { [Group.AnnotationPrefix + "certificaterenewal"] = cr.Name },
+                OwnerReferences = owned ? [OwnerOf(cr)] : null,
             },
             Fields = new JsonObject { ["type"] = "kubernetes.io/tls", ["data"] = Data(material) },
         };
@@ -110,7 +115,8 @@ public sealed class CertificateWrites(KubeClient client, EventRecorder events)
 
     private static string Base64(string text) => Convert.ToBase64String(Encoding.ASCII.GetBytes(text));
 
-    private async Task KeepPreviousAsync(string ns, string name, JsonObject data, string of, Instant now, CancellationToken ct)
+    private async Task KeepPreviousAsync(string ns, string name, JsonObject data, string of, Instant now, CancellationToken ct,
+        string? createdBy = null, List<OwnerReference>? owners = null)
     {
         var previous = new DynamicObject
         {
@@ -119,31 +125,38 @@ public sealed class CertificateWrites(KubeClient client, EventRecorder events)
                 Name = name, Namespace = ns,
                 Labels = new() { [KubeNames.ManagedByLabel] = KubeNames.ManagedByValue },
                 Annotations = new() { [PreviousOfAnnotation] = of, [RenewedAtAnnotation] = Stamp(now) },
+                OwnerReferences = owners?.ToList(),
             },
             Fields = new JsonObject { ["type"] = "kubernetes.io/tls", ["data"] = data.DeepClone() },
         };
+        if (createdBy is not null) previous.Metadata.Labels[CreatedByLabel] = createdBy;
         try { await client.CreateAsync(SecretsDynamic, previous, ct); }
         catch (KubeApiException e) when (e.IsAlreadyExists)
         {
             var existing = await client.GetAsync(SecretsDynamic, ns, name, ct);
             existing.Fields!["data"] = data.DeepClone();
             existing.Metadata.Annotations = previous.Metadata.Annotations;
+            existing.Metadata.Labels = previous.Metadata.Labels;
+            existing.Metadata.OwnerReferences = previous.Metadata.OwnerReferences;
             await client.UpdateAsync(SecretsDynamic, existing, ct);
         }
     }
 
-    /// <summary>Deletes a Secret this resource created, and its previous copy (deletionPolicy Delete).</summary>
-    public async Task DeleteCreatedAsync(string ns, string name, CancellationToken ct)
-    {
-        foreach (var n in new[] { name, PreviousName(CertificateSource.Secret, name) })
-            try { await client.DeleteAsync(Resources.Secrets, ns, n, ct: ct); }
-            catch (KubeApiException e) when (e.Code == 404) { }
-    }
+    private static OwnerReference OwnerOf(CertificateRenewal cr) =>
+        new() { ApiVersion = Group.ApiVersion, Kind = "CertificateRenewal", Name = cr.Name, Uid = cr.Metadata.Uid ?? "" };
 
-    /// <summary>Stops claiming a Secret this resource created (deletionPolicy Retain): it stays, as anyone's.</summary>
-    public async Task ReleaseCreatedAsync(Secret secret, CancellationToken ct)
+    public static bool IsOwnedBy(KubeObject o, CertificateRenewal cr) => o.Metadata.OwnerReferences?.Any(r => r.Uid == cr.Metadata.Uid) == true;
+
+    /// <summary>
+    /// deletionPolicy on a created Secret: owned by the resource (Delete: the garbage collector deletes it with the
+    /// resource) or not (Retain); released altogether when it left the list.
+    /// </summary>
+    public async Task SetOwnershipAsync(Secret secret, CertificateRenewal cr, bool owned, bool keepClaim, CancellationToken ct)
     {
-        secret.Metadata.Labels?.Remove(CreatedByLabel);
+        var others = secret.Metadata.OwnerReferences?.Where(r => r.Uid != cr.Metadata.Uid).ToList() ?? [];
+        if (owned) others.Add(OwnerOf(cr));
+        secret.Metadata.OwnerReferences = others.Count > 0 ? others : null;
+        if (!keepClaim) secret.Metadata.Labels?.Remove(CreatedByLabel);
         await client.UpdateAsync(Resources.Secrets, secret, ct);
     }
 

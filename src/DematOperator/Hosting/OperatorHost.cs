@@ -130,7 +130,8 @@ public static class OperatorHost
             loggers.CreateLogger<Reports.MonthlyReportPublisher>());
         manager.AddRunnable("monthly-report", reports.RunAsync, needLeaderElection: true);
         var certificateRenewals = manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
-        manager.AddController(Certificates.CertificateRenewalController.Create(client, certificateRenewals, events, metrics, loggers));
+        var signingRequests = manager.AddInformer(Certificates.CertificateRenewalController.SigningRequestInformer(client, loggers));
+        manager.AddController(Certificates.CertificateRenewalController.Create(client, certificateRenewals, signingRequests, events, metrics, loggers));
         return manager;
     }
 

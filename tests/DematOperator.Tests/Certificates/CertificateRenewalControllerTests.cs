@@ -22,7 +22,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace DematOperator.Tests.Certificates;
 
 /// <summary>CertificateRenewal against the emulator with real certificates, a controlled clock and the real openssl.</summary>
-public sealed class CertificateRenewalControllerTests : IAsyncLifetime
+public sealed partial class CertificateRenewalControllerTests : IAsyncLifetime
 {
     private const string Ns = "platau-prod";
     private static readonly ResourceType<DynamicObject> Routes = CertificateRenewalReconciler.Routes;
@@ -98,9 +98,10 @@ public sealed class CertificateRenewalControllerTests : IAsyncLifetime
     private RunningOperator StartOperator()
     {
         var informer = new Informer<CertificateRenewal>(_client, OperatorKinds.CertificateRenewals);
-        var controller = _controller = CertificateRenewalController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var requests = CertificateRenewalController.SigningRequestInformer(_client);
+        var controller = _controller = CertificateRenewalController.Create(_client, informer, requests, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
-        return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
+        return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), requests.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }
 
     private Task Renewal(string name, Action<CertificateRenewalSpec> tweak)
