@@ -143,6 +143,17 @@ public sealed class SandboxTests
             var items = JsonNode.Parse(await Get("--context", "sbg", "get", "certrenewal", "platau-tls", "-n", "platau-prod", "-o", "jsonpath={.status.items}"))!.AsArray();
             items.Select(i => (string?)i!["source"]).Distinct().Order().ShouldBe(["Endpoint", "Route", "Secret"]);
 
+            // Play the IGC with the printed commands, run as printed: the certificate that did not exist is created.
+            await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "csr", "-l", "app.kubernetes.io/managed-by=dematoperator", "-o", "name")).Length > 0,
+                "a signature requested of the IGC", TimeSpan.FromSeconds(30));
+            var igcLines = text[text.IndexOf("Play the IGC", StringComparison.Ordinal)..].Split('\n').Skip(1).TakeWhile(l => l.Trim().Length > 0).Select(l => l.Trim()).ToList();
+            igcLines.Count.ShouldBe(8);
+            var igc = await Processes.RunAsync("bash", ["-euo", "pipefail", "-c", string.Join("\n", igcLines)], new Dictionary<string, string?> { ["KUBECONFIG"] = kubeconfig }, TimeSpan.FromSeconds(60));
+            igc.ExitCode.ShouldBe(0, igc.Output);
+            await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "certrenewal", "platau-igc", "-n", "platau-prod", "-o", "jsonpath={.status.items[0].state}")) is "Created" or "Valid",
+                "the IGC's certificate installed", TimeSpan.FromSeconds(30));
+            (await Get("--context", "sbg", "get", "secret", "platau-instruction-tls", "-n", "platau-prod", "-o", "jsonpath={.type}")).ShouldBe("kubernetes.io/tls");
+
             // The PRA rehearsal on rbx, triggered as an ops engineer would.
             var before = await Get("--context", "rbx", "get", "deploy,sts", "-A", "-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.spec.replicas} {end}");
             (await kubectl.RunAsync("--context", "rbx", "annotate", "pradrill", "pra-yearly", "-n", "dematoperator-system", "ops.demat.gouv.fr/run-now=first-look", "--overwrite")).ShouldSucceed();

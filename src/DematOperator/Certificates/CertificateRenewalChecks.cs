@@ -69,9 +69,10 @@ public static class CertificateRenewalChecks
         foreach (var (c, i) in (spec.Certificates ?? []).Select((c, i) => (c, i)))
         {
             var field = $"spec.certificates[{i}]";
+            if (string.IsNullOrEmpty(c.SecretName)) { problems.Add(new($"{field}.secretName", "Required", "the Secret to create needs a name")); continue; }
             if (!names.Add(c.SecretName)) problems.Add(new($"{field}.secretName", "DuplicateCertificate", $"Secret {c.SecretName} is listed twice"));
-            var dnsNames = c.DnsNames ?? [];
-            foreach (var d in dnsNames.Where(d => Uri.CheckHostName(d.TrimStart('*', '.')) != UriHostNameType.Dns))
+            var dnsNames = (c.DnsNames ?? []).Select(d => d ?? "").ToList();
+            foreach (var d in dnsNames.Where(d => Uri.CheckHostName(d.StartsWith("*.", StringComparison.Ordinal) ? d[2..] : d) != UriHostNameType.Dns))
                 problems.Add(new($"{field}.dnsNames", "InvalidDnsName", $"\"{d}\" is not a DNS name"));
             if (string.IsNullOrEmpty(c.CommonName) && dnsNames.Count == 0)
                 problems.Add(new(field, "NoSubject", "a certificate needs a commonName or dnsNames"));

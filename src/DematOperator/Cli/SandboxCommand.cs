@@ -58,6 +58,12 @@ internal static class SandboxCommand
         var kubeconfig = Path.Combine(dir, "kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig(), ct);
         File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // You play the IGC: its intermediate's certificate and key, outside the clusters, sign what the operator asks.
+        var igc = Path.Combine(dir, "igc");
+        Directory.CreateDirectory(igc);
+        await File.WriteAllTextAsync(Path.Combine(igc, "igc.pem"), world.Intermediate.CertificatePem, ct);
+        await File.WriteAllTextAsync(Path.Combine(igc, "igc.key"), world.Intermediate.KeyPem, ct);
+        File.SetUnixFileMode(Path.Combine(igc, "igc.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var operators = new List<Task<int>>();
         var loggerProviders = new List<FileLoggerProvider>();
@@ -105,6 +111,9 @@ internal static class SandboxCommand
               kubectl --context sbg apply -f config/samples/restorerequest-dry-run.yaml && kubectl --context sbg get rr -n platau-prod
               kubectl --context rbx get cm -n dematoperator-system -l {Group.AnnotationPrefix}pra-drill=pra-yearly
 
+            Play the IGC: platau-igc asks it to sign a certificate that does not exist yet (docs/certificaterenewal.md):
+              {IgcCommands(igc)}
+
             Simulate an outage of Plat'AU (toggle), and watch the ServiceLevel open an incident:
               curl -X POST http://127.0.0.1:{world.HttpPort}/_sandbox/outage
 
@@ -120,6 +129,24 @@ internal static class SandboxCommand
         foreach (var p in loggerProviders) p.Dispose();
         Console.WriteLine("sandbox stopped");
         return codes.Any(c => c is not 0) ? 1 : 0;
+    }
+
+    /// <summary>What an ops engineer types to have the IGC sign a request, with the sandbox's IGC files (as docs/certificaterenewal.md gives it).</summary>
+    private static string IgcCommands(string igc)
+    {
+        const string Csr = "\"$CSR\"";
+        string[] lines =
+        [
+            "CSR=$(kubectl --context sbg get csr -l app.kubernetes.io/managed-by=dematoperator -o jsonpath='{.items[0].metadata.name}')",
+            $"kubectl --context sbg get csr {Csr} -o jsonpath='{{.spec.request}}' | base64 -d > \"{igc}/$CSR.csr\"",
+            $"openssl req -in \"{igc}/$CSR.csr\" -noout -verify -subject",
+            $"kubectl --context sbg certificate approve {Csr}",
+            $"openssl x509 -req -in \"{igc}/$CSR.csr\" -CA \"{igc}/igc.pem\" -CAkey \"{igc}/igc.key\" -CAcreateserial -copy_extensions copy -days 365 -out \"{igc}/$CSR.crt\"",
+            $"cat \"{igc}/$CSR.crt\" \"{igc}/igc.pem\" > \"{igc}/$CSR-chain.pem\"",
+            $"kubectl --context sbg patch csr {Csr} --subresource=status --type=merge -p \"{{\\\"status\\\":{{\\\"certificate\\\":\\\"$(base64 -w0 \"{igc}/$CSR-chain.pem\")\\\"}}}}\"",
+            "kubectl --context sbg get certrenewal platau-igc -n platau-prod",
+        ];
+        return string.Join("\n  ", lines);
     }
 
     /// <summary>CRDs (ours from the code, the third-party APIs the emulator describes), namespaces, Velero and CSI basics, samples.</summary>
@@ -298,6 +325,12 @@ internal static class SandboxCommand
             return;
         }
         var renew = new JsonObject { [Group.AnnotationPrefix + "renew"] = "true" };
+        // The IGC's root, public, for certificaterenewal-igc.yaml: what a certificate the IGC signs must chain to.
+        cluster.Create(RequestContext.System, cluster.Registry.Find("", "v1", "configmaps")!, "platau-prod", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "igc-trust" },
+            ["data"] = new JsonObject { ["ca.crt"] = world.Root.CertificatePem },
+        });
         Secret("platau-prod", "igc-ca", SandboxWorld.TlsSecretData(world.Intermediate.CertificatePem + world.Root.CertificatePem, world.Intermediate.KeyPem, world.Root.CertificatePem));
         var due = world.Leaf("platau.example.gouv.fr", 10);
         Secret("platau-prod", "platau-tls", SandboxWorld.TlsSecretData(due.CertificatePem + world.Intermediate.CertificatePem, due.KeyPem), labels: renew);
