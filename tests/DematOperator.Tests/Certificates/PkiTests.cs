@@ -99,4 +99,55 @@ public sealed class PkiTests
             var at = Pki.RenewalTime(facts, beforeDays == 0 ? null : Duration.FromDays(beforeDays), percent == 0 ? null : percent);
             return at >= facts.NotBefore && at <= facts.NotAfter;
         }).QuickCheckThrowOnFailure();
+
+    /// <summary>What an external signer returns is checked before anything is written: each check on its own.</summary>
+    [Fact]
+    public async Task A_signed_certificate_is_accepted_only_for_the_key_the_names_the_time_and_the_trust_anchor()
+    {
+        var root = TestPki.RootCa();
+        var intermediate = TestPki.Sign(root, "CN=IGC Serveurs Test,O=Ministere,C=FR", false, TestClock.Start.AddYears(-1), TestClock.Start.AddYears(5), isCa: true);
+        var requested = CertificateTemplate.ForServer("Portail", ["portail.example.gouv.fr", "api.example.gouv.fr"]);
+        using var key = new KeySpec("ECDSA", 256).Generate();
+        var keyPem = Pki.ToPem(key);
+        var request = System.Security.Cryptography.X509Certificates.CertificateRequest.LoadSigningRequestPem(Pki.SigningRequestPem(requested, key), System.Security.Cryptography.HashAlgorithmName.SHA256,
+            CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        request.SubjectName.Name.ShouldBe("CN=Portail");
+        new X509SubjectAlternativeNameExtension(request.CertificateExtensions.Single(e => e.Oid?.Value == "2.5.29.17").RawData).EnumerateDnsNames().ShouldBe(["portail.example.gouv.fr", "api.example.gouv.fr"]);
+        string Signed(IEnumerable<string> names, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, TestPki.Issued? by = null)
+        {
+            var issuer = by ?? intermediate;
+            var san = new SubjectAlternativeNameBuilder();
+            foreach (var n in names) san.AddDnsName(n);
+            var r = new System.Security.Cryptography.X509Certificates.CertificateRequest(request.SubjectName, request.PublicKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            r.CertificateExtensions.Add(san.Build());
+            var generator = X509SignatureGenerator.CreateForRSA((System.Security.Cryptography.RSA)issuer.Key, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var cert = r.Create(issuer.Certificate.SubjectName, generator, notBefore ?? TestClock.Start.AddDays(-1), notAfter ?? TestClock.Start.AddDays(90), [1, 2, 3, 4, 5, 6, 7, 8]);
+            return cert.ExportCertificatePem() + "\n" + issuer.CertPem;
+        }
+        string Problem(string chain, string bundle, string? withKey = null) =>
+            Should.Throw<PkiException>(() => Pki.AcceptSigned(chain, withKey ?? keyPem, bundle, requested, Now)).Message;
+
+        var good = Pki.AcceptSigned(Signed(requested.DnsNames), keyPem, root.CertPem, requested, Now);
+        var chain = Pki.ParseChain(good.CertificateChainPem, "tls.crt");
+        chain.Select(c => c.Subject).ShouldBe(["CN=Portail", intermediate.Certificate.Subject], "leaf and intermediate; the root only in ca.crt");
+        Pki.ParseChain(good.CaPem, "ca.crt").Single().Thumbprint.ShouldBe(root.Certificate.Thumbprint);
+        // The intermediate may come from the trust bundle instead of the signer's answer.
+        var leafOnly = Signed(requested.DnsNames).Split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n";
+        Pki.AcceptSigned(leafOnly, keyPem, root.CertPem + intermediate.CertPem, requested, Now).CertificateChainPem.ShouldContain(intermediate.Certificate.ExportCertificatePem().Split('\n')[1]);
+
+        using var otherKey = new KeySpec("ECDSA", 256).Generate();
+        Problem(Signed(requested.DnsNames), root.CertPem, Pki.ToPem(otherKey)).ShouldContain("not for the requested key");
+        Problem(Signed(["portail.example.gouv.fr"]), root.CertPem).ShouldContain("lacks the requested DNS name(s) api.example.gouv.fr");
+        Problem(Signed(requested.DnsNames, notBefore: TestClock.Start.AddDays(1)), root.CertPem).ShouldContain("not valid before");
+        Problem(Signed(requested.DnsNames, notBefore: TestClock.Start.AddDays(-90), notAfter: TestClock.Start.AddDays(-1)), root.CertPem).ShouldContain("expired");
+        var rogue = TestPki.RootCa("CN=Rogue,O=Elsewhere,C=FR");
+        Problem(Signed(requested.DnsNames, by: rogue), root.CertPem).ShouldContain("does not chain to the trust anchor");
+        Problem(Signed(requested.DnsNames), intermediate.CertPem).ShouldContain("no root");
+        // openssl agrees with what was accepted.
+        var dir = Directory.CreateTempSubdirectory("accepted-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "leaf.pem"), chain[0].ExportCertificatePem());
+        await File.WriteAllTextAsync(Path.Combine(dir, "chain.pem"), chain[1].ExportCertificatePem());
+        await File.WriteAllTextAsync(Path.Combine(dir, "ca.pem"), good.CaPem);
+        (await TestPki.OpenSsl(dir, "verify", "-attime", TestClock.Epoch(TestClock.Start), "-CAfile", "ca.pem", "-untrusted", "chain.pem", "leaf.pem")).Output.ShouldContain("leaf.pem: OK");
+    }
 }
