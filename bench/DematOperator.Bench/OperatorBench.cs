@@ -21,7 +21,7 @@ internal static class OperatorBench
         if (!File.Exists(exe)) throw new FileNotFoundException("run `make publish` first", exe);
         var dir = Directory.CreateTempSubdirectory("bench-op-").FullName;
         var kubeconfig = Path.Combine(dir, "kubeconfig");
-        using var sim = Harness.Start("dotnet", $"{Path.Combine(root, "src", "DematOperator", "bin", "Release", "net10.0", "DematOperator.dll")} sim --clusters bench --kubeconfig-out {kubeconfig} --crds {Path.Combine(root, "config", "crd", "bases")}");
+        using var sim = Harness.Start("dotnet", $"{Path.Combine(root, "src", "DematOperator.Dev", "bin", "Release", "net10.0", "DematOperator.Dev.dll")} sim --clusters bench --kubeconfig-out {kubeconfig} --crds {Path.Combine(root, "config", "crd", "bases")}");
         while (!File.Exists(kubeconfig)) await Task.Delay(100);
         await Task.Delay(500);
         var endpoint = KubeConfigLoader.FromFiles([kubeconfig]);

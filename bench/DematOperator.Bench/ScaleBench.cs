@@ -32,7 +32,7 @@ internal static class ScaleBench
         var exe = Path.Combine(root, "artifacts", "operator", "DematOperator");
         var dir = Directory.CreateTempSubdirectory("bench-scale-").FullName;
         var kubeconfig = Path.Combine(dir, "kubeconfig");
-        using var sim = Harness.Start("dotnet", $"{Path.Combine(root, "src", "DematOperator", "bin", "Release", "net10.0", "DematOperator.dll")} sim --clusters bench --kubeconfig-out {kubeconfig} --crds {Path.Combine(root, "config", "crd", "bases")}");
+        using var sim = Harness.Start("dotnet", $"{Path.Combine(root, "src", "DematOperator.Dev", "bin", "Release", "net10.0", "DematOperator.Dev.dll")} sim --clusters bench --kubeconfig-out {kubeconfig} --crds {Path.Combine(root, "config", "crd", "bases")}");
         while (!File.Exists(kubeconfig)) await Task.Delay(100);
         await Task.Delay(1000);
         using var admin = new KubeClient(KubeConfigLoader.FromFiles([kubeconfig]));

@@ -1,3 +1,4 @@
+using DematOperator.Kube.Crd;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -23,7 +23,7 @@ public sealed class CliTests
     {
         var dir = Directory.CreateTempSubdirectory("sim-verb-").FullName;
         var kubeconfig = Path.Combine(dir, "kc");
-        var dll = typeof(RunCommand).Assembly.Location;
+        var dll = typeof(DematOperator.Dev.SimCommand).Assembly.Location;
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { dll, "sim", "--kubeconfig-out", kubeconfig, "--clusters", "sbg,rbx" }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
@@ -110,5 +110,18 @@ public sealed class SlaCliTests
         bad.ExitCode.ShouldBe(2);
         bad.Stderr.ShouldContain("outages.csv:2:");
         (await Sla("--tier", "PLATINE", "--month", "2026-05")).ExitCode.ShouldBe(2);
+    }
+
+    /// <summary>The shipped operator carries no emulator: the sandbox, sim and manifests are the development tools'.</summary>
+    [Fact]
+    public void The_shipped_operator_references_no_emulator_code()
+    {
+        var operatorAssembly = typeof(RunCommand).Assembly;
+        operatorAssembly.GetReferencedAssemblies().Select(a => a.Name).ShouldNotContain("DematOperator.KubeSim");
+        typeof(DematOperator.Kube.Client.KubeClient).Assembly.GetReferencedAssemblies().Select(a => a.Name).ShouldNotContain("DematOperator.KubeSim");
+        foreach (var project in new[] { "DematOperator", "DematOperator.Kube" })
+            File.ReadAllText(Path.Combine(RepoPaths.Root, "src", project, $"{project}.csproj")).ShouldNotContain("KubeSim");
+        operatorAssembly.GetManifestResourceNames().Order().ShouldBe(Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "crd", "bases"), "*.yaml")
+            .Select(f => "crd/" + Path.GetFileName(f)).Order(), "validate checks against the CRDs as generated");
     }
 }

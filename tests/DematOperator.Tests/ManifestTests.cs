@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DematOperator.Cli;
+using DematOperator.Dev;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Crd;
 using DematOperator.TestSupport;

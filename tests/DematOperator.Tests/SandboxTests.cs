@@ -14,11 +14,11 @@ namespace DematOperator.Tests;
 /// </summary>
 public sealed class SandboxTests
 {
-    /// <summary>Starts `sandbox` as the README says and reads what it prints up to its `ready` line.</summary>
+    /// <summary>Starts `sandbox` (of the development tools, DematOperator.Dev) as the README says and reads what it prints up to its `ready` line.</summary>
     private static async Task<(Process Sandbox, string Printed)> StartAsync(string dir, params string[] options)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { typeof(RunCommand).Assembly.Location, "sandbox", "--dir", dir }.Concat(options)) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { typeof(DematOperator.Dev.SandboxCommand).Assembly.Location, "sandbox", "--dir", dir }.Concat(options)) psi.ArgumentList.Add(a);
         var sandbox = Process.Start(psi)!;
         var printed = new StringBuilder();
         try

@@ -21,6 +21,11 @@ public sealed class InformerOptions
     public TimeSpan MinWatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Margin after the watch timeout at which a silent connection is considered dead.</summary>
     public TimeSpan IdleMargin { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// The cache diet, as controller-runtime's cache.TransformStripManagedFields: managedFields and kubectl's
+    /// last-applied-configuration annotation (often the largest part of a small object) are dropped before caching.
+    /// Nothing cached is ever written back whole: the operator writes status, JSON patches and fresh reads.
+    /// </summary>
     public bool StripManagedFields { get; init; } = true;
     public Backoff? Backoff { get; init; }
 }
@@ -261,9 +266,13 @@ public sealed class Informer<T> : IInformer where T : KubeObject
             if (_byOwner.TryGetValue(owner.Uid, out var set) && set.Remove(key) && set.Count == 0) _byOwner.Remove(owner.Uid);
     }
 
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
     private void Prepare(T item)
     {
-        if (_options.StripManagedFields) item.Metadata.ManagedFields = null;
+        if (!_options.StripManagedFields) return;
+        item.Metadata.ManagedFields = null;
+        if (item.Metadata.Annotations is { } annotations && annotations.Remove(LastAppliedAnnotation) && annotations.Count == 0) item.Metadata.Annotations = null;
     }
 
     private void Dispatch(IReadOnlyList<InformerEvent<T>> events)

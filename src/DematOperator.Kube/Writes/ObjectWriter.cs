@@ -59,13 +59,13 @@ public static class ObjectWriter
         var ops = new JsonArray();
         if (obj.Metadata.Finalizers is null)
         {
-            ops.Add(new JsonObject { ["op"] = "test", ["path"] = "/metadata/finalizers", ["value"] = null });
-            ops.Add(new JsonObject { ["op"] = "add", ["path"] = "/metadata/finalizers", ["value"] = new JsonArray(finalizer) });
+            ops.Add((JsonNode)new JsonObject { ["op"] = "test", ["path"] = "/metadata/finalizers", ["value"] = null });
+            ops.Add((JsonNode)new JsonObject { ["op"] = "add", ["path"] = "/metadata/finalizers", ["value"] = new JsonArray(finalizer) });
         }
         else
         {
-            ops.Add(new JsonObject { ["op"] = "test", ["path"] = "/metadata/finalizers", ["value"] = new JsonArray([.. obj.Metadata.Finalizers.Select(f => (JsonNode)JsonValue.Create(f)!)]) });
-            ops.Add(new JsonObject { ["op"] = "add", ["path"] = "/metadata/finalizers/-", ["value"] = finalizer });
+            ops.Add((JsonNode)new JsonObject { ["op"] = "test", ["path"] = "/metadata/finalizers", ["value"] = new JsonArray([.. obj.Metadata.Finalizers.Select(f => (JsonNode)JsonValue.Create(f)!)]) });
+            ops.Add((JsonNode)new JsonObject { ["op"] = "add", ["path"] = "/metadata/finalizers/-", ["value"] = finalizer });
         }
         return await PatchWithRetryAsync(client, rt, obj, ops, f => f.Contains(finalizer), f => AddFinalizerAsync(client, rt, f, finalizer, ct), ct);
     }

@@ -36,6 +36,7 @@ public sealed class BackupPolicyReconciler(
         if (policy is null)
         {
             metrics.Forget(request.Namespace ?? "", request.Name);
+            Forget($"{request.Namespace}/{request.Name}");
             return ReconcileResult.Done;
         }
         var ns = policy.Namespace!;
@@ -67,7 +68,7 @@ public sealed class BackupPolicyReconciler(
         var status = policy.Status ?? new BackupPolicyStatus();
         var lastScheduled = status.LastScheduleTime is { } ls ? Instant.FromDateTimeOffset(ls) : Instant.FromDateTimeOffset(policy.Metadata.CreationTimestamp ?? client.Time.GetUtcNow());
         // The cache may not show our own last status write yet: never decide twice on the same slots.
-        if (_scheduled.TryGetValue(policy.Metadata.Uid ?? "", out var written) && written > lastScheduled) lastScheduled = written;
+        if (_scheduled.TryGetValue(Key(policy), out var written) && written.Uid == policy.Metadata.Uid && written.Slot > lastScheduled) lastScheduled = written.Slot;
         var decision = BackupDecisions.Decide(settings.Schedule, settings.Zone, lastScheduled, now, settings.StartingDeadline, active is not null || freezing is not null, policy.Spec.Suspend == true);
         string? started = null;
         if (decision.RunSlot is { } slot)
@@ -158,7 +159,7 @@ public sealed class BackupPolicyReconciler(
                 ? Conditions.Make("ScheduleMeetsObjective", false, "ScheduleGapExceedsRpo", $"the schedule leaves gaps of up to {Durations.Human(gap)}, longer than the {Durations.Human(settings.Rpo)} RPO: the objective cannot be met by design", gen)
                 : Conditions.Make("ScheduleMeetsObjective", true, "GapsWithinRpo", $"longest gap between runs is {Durations.Human(gap)}", gen), t);
         }, ct);
-        if (decision.LatestSlot is { } scheduledSlot) _scheduled[policy.Metadata.Uid ?? ""] = scheduledSlot;
+        if (decision.LatestSlot is { } scheduledSlot) _scheduled[Key(policy)] = (policy.Metadata.Uid, scheduledSlot);
         if (Conditions.IsTrue(before.Status?.Conditions, "RecoveryPointObjectiveMet") && !rpoMet)
             await events.WarningAsync(policy, "RecoveryPointObjectiveMissed", $"the recovery point is older than the {Durations.Human(settings.Rpo)} RPO", ct);
 
@@ -344,8 +345,20 @@ public sealed class BackupPolicyReconciler(
     private Task DeleteRunAsync(BackupPolicy policy, IReadOnlyList<string> namespaces, string run, CancellationToken ct) =>
         MethodOf(policy).DeleteAsync(policy, namespaces, run, ct);
 
-    private readonly HashSet<string> _recorded = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Instant> _scheduled = new();
+    // Per-policy memory, keyed by namespace/name and dropped when the policy goes (the uid tells a re-created one apart).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Uid, HashSet<string> Runs)> _recorded = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Uid, Instant Slot)> _scheduled = new();
+
+    private static string Key(BackupPolicy policy) => $"{policy.Namespace}/{policy.Name}";
+
+    /// <summary>How many policies the reconciler remembers something of (a leak test checks it returns to zero).</summary>
+    internal int Remembered => _recorded.Count + _scheduled.Count;
+
+    private void Forget(string key)
+    {
+        _recorded.TryRemove(key, out _);
+        _scheduled.TryRemove(key, out _);
+    }
     private readonly Instant _startedAt = Instant.FromDateTimeOffset(client.Time.GetUtcNow());
 
     /// <summary>
@@ -354,10 +367,14 @@ public sealed class BackupPolicyReconciler(
     /// </summary>
     private async Task RecordEndedRunsAsync(BackupPolicy policy, List<ObservedRun> runs, CancellationToken ct)
     {
+        var entry = _recorded.AddOrUpdate(Key(policy), _ => (policy.Metadata.Uid, []), (_, e) => e.Uid == policy.Metadata.Uid ? e : (policy.Metadata.Uid, []));
+        var recorded = entry.Runs;
+        // Runs retention deleted are forgotten too: the set never outgrows the runs that exist.
+        lock (recorded) recorded.IntersectWith(runs.Select(r => r.Name));
         foreach (var run in runs.Where(r => r.Phase != RunPhase.Running))
         {
             if ((run.Completed ?? run.Started) < _startedAt - Duration.FromMinutes(1)) continue;
-            lock (_recorded) if (!_recorded.Add($"{policy.Metadata.Uid}/{run.Name}")) continue;
+            lock (recorded) if (!recorded.Add(run.Name)) continue;
             metrics.Runs.WithLabels(policy.Namespace!, policy.Name, run.Phase == RunPhase.Succeeded ? "succeeded" : "failed").Inc();
             if (run.Phase == RunPhase.Succeeded)
             {

@@ -42,6 +42,9 @@ public sealed class CertificateRenewalReconciler : IReconciler
     private readonly CertificateWrites _writes;
     private readonly ConcurrentDictionary<string, List<string[]>> _exported = new();
 
+    /// <summary>How many resources the reconciler remembers something of (a leak test checks it returns to zero).</summary>
+    internal int Remembered => _exported.Count;
+
     public CertificateRenewalReconciler(KubeClient client, Informer<CertificateRenewal> renewals, EventRecorder events, CertificateMetrics metrics, ILogger<CertificateRenewalReconciler> log)
     {
         (_client, _renewals, _events, _metrics, _log) = (client, renewals, events, metrics, log);

@@ -45,7 +45,7 @@ internal static class ReportCommand
             if (fmt == "csv" && parse.GetValue(output) is null && !parse.GetValue(maintenance)) return Fail("--format csv writes one file per table: give --out DIR");
             if (parse.GetValue(year) is not null && !parse.GetValue(maintenance)) return Fail("--year goes with --maintenance (the monthly report takes --month)");
             var snapshots = new List<ReportSnapshot>();
-            foreach (var context in parse.GetValue(contexts) is { Length: > 0 } list ? list : [null])
+            foreach (var context in parse.GetValue(contexts) is { Length: > 0 } list ? list.Select(c => (string?)c) : [(string?)null])
             {
                 try
                 {

@@ -34,6 +34,9 @@ public sealed class ServiceLevelReconciler(
     private sealed record Memory(ServiceLevel Written, Instant Tick, string[] Labels, List<string> Probes);
     private readonly ConcurrentDictionary<string, Memory> _memory = new();
     private readonly ConcurrentDictionary<string, (string Hash, DateTimeOffset At)> _rules = new();
+
+    /// <summary>How many ServiceLevels the reconciler remembers something of (a leak test checks it returns to zero).</summary>
+    internal int Remembered => _memory.Count + _rules.Count;
     private (bool Installed, DateTimeOffset At)? _rulesApi;
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
@@ -43,6 +46,7 @@ public sealed class ServiceLevelReconciler(
         if (cached is null || cached.IsDeleting)
         {
             if (_memory.TryRemove(key, out var gone)) metrics.Forget(gone.Labels, gone.Probes);
+            _rules.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
         // Our own last write may not be in the cache yet: carry on from it unless the object changed since.

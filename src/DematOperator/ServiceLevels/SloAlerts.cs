@@ -82,9 +82,9 @@ public static class SloAlerts
                 $"(sum by ({by}) (rate(demat_sla_downtime_seconds_total{{tier=\"{tier.Name}\"}}[{window}])) / sum by ({by}) (rate(demat_sla_service_seconds_total{{tier=\"{tier.Name}\"}}[{window}])))";
             var rules = new JsonArray([.. BurnRules(tier, tier.Objective, hours, Ratio,
                 "{{ $labels.namespace }}/{{ $labels.servicelevel }} is burning its " + tier.Name + " error budget")]);
-            groups.Add(new JsonObject { ["name"] = $"demat-sla-{tier.Name.ToLowerInvariant()}", ["rules"] = rules });
+            groups.Add((JsonNode)new JsonObject { ["name"] = $"demat-sla-{tier.Name.ToLowerInvariant()}", ["rules"] = rules });
         }
-        groups.Add(new JsonObject
+        groups.Add((JsonNode)new JsonObject
         {
             ["name"] = "demat-sla",
             ["rules"] = new JsonArray(
@@ -152,7 +152,7 @@ public static class SloAlerts
         string Ratio(string window) =>
             $"(sum(rate(demat_sla_downtime_seconds_total{{{selector}}}[{window}])) / sum(rate(demat_sla_service_seconds_total{{{selector}}}[{window}])))";
         var rules = new JsonArray();
-        rules.Add(new JsonObject
+        rules.Add((JsonNode)new JsonObject
         {
             ["alert"] = "DematServiceDown",
             ["expr"] = $"max(demat_sla_up{{{selector}}}) == 0 and max(demat_sla_in_service_hours{{{selector}}}) == 1",
@@ -164,8 +164,8 @@ public static class SloAlerts
                 ["description"] = $"A critical probe of {ns}/{name} fails: a blocking incident is open and its GTR clock is running ({tier.Blocking}).",
             },
         });
-        foreach (var rule in BurnRules(tier, objective, monthServiceHours, Ratio, $"{ns}/{name} is burning its {tier.Name} error budget")) rules.Add(rule);
-        rules.Add(new JsonObject
+        foreach (var rule in BurnRules(tier, objective, monthServiceHours, Ratio, $"{ns}/{name} is burning its {tier.Name} error budget")) rules.Add((JsonNode)rule);
+        rules.Add((JsonNode)new JsonObject
         {
             ["alert"] = "DematMonthlyObjectiveAtRisk",
             ["expr"] = $"max(demat_sla_error_budget_remaining_ratio{{{selector}}}) < 0.25",
@@ -176,7 +176,7 @@ public static class SloAlerts
                 ["description"] = $"The {tier.Name} objective ({objective:P1}) of this month is at risk.",
             },
         });
-        rules.Add(GtrRule($"demat_sla_incident_gtr_deadline_timestamp_seconds{{{selector}}}", "min by (severity)", $"{ns}/{name}"));
+        rules.Add((JsonNode)GtrRule($"demat_sla_incident_gtr_deadline_timestamp_seconds{{{selector}}}", "min by (severity)", $"{ns}/{name}"));
         return new JsonObject { ["name"] = $"demat-sla-{ns}-{name}", ["rules"] = rules };
     }
 }

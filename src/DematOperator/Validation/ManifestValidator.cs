@@ -6,7 +6,6 @@ using DematOperator.Certificates;
 using DematOperator.Drills;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Crd;
-using DematOperator.KubeSim.Schema;
 using DematOperator.ServiceLevels;
 using NodaTime;
 
@@ -28,16 +27,21 @@ public static class ManifestValidator
 
     private static readonly Dictionary<string, KindRules> Kinds = new()
     {
-        ["BackupPolicy"] = Rules(typeof(BackupPolicy), (o, now) => BackupPolicyChecks.Check(o.Deserialize(OperatorJsonContext.Default.BackupPolicy)!.Spec, now)),
-        ["PraDrill"] = Rules(typeof(PraDrill), (o, _) => PraDrillChecks.Check(o.Deserialize(OperatorJsonContext.Default.PraDrill)!.Spec)),
-        ["ServiceLevel"] = Rules(typeof(ServiceLevel), (o, _) => ServiceLevelChecks.Check(o.Deserialize(OperatorJsonContext.Default.ServiceLevel)!.Spec)),
-        ["CertificateRenewal"] = Rules(typeof(CertificateRenewal), (o, _) => CertificateRenewalChecks.Check(o.Deserialize(OperatorJsonContext.Default.CertificateRenewal)!.Spec)),
-        ["RestoreRequest"] = Rules(typeof(Restores.RestoreRequest), (o, _) => Restores.RestoreDecisions.Check(o.Deserialize(OperatorJsonContext.Default.RestoreRequest)!.Spec)),
+        ["BackupPolicy"] = Rules(OperatorKinds.BackupPolicies, (o, now) => BackupPolicyChecks.Check(o.Deserialize(OperatorJsonContext.Default.BackupPolicy)!.Spec, now)),
+        ["PraDrill"] = Rules(OperatorKinds.PraDrills, (o, _) => PraDrillChecks.Check(o.Deserialize(OperatorJsonContext.Default.PraDrill)!.Spec)),
+        ["ServiceLevel"] = Rules(OperatorKinds.ServiceLevels, (o, _) => ServiceLevelChecks.Check(o.Deserialize(OperatorJsonContext.Default.ServiceLevel)!.Spec)),
+        ["CertificateRenewal"] = Rules(OperatorKinds.CertificateRenewals, (o, _) => CertificateRenewalChecks.Check(o.Deserialize(OperatorJsonContext.Default.CertificateRenewal)!.Spec)),
+        ["RestoreRequest"] = Rules(OperatorKinds.RestoreRequests, (o, _) => Restores.RestoreDecisions.Check(o.Deserialize(OperatorJsonContext.Default.RestoreRequest)!.Spec)),
     };
 
-    private static KindRules Rules(Type type, Func<JsonObject, Instant, IEnumerable<SpecProblem>> semantics)
+    /// <summary>The schema of the CRD as generated into config/crd/bases and embedded in the binary (no reflection over the types at run time).</summary>
+    private static KindRules Rules<T>(ResourceType<T> type, Func<JsonObject, Instant, IEnumerable<SpecProblem>> semantics) where T : KubeObject
     {
-        var crd = CrdGenerator.Generate(type);
+        var resource = $"crd/{type.Group}_{type.Plural}.yaml";
+        using var stream = typeof(ManifestValidator).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"the CRD {resource} is not embedded in the operator");
+        using var reader = new StreamReader(stream);
+        var crd = YamlDocuments.ParseObjects(reader.ReadToEnd()).Single(d => (string?)d["kind"] == "CustomResourceDefinition");
         return new KindRules((JsonObject)crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!, semantics);
     }
 

@@ -298,6 +298,25 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
         foreach (var reason in new[] { "InvalidSchedule", "UnknownTimeZone", "MissingSnapshotClass", "NamespaceNotFound" })
             events.ShouldContain(e => e.Reason == reason && e.Type == "Warning");
     }
+    /// <summary>Bounded state: what the reconciler remembers of a policy (slots written, runs counted) goes with the policy.</summary>
+    [Fact]
+    public async Task Deleted_policies_leave_nothing_in_the_reconcilers_memory()
+    {
+        var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
+        var reconciler = new BackupPolicyReconciler(_client, informer, new EventRecorder(_client, "dematoperator"), new BackupPolicyMetrics(_metrics), NullLogger<BackupPolicyReconciler>.Instance);
+        var controller = new DematOperator.Kube.Controllers.Controller("bp-memory", reconciler, new DematOperator.Kube.Controllers.ControllerOptions { MaxConcurrentReconciles = 4 }, _metrics, NullLoggerFactory.Instance, _clock)
+            .For(informer, DematOperator.Kube.Controllers.Predicates.GenerationOrAnnotationsChanged);
+        using var stop = new CancellationTokenSource();
+        var running = Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token));
+        for (var i = 0; i < 20; i++) await Create($"memory-{i:D2}", "CSISnapshot", schedule: "0 * * * *");
+        await AdvanceUntil(async () => (await _client.ListAsync(OperatorKinds.BackupPolicies, "platau-prod")).Items.All(p => p.Status?.LastScheduleTime is not null),
+            "every policy took a scheduled run", TimeSpan.FromMinutes(10), TimeSpan.FromHours(2));
+        reconciler.Remembered.ShouldBeGreaterThan(0);
+        foreach (var p in (await _client.ListAsync(OperatorKinds.BackupPolicies, "platau-prod")).Items) await _client.DeleteAsync(OperatorKinds.BackupPolicies, "platau-prod", p.Name);
+        await Eventually.HoldsAsync(() => reconciler.Remembered == 0 && informer.List().Count == 0, "nothing remembered of deleted policies");
+        stop.Cancel();
+        try { await running; } catch (OperationCanceledException) { }
+    }
 }
 
 /// <summary>More BackupPolicy behaviour: resume, CSI retention, deletionPolicy Delete, Velero missing.</summary>
@@ -453,4 +472,5 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
             await run;
         }
     }
+
 }

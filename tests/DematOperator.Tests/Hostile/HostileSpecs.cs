@@ -116,8 +116,8 @@ public static class HostileSpecs
         var crd = YamlDocuments.ParseObjects(File.ReadAllText(Path.Combine(RepoPaths.Config, "crd", "bases", $"ops.demat.gouv.fr_{plural}.yaml"))).Single();
         var schema = (JsonObject)crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!;
         var obj = new JsonObject { ["apiVersion"] = "ops.demat.gouv.fr/v1alpha1", ["kind"] = "X", ["metadata"] = new JsonObject { ["name"] = "x", ["namespace"] = "x" }, ["spec"] = spec.DeepClone() };
-        DematOperator.KubeSim.Schema.SchemaValidator.DefaultAndPrune(obj, schema);
+        DematOperator.Kube.Crd.SchemaValidator.DefaultAndPrune(obj, schema);
         admitted = obj;
-        return DematOperator.KubeSim.Schema.SchemaValidator.Validate(obj, schema).Select(c => $"{c.Field}: {c.Message}").ToList();
+        return DematOperator.Kube.Crd.SchemaValidator.Validate(obj, schema).Select(c => $"{c.Field}: {c.Message}").ToList();
     }
 }

@@ -74,7 +74,7 @@ public sealed class RealPrometheusTests : IAsyncLifetime
         try
         {
             var rule = await Eventually.ValueAsync(() => admin.TryGetAsync(ServiceLevelReconciler.PrometheusRules, "platau-prod", "platau-sla"), "PrometheusRule generated");
-            await File.WriteAllTextAsync(Path.Combine(_dir, "rules.yaml"), YamlWriter.Write(new JsonObject { ["groups"] = rule!.Spec!["groups"]!.DeepClone() }));
+            await File.WriteAllTextAsync(Path.Combine(_dir, "rules.yaml"), DematOperator.Dev.YamlWriter.Write(new JsonObject { ["groups"] = rule!.Spec!["groups"]!.DeepClone() }));
             await File.WriteAllTextAsync(Path.Combine(_dir, "prometheus.yml"), $"""
                 global:
                   scrape_interval: 1s

@@ -29,7 +29,7 @@ public sealed class SloAlertsTests
         var hours = SloAlerts.MonthlyServiceHours(ServiceTier.Argent, 2026, Paris, HolidayCalendar.France);
         var group = SloAlerts.RuleGroup("platau-prod", "platau", ServiceTier.Argent, 0.995, hours);
         var dir = Directory.CreateTempSubdirectory("slo-").FullName;
-        File.WriteAllText(Path.Combine(dir, "slo.yaml"), YamlWriter.Write(new JsonObject { ["groups"] = new JsonArray(group) }));
+        File.WriteAllText(Path.Combine(dir, "slo.yaml"), DematOperator.Dev.YamlWriter.Write(new JsonObject { ["groups"] = new JsonArray(group) }));
         // Service time advances 60 s per minute; downtime 30 s per minute for the last hour (50 % errors: far past
         // the page threshold), or 0 (no alert).
         File.WriteAllText(Path.Combine(dir, "slo_test.yaml"), """

@@ -13,7 +13,7 @@ using DematOperator.KubeSim.ThirdParty;
 using DematOperator.KubeSim.Store;
 using Microsoft.Extensions.Logging;
 
-namespace DematOperator.Cli;
+namespace DematOperator.Dev;
 
 /// <summary>
 /// `sandbox`: two emulated clusters (sbg = production, rbx = acceptance and recovery site) with the CRDs,

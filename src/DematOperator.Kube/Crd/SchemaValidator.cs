@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using DematOperator.Kube.Api;
 
-namespace DematOperator.KubeSim.Schema;
+namespace DematOperator.Kube.Crd;
 
 /// <summary>
 /// What the apiextensions-apiserver does to a custom resource with its CRD's openAPIV3Schema:

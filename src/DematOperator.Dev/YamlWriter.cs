@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace DematOperator.Kube.Crd;
+namespace DematOperator.Dev;
 
 /// <summary>Block-style YAML for generated manifests: stable, readable, and quoting only what YAML would misread.</summary>
 public static class YamlWriter

@@ -4,8 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using DematOperator.Kube.Api;
+using DematOperator.Kube.Crd;
 
-namespace DematOperator.Kube.Crd;
+namespace DematOperator.Dev;
 
 /// <summary>
 /// Builds a CustomResourceDefinition (apiextensions.k8s.io/v1) from a C# resource class, as controller-gen does

@@ -5,7 +5,7 @@ using DematOperator.KubeSim;
 using DematOperator.KubeSim.Hosting;
 using DematOperator.KubeSim.ThirdParty;
 
-namespace DematOperator.Cli;
+namespace DematOperator.Dev;
 
 /// <summary>`sim`: serve emulated clusters on 127.0.0.1 until SIGINT/SIGTERM.</summary>
 internal static class SimCommand

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace DematOperator.Cli;
+namespace DematOperator.Dev;
 
 /// <summary>
 /// What the sandbox's clusters point at instead of real services: a small local HTTP service that plays
