@@ -20,7 +20,8 @@ FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
 WORKDIR /app
 COPY --from=build /out/DematOperator ./DematOperator
 USER $APP_UID
-ENV DOTNET_GCgen0size=0x200000
+# gen0 budget 2 MiB, in hex: Native AOT reads the value without a 0x prefix (with one it is ignored).
+ENV DOTNET_GCgen0size=200000
 EXPOSE 8080 8081
 ENTRYPOINT ["/app/DematOperator"]
 CMD ["run"]

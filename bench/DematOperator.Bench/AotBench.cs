@@ -112,7 +112,7 @@ internal static class AotBench
         metricsPort = Harness.FreePort();
         probePort = Harness.FreePort();
         var op = Harness.Start(exe, $"run --kubeconfig {kubeconfig} --leader-election-namespace dematoperator-system --metrics-bind-address 127.0.0.1:{metricsPort} --health-probe-bind-address 127.0.0.1:{probePort}",
-            new() { ["LOG_LEVEL"] = "Warning", ["DOTNET_GCgen0size"] = "0x200000" });
+            new() { ["LOG_LEVEL"] = "Warning", ["DOTNET_GCgen0size"] = "200000" });
         op.BeginOutputReadLine();
         op.BeginErrorReadLine();
         return op;
@@ -200,7 +200,7 @@ internal static class ChurnBench
             Spec = new ServiceLevelSpec { Tier = "ARGENT", Environment = "preprod", Interval = "5m", Probes = [new ProbeSpec { Name = "api", Workload = new WorkloadProbeSpec { Kind = "Deployment", Name = "api" } }] } });
         var metricsPort = Harness.FreePort();
         using var op = Harness.Start(exe, $"run --kubeconfig {kubeconfig} --leader-election-namespace dematoperator-system --metrics-bind-address 127.0.0.1:{metricsPort} --health-probe-bind-address 127.0.0.1:{Harness.FreePort()}",
-            new() { ["LOG_LEVEL"] = "Warning", ["DOTNET_GCgen0size"] = "0x200000" });
+            new() { ["LOG_LEVEL"] = "Warning", ["DOTNET_GCgen0size"] = "200000" });
         op.BeginOutputReadLine();
         op.BeginErrorReadLine();
         await Task.Delay(TimeSpan.FromSeconds(15));

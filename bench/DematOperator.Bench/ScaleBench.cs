@@ -40,7 +40,7 @@ internal static class ScaleBench
             await admin.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
         var metricsPort = Harness.FreePort();
         using var op = Harness.Start(exe, $"run --kubeconfig {kubeconfig} --leader-election-namespace dematoperator-system --metrics-bind-address 127.0.0.1:{metricsPort} --health-probe-bind-address 127.0.0.1:{Harness.FreePort()}",
-            new() { ["LOG_LEVEL"] = "Warning", ["DOTNET_GCgen0size"] = "0x200000" });
+            new() { ["LOG_LEVEL"] = "Warning", ["DOTNET_GCgen0size"] = "200000" });
         op.BeginOutputReadLine();
         op.BeginErrorReadLine();
         await Task.Delay(TimeSpan.FromSeconds(10));
