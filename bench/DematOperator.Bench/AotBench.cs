@@ -47,16 +47,9 @@ internal static class AotBench
         var m = new Dictionary<string, string>();
         var exe = Path.Combine(build.Folder, "DematOperator");
         m["published folder"] = $"{Directory.EnumerateFiles(build.Folder).Sum(f => new FileInfo(f).Length) / 1048576.0:F1} MiB, {Directory.EnumerateFiles(build.Folder).Count()} file(s)";
-        await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["aot"] });
-        var cluster = host["aot"].Cluster;
-        ThirdPartyApis.Install(cluster);
-        CrdInstaller.InstallPath(cluster, Path.Combine(root, "config", "crd", "bases"));
-        var dir = Directory.CreateTempSubdirectory("bench-aot-").FullName;
-        var kubeconfig = Path.Combine(dir, "kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig());
-        using var admin = new KubeClient(KubeConfigLoader.FromFiles([kubeconfig]));
-        foreach (var ns in new[] { "dematoperator-system", "apps", "openshift-adp" })
-            await admin.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        var (host, cluster, kubeconfig, admin) = await MixedResources.EmulatorAsync(root, "aot");
+        await using var hostScope = host;
+        using var adminScope = admin;
 
         // Idle: leading, 4+ informers, TLS to the API, nothing to reconcile.
         using (var op = Start(exe, kubeconfig, out _, out _))
@@ -136,6 +129,21 @@ internal static class AotBench
 /// <summary>The scale mix of docs/performance.md: 40 % BackupPolicies, 30 % ServiceLevels, 20 % CertificateRenewals, 10 % PraDrills.</summary>
 internal static class MixedResources
 {
+    /// <summary>An in-process emulator with the third-party APIs, our CRDs and the bench namespaces, and an admin client.</summary>
+    public static async Task<(SimHost Host, SimCluster Cluster, string Kubeconfig, KubeClient Admin)> EmulatorAsync(string root, string name, int? historyLimit = null)
+    {
+        var host = await SimHost.StartAsync(new SimHostOptions { Clusters = [name], Configure = historyLimit is { } h ? o => o.HistoryLimit = h : null });
+        var cluster = host[name].Cluster;
+        ThirdPartyApis.Install(cluster);
+        CrdInstaller.InstallPath(cluster, Path.Combine(root, "config", "crd", "bases"));
+        var kubeconfig = Path.Combine(Directory.CreateTempSubdirectory($"bench-{name}-").FullName, "kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig());
+        var admin = new KubeClient(KubeConfigLoader.FromFiles([kubeconfig]));
+        foreach (var ns in new[] { "dematoperator-system", "apps", "openshift-adp" })
+            await admin.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        return (host, cluster, kubeconfig, admin);
+    }
+
     /// <param name="quiet">Backups once a year (1 January, 03:00): nothing falls due while steady state is measured.</param>
     public static Task CreateAsync(KubeClient admin, int n, int offset, bool quiet = false) =>
         Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (j, ct) =>
@@ -186,16 +194,9 @@ internal static class ChurnBench
         var rows = new List<string>();
         var exe = Path.Combine(root, "artifacts", "operator", "DematOperator");
         if (!File.Exists(exe)) throw new FileNotFoundException("run `make publish` first", exe);
-        await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["churn"], Configure = o => o.HistoryLimit = 20_000 });
-        var cluster = host["churn"].Cluster;
-        ThirdPartyApis.Install(cluster);
-        CrdInstaller.InstallPath(cluster, Path.Combine(root, "config", "crd", "bases"));
-        var dir = Directory.CreateTempSubdirectory("bench-churn-").FullName;
-        var kubeconfig = Path.Combine(dir, "kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig());
-        using var admin = new KubeClient(KubeConfigLoader.FromFiles([kubeconfig]));
-        foreach (var ns in new[] { "dematoperator-system", "apps", "openshift-adp" })
-            await admin.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        var (host, _, kubeconfig, admin) = await MixedResources.EmulatorAsync(root, "churn", historyLimit: 20_000);
+        await using var _h = host;
+        using var _a = admin;
         await admin.CreateAsync(OperatorKinds.ServiceLevels, new ServiceLevel { Metadata = new ObjectMeta { Name = "anchor", Namespace = "apps" },
             Spec = new ServiceLevelSpec { Tier = "ARGENT", Environment = "preprod", Interval = "5m", Probes = [new ProbeSpec { Name = "api", Workload = new WorkloadProbeSpec { Kind = "Deployment", Name = "api" } }] } });
         var metricsPort = Harness.FreePort();

@@ -47,31 +47,8 @@ internal static class ScaleBench
 
         var sw = Stopwatch.StartNew();
         var counts = (bp: n * 4 / 10, sl: n * 3 / 10, cr: n * 2 / 10, pra: n - n * 4 / 10 - n * 3 / 10 - n * 2 / 10);
-        await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-        {
-            var name = $"r-{i:D5}";
-            if (i < counts.bp)
-                await admin.CreateAsync(OperatorKinds.BackupPolicies, new BackupPolicy { Metadata = new ObjectMeta { Name = name, Namespace = "apps" },
-                    Spec = new BackupPolicySpec { Schedule = $"{i % 60} * * * *", Method = "Velero", Rpo = "4h", Target = new BackupTarget { Namespaces = ["apps"] } } }, ct);
-            else if (i < counts.bp + counts.sl)
-                await admin.CreateAsync(OperatorKinds.ServiceLevels, new ServiceLevel { Metadata = new ObjectMeta { Name = name, Namespace = "apps" },
-                    Spec = new ServiceLevelSpec { Tier = "ARGENT", Environment = "preprod", Interval = "5m", Probes = [new ProbeSpec { Name = "api", Workload = new WorkloadProbeSpec { Kind = "Deployment", Name = "api" } }] } }, ct);
-            else if (i < counts.bp + counts.sl + counts.cr)
-                await admin.CreateAsync(OperatorKinds.CertificateRenewals, new CertificateRenewal { Metadata = new ObjectMeta { Name = name, Namespace = "apps" },
-                    Spec = new CertificateRenewalSpec { Secrets = new ObjectSelection { Names = ["none"] }, Interval = "1h" } }, ct);
-            else
-                await admin.CreateAsync(OperatorKinds.PraDrills, new PraDrill { Metadata = new ObjectMeta { Name = name, Namespace = "apps" },
-                    Spec = new PraDrillSpec { Schedule = "0 21 14 3 *", Source = new DrillSource { Namespaces = ["prod"] }, Backup = new DrillBackup { VeleroSchedule = "daily" } } }, ct);
-        });
-        async Task<int> Reconciled()
-        {
-            var total = 0;
-            total += (await admin.ListAllAsync(OperatorKinds.BackupPolicies, "apps")).Items.Count(o => o.Status?.ObservedGeneration == o.Metadata.Generation);
-            total += (await admin.ListAllAsync(OperatorKinds.ServiceLevels, "apps")).Items.Count(o => o.Status?.ObservedGeneration == o.Metadata.Generation);
-            total += (await admin.ListAllAsync(OperatorKinds.CertificateRenewals, "apps")).Items.Count(o => o.Status?.ObservedGeneration == o.Metadata.Generation);
-            total += (await admin.ListAllAsync(OperatorKinds.PraDrills, "apps")).Items.Count(o => o.Status?.ObservedGeneration == o.Metadata.Generation);
-            return total;
-        }
+        await MixedResources.CreateAsync(admin, n, offset: 0);
+        Task<int> Reconciled() => MixedResources.ReconciledAsync(admin);
         while (await Reconciled() < n) await Task.Delay(250);
         var toReconcile = sw.Elapsed;
 
