@@ -27,6 +27,26 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void Forgetting_an_object_removes_its_series_from_every_family_that_carries_its_labels()
+    {
+        var registry = new MetricsRegistry();
+        registry.Counter("runs_total", "r", "namespace", "policy", "result").WithLabels("a", "p1", "ok").Inc();
+        registry.Counter("runs_total", "r", "namespace", "policy", "result").WithLabels("a", "p2", "ok").Inc();
+        registry.Histogram("run_seconds", "d", [1], "namespace", "policy").WithLabels("a", "p1").Observe(0.5);
+        registry.Gauge("rpo_seconds", "g", "namespace", "policy").WithLabels("b", "p1").Set(1);
+        registry.Gauge("requests", "n", "namespace").WithLabels("a").Set(1);
+
+        registry.Forget(("namespace", "a"), ("policy", "p1")).ShouldBe(2);
+
+        var text = registry.Scrape();
+        text.ShouldNotContain("policy=\"p1\",result");
+        text.ShouldNotContain("run_seconds_count{namespace=\"a\"");
+        text.ShouldContain("runs_total{namespace=\"a\",policy=\"p2\",result=\"ok\"} 1", Case.Sensitive, "another object keeps its series");
+        text.ShouldContain("rpo_seconds{namespace=\"b\",policy=\"p1\"} 1", Case.Sensitive, "the same name in another namespace is another object");
+        text.ShouldContain("requests{namespace=\"a\"} 1", Case.Sensitive, "a family without the policy label is not the object's");
+    }
+
+    [Fact]
     public void Counters_never_go_down()
     {
         var c = new MetricsRegistry().Counter("x_total", "x");

@@ -25,6 +25,18 @@ public sealed class MetricsRegistry
         lock (_beforeScrape) _beforeScrape.Add(refresh);
     }
 
+    /// <summary>
+    /// Removes, from every family labelled with all of <paramref name="match"/>'s names, the series carrying those
+    /// values: what an object's deletion leaves behind (counters and histograms included), so that memory and the
+    /// exposition stay bounded by the objects that exist. Returns how many series went.
+    /// </summary>
+    public int Forget(params (string Label, string Value)[] match)
+    {
+        var removed = 0;
+        foreach (var family in _families.Values) removed += family.RemoveMatching(match);
+        return removed;
+    }
+
     public string Scrape()
     {
         Action<MetricsRegistry>[] refreshers;
@@ -47,6 +59,30 @@ public sealed class MetricsRegistry
 
 public abstract class MetricFamily(string name, string help, string type, string[] labelNames)
 {
+    internal abstract int RemoveMatching((string Label, string Value)[] match);
+
+    protected int[]? IndexesOf((string Label, string Value)[] match)
+    {
+        var indexes = new int[match.Length];
+        for (var i = 0; i < match.Length; i++)
+            if ((indexes[i] = Array.IndexOf(LabelNames, match[i].Label)) < 0) return null;
+        return indexes;
+    }
+
+    protected static int RemoveMatching<TChild>(ConcurrentDictionary<string, TChild> children, Func<TChild, string[]> values, int[]? indexes, (string Label, string Value)[] match)
+    {
+        if (indexes is null) return 0;
+        var removed = 0;
+        foreach (var (key, child) in children)
+        {
+            var labels = values(child);
+            var all = true;
+            for (var i = 0; i < indexes.Length && all; i++) all = labels[indexes[i]] == match[i].Value;
+            if (all && children.TryRemove(key, out _)) removed++;
+        }
+        return removed;
+    }
+
     public string Name { get; } = name;
     public string Help { get; } = help;
     protected string[] LabelNames { get; } = labelNames;
@@ -100,6 +136,7 @@ public sealed class Counter(string name, string help, string[] labels) : MetricF
 
     public Child WithLabels(params string[] values) => _children.GetOrAdd(string.Join('\u0001', Check(values)), _ => new Child(values));
     public void Inc(double by = 1) => WithLabels().Inc(by);
+    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, IndexesOf(match), match);
 
     protected override void WriteSamples(StringBuilder sb) => WriteValues(sb, _children.Values.Select(c => (c.Values, c.Value)));
 
@@ -135,6 +172,7 @@ public sealed class Gauge(string name, string help, string[] labels) : MetricFam
     public Child WithLabels(params string[] values) => _children.GetOrAdd(string.Join('\u0001', Check(values)), _ => new Child(values));
     public void Set(double v) => WithLabels().Set(v);
     public bool Remove(params string[] values) => _children.TryRemove(string.Join('\u0001', values), out _);
+    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, IndexesOf(match), match);
 
     protected override void WriteSamples(StringBuilder sb) => WriteValues(sb, _children.Values.Select(c => (c.Values, c.Value)));
 
@@ -155,6 +193,7 @@ public sealed class Histogram(string name, string help, double[] buckets, string
     private readonly double[] _buckets = buckets;
 
     public Child WithLabels(params string[] values) => _children.GetOrAdd(string.Join('\u0001', Check(values)), _ => new Child(values, _buckets));
+    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, IndexesOf(match), match);
 
     protected override void WriteSamples(StringBuilder sb)
     {

@@ -14,8 +14,6 @@ public sealed class BackupPolicyMetrics(MetricsRegistry registry)
     public readonly Counter Missed = registry.Counter("demat_backup_missed_runs_total", "Scheduled slots that did not run (operator down past the starting deadline, or a run still going).", "namespace", "policy");
     public readonly Gauge Suspended = registry.Gauge("demat_backup_suspended", "1 when the policy is suspended.", "namespace", "policy");
 
-    public void Forget(string ns, string policy)
-    {
-        foreach (var g in new[] { LastSuccess, RecoveryPoint, Rpo, Retained, Suspended }) g.Remove(ns, policy);
-    }
+    /// <summary>Every series of a deleted policy, counters and histograms included.</summary>
+    public int Forget(string ns, string policy) => registry.Forget(("namespace", ns), ("policy", policy));
 }

@@ -16,6 +16,6 @@ public sealed class CertificateMetrics(MetricsRegistry registry)
     public void Forget(IEnumerable<string[]> series)
     {
         foreach (var labels in series)
-            foreach (var g in new[] { Expiration, NotBefore, Renewal, Ready, ServedCurrent }) g.Remove(labels);
+            registry.Forget([.. Labels.Zip(labels, (label, value) => (label, value))]);
     }
 }

@@ -15,13 +15,8 @@ public sealed class PraDrillMetrics(MetricsRegistry registry)
     public readonly Gauge CoverageGaps = registry.Gauge("demat_pra_drill_coverage_gaps", "Production objects the drill would not bring back (not_backed_up) or has not rehearsed since they appeared (not_rehearsed; 1 while no run succeeded).", "namespace", "drill", "gap");
     public readonly Gauge StepDuration = registry.Gauge("demat_pra_drill_step_duration_seconds", "Duration of each step of the last run.", "namespace", "drill", "step");
 
-    public void Forget(string ns, string drill)
-    {
-        foreach (var g in new[] { LastRun, LastSuccess, Rto, Rpo, Running }) g.Remove(ns, drill);
-        foreach (var o in new[] { "rto", "rpo" }) Objective.Remove(ns, drill, o);
-        foreach (var s in DrillRunMachine.Order) StepDuration.Remove(ns, drill, s.ToString());
-        ForgetCoverage(ns, drill);
-    }
+    /// <summary>Every series of a deleted drill, the runs counter included.</summary>
+    public int Forget(string ns, string drill) => registry.Forget(("namespace", ns), ("drill", drill));
 
     public void ForgetCoverage(string ns, string drill)
     {

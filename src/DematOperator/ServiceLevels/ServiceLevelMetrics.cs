@@ -25,15 +25,6 @@ public sealed class ServiceLevelMetrics(MetricsRegistry registry)
     public readonly Gauge Indicator = registry.Gauge("demat_indicator_value", "The contract's indicators of the current month so far (IND_DISP availability ratio, IND_INC share within GTR, IND_SUP open count, GTI_* mean seconds); absent when sans objet or insufficient data.", [.. Sl, "indicator"]);
     public readonly Gauge IndicatorObjective = registry.Gauge("demat_indicator_objective", "Objective of each indicator that has one (IND_DISP, IND_INC).", [.. Sl, "indicator"]);
 
-    private static readonly string[] Severities = ["blocking", "major", "minor"];
-    private static readonly string[] IndicatorNames = ["IND_DISP01", "IND_DISP02", "IND_DISP03", "IND_INC01", "IND_INC02", "IND_INC03", "IND_SUP01", "IND_SUP02", "IND_SUP03", "GTI_BLOCKING", "GTI_MAJOR", "GTI_MINOR"];
-
-    public void Forget(string[] labels, IEnumerable<string> probes)
-    {
-        foreach (var g in new[] { Objective, BudgetRemaining, UnknownSeconds, InServiceHours, Up, Coverage }) g.Remove(labels);
-        foreach (var period in new[] { "current", "previous" }) Availability.Remove([.. labels, period]);
-        foreach (var p in probes) { ProbeSuccess.Remove([.. labels, p]); ProbeDuration.Remove([.. labels, p]); }
-        foreach (var s in Severities) { IncidentsOpen.Remove([.. labels, s]); WithinGtr.Remove([.. labels, s]); GtrDeadline.Remove([.. labels, s]); }
-        foreach (var i in IndicatorNames) { Indicator.Remove([.. labels, i]); IndicatorObjective.Remove([.. labels, i]); }
-    }
+    /// <summary>Every series of a deleted ServiceLevel, counters included, whatever tier or environment it was labelled with.</summary>
+    public int Forget(string ns, string serviceLevel) => registry.Forget(("namespace", ns), ("servicelevel", serviceLevel));
 }

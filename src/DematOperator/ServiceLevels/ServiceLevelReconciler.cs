@@ -31,6 +31,17 @@ public sealed class ServiceLevelReconciler(
     public static readonly ResourceType<DynamicObject> PrometheusRules = Resources.Dynamic("monitoring.coreos.com", "v1", "prometheusrules", "PrometheusRule", true);
     private static readonly TimeSpan RuleRecheck = TimeSpan.FromMinutes(10);
 
+    /// <summary>A tier or environment change relabels every series, and a probe taken out of the spec leaves its own: neither may linger as a stale figure.</summary>
+    private void ForgetStaleSeries(Memory before, string[] labels, ServiceLevelSettings settings)
+    {
+        if (!before.Labels.SequenceEqual(labels)) { metrics.Forget(labels[0], labels[1]); return; }
+        foreach (var probe in before.Probes.Except(settings.Probes.Select(p => p.Name)))
+        {
+            metrics.ProbeSuccess.Remove([.. labels, probe]);
+            metrics.ProbeDuration.Remove([.. labels, probe]);
+        }
+    }
+
     private sealed record Memory(ServiceLevel Written, Instant Tick, string[] Labels, List<string> Probes);
     private readonly ConcurrentDictionary<string, Memory> _memory = new();
     private readonly ConcurrentDictionary<string, (string Hash, DateTimeOffset At)> _rules = new();
@@ -45,7 +56,8 @@ public sealed class ServiceLevelReconciler(
         var key = $"{request.Namespace}/{request.Name}";
         if (cached is null || cached.IsDeleting)
         {
-            if (_memory.TryRemove(key, out var gone)) metrics.Forget(gone.Labels, gone.Probes);
+            _memory.TryRemove(key, out _);
+            metrics.Forget(request.Namespace ?? "", request.Name);
             _rules.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
@@ -89,6 +101,7 @@ public sealed class ServiceLevelReconciler(
         if (incidentRecords is not null) written = await RecordIncidentsAsync(written, settings, now, ct);
         var previousTick = memory?.Tick;
         _memory[key] = new Memory(written, now, labels, settings.Probes.Select(p => p.Name).ToList());
+        if (memory is not null) ForgetStaleSeries(memory, labels, settings);
 
         await ReportAsync(written, settings, changes, ct);
         Export(written, settings, changes, labels, outcomes, previousTick, now, inService, declared.Effective(written.Status?.Incidents ?? []));

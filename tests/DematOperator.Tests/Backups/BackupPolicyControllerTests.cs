@@ -314,6 +314,7 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
         reconciler.Remembered.ShouldBeGreaterThan(0);
         foreach (var p in (await _client.ListAsync(OperatorKinds.BackupPolicies, "platau-prod")).Items) await _client.DeleteAsync(OperatorKinds.BackupPolicies, "platau-prod", p.Name);
         await Eventually.HoldsAsync(() => reconciler.Remembered == 0 && informer.List().Count == 0, "nothing remembered of deleted policies");
+        await Eventually.HoldsAsync(() => !_metrics.Scrape().Contains("policy=\"memory-"), "no series left of deleted policies");
         stop.Cancel();
         try { await running; } catch (OperationCanceledException) { }
     }

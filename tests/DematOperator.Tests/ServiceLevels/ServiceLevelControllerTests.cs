@@ -194,6 +194,10 @@ public sealed class ServiceLevelControllerTests : IAsyncLifetime
         rule.Metadata.OwnerReferences!.ShouldHaveSingleItem().Name.ShouldBe("platau");
         var down = rule.Spec!["groups"]![0]!["rules"]!.AsArray().First(r => (string?)r!["alert"] == "DematServiceDown")!;
         ((string?)down["for"]).ShouldBe("1m");
+
+        // Deleted, it leaves no series behind: counters (service seconds, incidents) included.
+        await _client.DeleteAsync(OperatorKinds.ServiceLevels, "platau-prod", "platau");
+        await Eventually.HoldsAsync(() => !_metrics.Scrape().Contains("servicelevel=\"platau\""), "every series of the deleted ServiceLevel gone");
         await op.DisposeAsync();
     }
 
