@@ -30,6 +30,12 @@ public sealed record ResourceDefinition
     public bool IsStorageVersion { get; init; } = true;
     /// <summary>Kinds like SelfSubjectAccessReview that are answered, never stored.</summary>
     public bool IsVirtual { get; init; }
+    /// <summary>
+    /// kube-apiserver's store option ReturnDeletedObject: set only for pods, service accounts and storage classes
+    /// (registry/core/pod/storage/storage.go and siblings); every other kind, custom resources included, answers a
+    /// DELETE that removed the object with a Success Status (store.go finalizeDelete).
+    /// </summary>
+    public bool ReturnsDeletedObject { get; init; }
 
     public string GroupVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
     /// <summary>Storage is shared by every version of a group-resource, like etcd keys are.</summary>
@@ -45,11 +51,12 @@ public static class BuiltinResources
 {
     private static ResourceDefinition Def(string group, string version, string plural, string kind, bool namespaced,
         bool status = false, string[]? shortNames = null, string[]? categories = null, ScaleSubresource? scale = null,
-        IReadOnlyList<string>? verbs = null, bool isVirtual = false, bool approval = false) => new()
+        IReadOnlyList<string>? verbs = null, bool isVirtual = false, bool approval = false, bool returnsDeleted = false) => new()
     {
         Group = group, Version = version, Plural = plural, Singular = kind.ToLowerInvariant(), Kind = kind,
         Namespaced = namespaced, HasStatus = status, ShortNames = shortNames ?? [], Categories = categories ?? [],
         Scale = scale, Verbs = verbs ?? ResourceDefinition.AllVerbs, IsVirtual = isVirtual, HasApproval = approval,
+        ReturnsDeletedObject = returnsDeleted,
     };
 
     private static readonly ScaleSubresource WorkloadScale = new(".spec.replicas", ".status.replicas", ".status.selector");
@@ -61,11 +68,11 @@ public static class BuiltinResources
         Def("", "v1", "configmaps", "ConfigMap", true, shortNames: ["cm"]),
         Def("", "v1", "secrets", "Secret", true),
         Def("", "v1", "services", "Service", true, status: true, shortNames: ["svc"], categories: ["all"]),
-        Def("", "v1", "serviceaccounts", "ServiceAccount", true, shortNames: ["sa"]),
+        Def("", "v1", "serviceaccounts", "ServiceAccount", true, shortNames: ["sa"], returnsDeleted: true),
         Def("", "v1", "events", "Event", true, shortNames: ["ev"]),
         Def("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, status: true, shortNames: ["pvc"]),
         Def("", "v1", "persistentvolumes", "PersistentVolume", false, status: true, shortNames: ["pv"]),
-        Def("", "v1", "pods", "Pod", true, status: true, shortNames: ["po"], categories: ["all"]),
+        Def("", "v1", "pods", "Pod", true, status: true, shortNames: ["po"], categories: ["all"], returnsDeleted: true),
         Def("events.k8s.io", "v1", "events", "Event", true, shortNames: ["ev"]),
         Def("apps", "v1", "deployments", "Deployment", true, status: true, shortNames: ["deploy"], categories: ["all"], scale: WorkloadScale),
         Def("apps", "v1", "statefulsets", "StatefulSet", true, status: true, shortNames: ["sts"], categories: ["all"], scale: WorkloadScale),
@@ -74,7 +81,7 @@ public static class BuiltinResources
         Def("coordination.k8s.io", "v1", "leases", "Lease", true),
         Def("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false, status: true,
             shortNames: ["csr"], approval: true),
-        Def("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, shortNames: ["sc"]),
+        Def("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, shortNames: ["sc"], returnsDeleted: true),
         Def("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
         Def("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),
         Def("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false),

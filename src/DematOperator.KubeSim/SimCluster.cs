@@ -462,8 +462,11 @@ public sealed partial class SimCluster
 
     private StoredObject Commit(ResourceDefinition def, string? ns, JsonObject obj, StoredObject? previous, WatchEventType type)
     {
+        var stored = Materialize(def, ns, obj, _resourceVersion + 1);
+        // etcd refuses a request over --max-request-bytes (1.5 MiB by default), and kube-apiserver passes the
+        // refusal on as an internal error with etcd's own text.
+        if (stored.Json.Length > MaxStoredObjectBytes) throw new KubeApiException(ApiStatus.Internal("etcdserver: request is too large"));
         var rv = ++_resourceVersion;
-        var stored = Materialize(def, ns, obj, rv);
         Table(def.StorageKey)[stored.Key] = stored;
         if (previous is not null) Unindex(previous);
         Index(stored);
@@ -727,9 +730,17 @@ public sealed partial class SimCluster
         }
     }
 
+    /// <summary>etcd's default --max-request-bytes.</summary>
+    internal const int MaxStoredObjectBytes = 1_572_864;
+    /// <summary>apimachinery's TotalAnnotationSizeLimitB: keys and values of all annotations together.</summary>
+    internal const int MaxAnnotationBytes = 256 * 1024;
+
     private void ValidateCustom(RequestContext ctx, ResourceDefinition def, JsonObject obj, JsonObject? old)
     {
         var causes = new List<StatusCause>();
+        if (ObjectMetaAccess.Metadata(obj)["annotations"] is JsonObject annotations
+            && annotations.Sum(a => (long)Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value?.ToString() ?? "")) > MaxAnnotationBytes)
+            causes.Add(new("FieldValueTooLong", $"Too long: must have at most {MaxAnnotationBytes} bytes", "metadata.annotations"));
         foreach (var (key, value) in ObjectMetaAccess.Labels(obj))
         {
             try { LabelSelector.Parse($"{key}={value}"); }

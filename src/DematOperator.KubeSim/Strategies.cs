@@ -26,6 +26,44 @@ internal static class Strategies
 
     private static int _nextClusterIp = 10;
 
+    private static readonly IReadOnlyDictionary<string, string> NoFields = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The field labels each kind's strategy makes selectable beyond metadata.name and metadata.namespace, with the
+    /// JSON path each one reads (GetAttrs / ToSelectableFields in pkg/registry/*/strategy.go). kubectl describe
+    /// lists a resource's Events with involvedObject.name, .namespace, .kind and .uid.
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Selectable = new Dictionary<string, IReadOnlyDictionary<string, string>>
+    {
+        ["/events"] = new Dictionary<string, string>
+        {
+            ["involvedObject.kind"] = ".involvedObject.kind", ["involvedObject.namespace"] = ".involvedObject.namespace",
+            ["involvedObject.name"] = ".involvedObject.name", ["involvedObject.uid"] = ".involvedObject.uid",
+            ["involvedObject.apiVersion"] = ".involvedObject.apiVersion", ["involvedObject.resourceVersion"] = ".involvedObject.resourceVersion",
+            ["involvedObject.fieldPath"] = ".involvedObject.fieldPath", ["reason"] = ".reason", ["reportingComponent"] = ".reportingComponent",
+            ["source"] = ".source.component", ["type"] = ".type",
+        },
+        ["events.k8s.io/events"] = new Dictionary<string, string>
+        {
+            ["regarding.kind"] = ".regarding.kind", ["regarding.namespace"] = ".regarding.namespace", ["regarding.name"] = ".regarding.name",
+            ["regarding.uid"] = ".regarding.uid", ["regarding.apiVersion"] = ".regarding.apiVersion", ["regarding.resourceVersion"] = ".regarding.resourceVersion",
+            ["regarding.fieldPath"] = ".regarding.fieldPath", ["reason"] = ".reason", ["reportingController"] = ".reportingController",
+            ["type"] = ".type",
+        },
+        [Pods] = new Dictionary<string, string>
+        {
+            ["spec.nodeName"] = ".spec.nodeName", ["spec.restartPolicy"] = ".spec.restartPolicy", ["spec.schedulerName"] = ".spec.schedulerName",
+            ["spec.serviceAccountName"] = ".spec.serviceAccountName", ["status.phase"] = ".status.phase", ["status.podIP"] = ".status.podIP",
+            ["status.nominatedNodeName"] = ".status.nominatedNodeName",
+        },
+        [Secrets] = new Dictionary<string, string> { ["type"] = ".type" },
+        [Namespaces] = new Dictionary<string, string> { ["status.phase"] = ".status.phase" },
+        [CertificateSigningRequestStrategy.StorageKey] = new Dictionary<string, string> { ["spec.signerName"] = ".spec.signerName" },
+    };
+
+    public static IReadOnlyDictionary<string, string> SelectableFields(ResourceDefinition def) =>
+        def.IsCustom ? NoFields : Selectable.GetValueOrDefault(def.StorageKey, NoFields);
+
     public static void PrepareForCreate(SimCluster cluster, RequestContext ctx, ResourceDefinition def, JsonObject obj)
     {
         if (def.HasStatus && !def.IsCustom) obj.Remove("status");

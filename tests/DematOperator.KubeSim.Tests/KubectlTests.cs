@@ -357,3 +357,61 @@ public sealed class KubectlRbacTests : IAsyncLifetime
         (await admin.RunAsync("auth", "can-i", "delete", "nodes")).Stdout.Trim().ShouldBe("yes");
     }
 }
+
+/// <summary>kubectl's everyday commands as a new user tries them in the sandbox (issue #21).</summary>
+public sealed class KubectlEverydayTests(SimFixture sim) : IClassFixture<SimFixture>
+{
+    private Kubectl Kubectl => sim.Kubectl;
+
+    [Fact]
+    public async Task Describe_shows_the_events_of_the_object()
+    {
+        await Kubectl.RunAsync("create", "namespace", "describe-test");
+        (await Kubectl.RunAsync("-n", "describe-test", "create", "configmap", "settings", "--from-literal=a=1")).ShouldSucceed();
+        var uid = (await Kubectl.RunAsync("-n", "describe-test", "get", "cm", "settings", "-o", "jsonpath={.metadata.uid}")).ShouldSucceed().Stdout;
+        (await Kubectl.ApplyAsync($$"""
+            apiVersion: v1
+            kind: Event
+            metadata: {name: settings.1, namespace: describe-test}
+            involvedObject: {kind: ConfigMap, name: settings, namespace: describe-test, uid: {{uid}}, apiVersion: v1}
+            reason: SettingsChecked
+            message: the settings were read
+            type: Normal
+            source: {component: dematoperator}
+            count: 1
+            """)).ShouldSucceed();
+        var described = (await Kubectl.RunAsync("-n", "describe-test", "describe", "configmap", "settings")).ShouldSucceed().Stdout;
+        described.ShouldContain("Events:");
+        described.ShouldContain("SettingsChecked");
+        described.ShouldContain("the settings were read");
+    }
+
+    [Fact]
+    public async Task Annotations_over_256_KiB_are_refused_with_the_api_servers_text()
+    {
+        await Kubectl.RunAsync("create", "namespace", "size-test");
+        static string WithNote(int bytes) => $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: size-test\n  annotations:\n    note: {new string('x', bytes)}\n";
+        // Server-side: client-side apply would add the same bytes again in last-applied-configuration.
+        var refused = await Kubectl.ApplyAsync(WithNote(300 * 1024), "--server-side");
+        refused.ExitCode.ShouldNotBe(0);
+        refused.Stderr.ShouldContain("metadata.annotations: Too long: must have at most 262144 bytes");
+        (await Kubectl.ApplyAsync(WithNote(200 * 1024), "--server-side")).ShouldSucceed();
+        var huge = $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge\n  namespace: size-test\ndata:\n  a: {new string('x', 1024 * 1024)}\n  b: {new string('y', 1024 * 1024)}\n";
+        var tooLarge = await Kubectl.ApplyAsync(huge, "--server-side");
+        tooLarge.ExitCode.ShouldNotBe(0);
+        tooLarge.Stderr.ShouldContain("etcdserver: request is too large");
+    }
+
+    [Fact]
+    public async Task Sort_by_reads_fields_outside_metadata()
+    {
+        await Kubectl.RunAsync("create", "namespace", "sort-test");
+        foreach (var (name, rank) in new[] { ("alpha", "3"), ("bravo", "1"), ("charlie", "2") })
+            (await Kubectl.RunAsync("-n", "sort-test", "create", "configmap", name, $"--from-literal=rank={rank}")).ShouldSucceed();
+        var sorted = (await Kubectl.RunAsync("-n", "sort-test", "get", "cm", "--sort-by=.data.rank", "-o", "name", "--selector=!nothing")).ShouldSucceed().Stdout;
+        sorted.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains("kube-root-ca")).ShouldBe(["configmap/bravo", "configmap/charlie", "configmap/alpha"]);
+        var table = (await Kubectl.RunAsync("-n", "sort-test", "get", "cm", "--sort-by=.data.rank")).ShouldSucceed().Stdout;
+        var rows = table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(' ')[0]).ToList();
+        rows.ShouldBe(["bravo", "charlie", "alpha"]);
+    }
+}

@@ -265,7 +265,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
             case "get":
                 var got = cluster.Get(def, request.Namespace, request.Name!);
                 if (sub == Subresource.Scale) { await WriteJson(http, 200, cluster.ScaleOf(def, got.Parse())); return; }
-                if (WantsTable(http)) { await WriteJson(http, 200, TableRenderer.Render(def, [Render(def, got)], got.ResourceVersion.ToString(), null, cluster.Time.GetUtcNow())); return; }
+                if (WantsTable(http)) { await WriteJson(http, 200, TableRenderer.Render(def, [Render(def, got)], got.ResourceVersion.ToString(), null, cluster.Time.GetUtcNow(), include: IncludeObjectOf(http))); return; }
                 await WriteObject(http, 200, def, got);
                 return;
             case "create":
@@ -292,9 +292,9 @@ public sealed partial class ApiHandler(SimCluster cluster)
             case "delete":
                 var options = await ReadDeleteOptions(http);
                 var (obj, removed) = cluster.Delete(ctx, def, request.Namespace, request.Name!, options);
-                if (removed && def.IsCustom)
+                if (removed && !def.ReturnsDeletedObject)
                 {
-                    await WriteJson(http, 200, new ApiStatus(200, "", "", obj.Name, def.Group, def.Plural, StatusText: "Success").ToJson());
+                    await WriteJson(http, 200, DeletedStatus(def, obj));
                     return;
                 }
                 await WriteObject(http, 200, def, obj);
@@ -313,6 +313,16 @@ public sealed partial class ApiHandler(SimCluster cluster)
         }
     }
 
+    /// <summary>finalizeDelete's answer: details name the object, the group, the resource (as Kind) and the uid.</summary>
+    private static JsonObject DeletedStatus(ResourceDefinition def, StoredObject removed)
+    {
+        var status = new ApiStatus(200, "", "", removed.Name, def.Group, def.Plural, StatusText: "Success").ToJson();
+        if (status["details"] is JsonObject details) details["uid"] = removed.Uid;
+        // metav1.Status{Status: Success, Details: …}: code, reason and message are unset, so omitted.
+        foreach (var unset in new[] { "code", "reason", "message" }) status.Remove(unset);
+        return status;
+    }
+
     private StoredObject FinalizeNamespace(RequestContext ctx, ResourceDefinition def, string name, JsonObject body)
     {
         var current = cluster.Get(def, null, name).Parse();
@@ -326,7 +336,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
         var result = cluster.List(def, ns, options);
         if (WantsTable(http))
         {
-            await WriteJson(http, 200, TableRenderer.Render(def, result.Items.Select(i => Render(def, i)), result.ResourceVersion.ToString(), result.Continue, cluster.Time.GetUtcNow()));
+            await WriteJson(http, 200, TableRenderer.Render(def, result.Items.Select(i => Render(def, i)), result.ResourceVersion.ToString(), result.Continue, cluster.Time.GetUtcNow(), include: IncludeObjectOf(http)));
             return;
         }
         await WriteList(http, def, result.Items, result.ResourceVersion, result.Continue, result.RemainingItemCount);
@@ -339,16 +349,12 @@ public sealed partial class ApiHandler(SimCluster cluster)
         FieldSelector fields;
         try { labels = LabelSelector.Parse(q["labelSelector"]); }
         catch (FormatException e) { throw new KubeApiException(ApiStatus.BadRequest($"unable to parse requirement: {e.Message}")); }
-        try { fields = FieldSelector.Parse(q["fieldSelector"], def.IsCustom ? null : BuiltinFieldLabels); }
+        try { fields = FieldSelector.Parse(q["fieldSelector"], Strategies.SelectableFields(def)); }
         catch (NotSupportedException e) { throw new KubeApiException(ApiStatus.BadRequest(e.Message)); }
         catch (FormatException e) { throw new KubeApiException(ApiStatus.BadRequest(e.Message)); }
         var limit = int.TryParse(q["limit"], out var l) ? l : 0;
         return new ListOptions(labels, fields, limit, q["continue"], q["resourceVersion"], q["resourceVersionMatch"]);
     }
-
-    // Built-ins accept a few more field labels (e.g. involvedObject.name on events) that we do not filter on;
-    // we refuse them rather than silently ignoring them.
-    private static readonly IReadOnlySet<string> BuiltinFieldLabels = new HashSet<string>();
 
     private async Task Watch(HttpContext http, ResourceDefinition def, string? ns, string? name)
     {
@@ -364,6 +370,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
         var timeout = int.TryParse(q["timeoutSeconds"], out var t) && t > 0 ? TimeSpan.FromSeconds(t) : TimeSpan.FromMinutes(30);
         using var sub = cluster.Watch(def, ns, new WatchOptions(options.Labels, fields, q["resourceVersion"], allowBookmarks, sendInitial));
         var table = WantsTable(http);
+        var include = IncludeObjectOf(http);
         http.Response.StatusCode = 200;
         http.Response.ContentType = table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -399,7 +406,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
                 if (!more) return;
                 while (sub.Reader.TryRead(out var message))
                 {
-                    await WriteWatchEvent(http, def, message, table, firstTable);
+                    await WriteWatchEvent(http, def, message, table, firstTable, include);
                     if (message.Kind != WatchMessageKind.Bookmark) firstTable = false;
                     if (message.Kind == WatchMessageKind.Error) return;
                     sent++;
@@ -418,7 +425,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
 
     private static TimeSpan Min(params TimeSpan[] values) => values.Min() is var m && m < TimeSpan.Zero ? TimeSpan.Zero : values.Min();
 
-    private async Task WriteWatchEvent(HttpContext http, ResourceDefinition def, WatchMessage message, bool table, bool firstTable)
+    private async Task WriteWatchEvent(HttpContext http, ResourceDefinition def, WatchMessage message, bool table, bool firstTable, IncludeObject include)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
@@ -441,7 +448,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
                     new JsonObject { ["kind"] = def.Kind, ["apiVersion"] = def.GroupVersion, ["metadata"] = meta }.WriteTo(writer);
                     break;
                 default:
-                    if (table) TableRenderer.Render(def, [Render(def, message.Object!)], message.ResourceVersion.ToString(), null, cluster.Time.GetUtcNow(), includeColumns: firstTable).WriteTo(writer);
+                    if (table) TableRenderer.Render(def, [Render(def, message.Object!)], message.ResourceVersion.ToString(), null, cluster.Time.GetUtcNow(), includeColumns: firstTable, include: include).WriteTo(writer);
                     else if (def.IsStorageVersion || !def.IsCustom) writer.WriteRawValue(message.Object!.Json, skipInputValidation: true);
                     else Render(def, message.Object!).WriteTo(writer);
                     break;
@@ -487,6 +494,8 @@ public sealed partial class ApiHandler(SimCluster cluster)
 
     // ---------------------------------------------------------------- encoding
 
+    private static IncludeObject IncludeObjectOf(HttpContext http) => TableRenderer.ParseIncludeObject(http.Request.Query["includeObject"]);
+
     private static bool WantsTable(HttpContext http) => http.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
 
     /// <summary>Objects are stored in the storage version; other served versions are converted with strategy None.</summary>
@@ -507,10 +516,15 @@ public sealed partial class ApiHandler(SimCluster cluster)
     }
 
     /// <summary>The request body as JSON text; protobuf bodies of the kinds kubectl sends that way are decoded.</summary>
+    private const int MaxRequestBodyBytes = 3 * 1024 * 1024;
+
     private static async Task<string> ReadBody(HttpContext http)
     {
         using var memory = new MemoryStream();
         await http.Request.Body.CopyToAsync(memory, http.RequestAborted);
+        // kube-apiserver's MaxRequestBodyBytes (3 MiB) for writes, before any decoding.
+        if (memory.Length > MaxRequestBodyBytes)
+            throw new KubeApiException(new ApiStatus(413, "RequestEntityTooLarge", $"Request entity too large: limit is {MaxRequestBodyBytes}"));
         var contentType = http.Request.ContentType ?? "";
         if (contentType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.Ordinal))
             return Protobuf.Decode(memory.ToArray()).ToJsonString();

@@ -9,11 +9,23 @@ namespace DematOperator.KubeSim.Http;
 /// Server-side printing (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`), which `kubectl get` uses:
 /// a CRD's additionalPrinterColumns, or a few well-known columns for built-ins.
 /// </summary>
+/// <summary>metav1.TableOptions' includeObject: what each row's object holds (kubectl asks for Object with --sort-by).</summary>
+public enum IncludeObject { Metadata, Object, None }
+
 public static class TableRenderer
 {
+    public static IncludeObject ParseIncludeObject(string? value) => value switch
+    {
+        null or "" or "Metadata" => IncludeObject.Metadata,
+        "Object" => IncludeObject.Object,
+        "None" => IncludeObject.None,
+        _ => throw new KubeApiException(ApiStatus.BadRequest($"Unsupported value: \"{value}\": supported values: \"Metadata\", \"None\", \"Object\"")),
+    };
+
     private sealed record Column(string Name, string Type, string JsonPath, int Priority, string Description, string? Format = null);
 
-    public static JsonObject Render(ResourceDefinition def, IEnumerable<JsonObject> objects, string? resourceVersion, string? continueToken, DateTimeOffset now, bool includeColumns = true)
+    public static JsonObject Render(ResourceDefinition def, IEnumerable<JsonObject> objects, string? resourceVersion, string? continueToken, DateTimeOffset now,
+        bool includeColumns = true, IncludeObject include = IncludeObject.Metadata)
     {
         var columns = ColumnsFor(def);
         var table = new JsonObject
@@ -33,15 +45,18 @@ public static class TableRenderer
         {
             var cells = new JsonArray();
             foreach (var c in columns) cells.Add(Cell(obj, c, now));
-            var meta = ObjectMetaAccess.Metadata(obj);
-            rows.Add(new JsonObject
+            var row = new JsonObject { ["cells"] = cells };
+            row["object"] = include switch
             {
-                ["cells"] = cells,
-                ["object"] = new JsonObject
+                IncludeObject.Object => obj.DeepClone(),
+                IncludeObject.Metadata => new JsonObject
                 {
-                    ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = meta.DeepClone(),
+                    ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = ObjectMetaAccess.Metadata(obj).DeepClone(),
                 },
-            });
+                _ => null,
+            };
+            if (include == IncludeObject.None) row.Remove("object");
+            rows.Add(row);
         }
         table["rows"] = rows;
         return table;

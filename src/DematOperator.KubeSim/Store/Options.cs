@@ -40,47 +40,93 @@ public sealed record DeleteOptions(
     string? PreconditionResourceVersion = null,
     long? GracePeriodSeconds = null);
 
-/// <summary>Field selectors as custom resources support them: metadata.name and metadata.namespace only.</summary>
+/// <summary>
+/// A field selector (apimachinery fields.ParseSelector: terms split on unescaped commas, operators =, == and !=,
+/// backslash escapes), checked against the field labels the resource's strategy declares selectable.
+/// </summary>
 public sealed class FieldSelector
 {
     public static readonly FieldSelector Everything = new([]);
-    private readonly IReadOnlyList<(string Field, bool Equal, string Value)> _terms;
+    private readonly IReadOnlyList<(string Field, string? Path, bool Equal, string Value)> _terms;
 
-    private FieldSelector(IReadOnlyList<(string, bool, string)> terms) => _terms = terms;
+    private FieldSelector(IReadOnlyList<(string, string?, bool, string)> terms) => _terms = terms;
 
     public bool IsEmpty => _terms.Count == 0;
 
-    public static FieldSelector Parse(string? text, IReadOnlySet<string>? extraFields = null)
+    /// <summary>Parses against <paramref name="selectable"/> (field label to the object's JSON path); metadata.name and metadata.namespace always.</summary>
+    public static FieldSelector Parse(string? text, IReadOnlyDictionary<string, string>? selectable = null)
     {
         if (string.IsNullOrWhiteSpace(text)) return Everything;
-        var terms = new List<(string, bool, string)>();
-        foreach (var raw in text.Split(','))
+        var terms = new List<(string, string?, bool, string)>();
+        foreach (var part in SplitUnescaped(text, ','))
         {
-            var part = raw.Trim();
-            if (part.Length == 0) continue;
-            string field, value;
-            bool equal;
-            var ne = part.IndexOf("!=", StringComparison.Ordinal);
-            if (ne > 0) { field = part[..ne]; value = part[(ne + 2)..]; equal = false; }
-            else
+            if (part.Trim().Length == 0) continue;
+            var (field, equal, value) = Term(text, part);
+            string? path = field switch
             {
-                var eq = part.IndexOf('=');
-                if (eq <= 0) throw new FormatException($"invalid selector: '{text}'; can't understand '{part}'");
-                field = part[..eq];
-                value = part[(eq + 1)..].TrimStart('=');
-                equal = true;
-            }
-            field = field.Trim();
-            if (field is not ("metadata.name" or "metadata.namespace") && extraFields?.Contains(field) != true)
-                throw new NotSupportedException($"field label not supported: {field}");
-            terms.Add((field, equal, value.Trim()));
+                "metadata.name" or "metadata.namespace" => null,
+                _ when selectable?.TryGetValue(field, out var p) == true => p,
+                _ => throw new NotSupportedException($"field label not supported: {field}"),
+            };
+            terms.Add((field, path, equal, value));
         }
         return new FieldSelector(terms);
     }
 
-    public bool Matches(StoredObject o) => _terms.All(t =>
+    private static (string Field, bool Equal, string Value) Term(string text, string part)
     {
-        var actual = t.Field == "metadata.name" ? o.Name : t.Field == "metadata.namespace" ? o.Namespace : null;
-        return (actual == t.Value) == t.Equal;
-    });
+        for (var i = 0; i < part.Length; i++)
+        {
+            if (part[i] == '\\') { i++; continue; }
+            if (part[i] == '!' && i + 1 < part.Length && part[i + 1] == '=') return (part[..i].Trim(), false, Unescape(part[(i + 2)..]));
+            if (part[i] == '=')
+            {
+                var rest = i + 1 < part.Length && part[i + 1] == '=' ? part[(i + 2)..] : part[(i + 1)..];
+                return (part[..i].Trim(), true, Unescape(rest));
+            }
+        }
+        throw new FormatException($"invalid selector: '{text}'; can't understand '{part}'");
+    }
+
+    private static IEnumerable<string> SplitUnescaped(string text, char separator)
+    {
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\') { i++; continue; }
+            if (text[i] != separator) continue;
+            yield return text[start..i];
+            start = i + 1;
+        }
+        yield return text[start..];
+    }
+
+    private static string Unescape(string value)
+    {
+        if (!value.Contains('\\')) return value;
+        var sb = new System.Text.StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (value[i] == '\\' && i + 1 < value.Length) { sb.Append(value[++i]); continue; }
+            sb.Append(value[i]);
+        }
+        return sb.ToString();
+    }
+
+    public bool Matches(StoredObject o)
+    {
+        System.Text.Json.Nodes.JsonObject? parsed = null;
+        foreach (var (field, path, equal, value) in _terms)
+        {
+            var actual = field switch
+            {
+                "metadata.name" => o.Name,
+                "metadata.namespace" => o.Namespace,
+                // A field the object does not set selects as the empty string, as the field set's zero value.
+                _ => Schema.JsonPaths.Get(parsed ??= o.Parse(), path!)?.ToString() ?? "",
+            };
+            if ((actual == value) != equal) return false;
+        }
+        return true;
+    }
 }
