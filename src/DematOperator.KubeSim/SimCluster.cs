@@ -182,6 +182,7 @@ public sealed partial class SimCluster
             ValidateName(def, name);
             if (table.ContainsKey(Key(ns, name))) throw new KubeApiException(ApiStatus.AlreadyExists(def.Plural, def.Group, name));
             meta["uid"] = Guid.NewGuid().ToString();
+            TrackManagedFields(ctx, def, null, obj, Subresource.None);
             if (ctx.DryRun) return Materialize(def, ns, obj, 0);
             var stored = Commit(def, ns, obj, null, WatchEventType.Added);
             return stored;
@@ -266,9 +267,13 @@ public sealed partial class SimCluster
     public StoredObject Patch(RequestContext ctx, ResourceDefinition def, string? ns, string name, string contentType, string patchText, Subresource sub = Subresource.None)
     {
         var mediaType = contentType.Split(';')[0].Trim().ToLowerInvariant();
-        if (mediaType == "application/apply-patch+yaml" || mediaType == "application/apply-patch+cbor")
-            throw new KubeApiException(new ApiStatus(415, ApiStatus.ReasonUnsupportedMediaType,
-                "server-side apply is not supported by the DematOperator API emulator: use client-side apply (kubectl apply without --server-side), a merge patch or a JSON patch"));
+        if (mediaType == "application/apply-patch+yaml")
+        {
+            try { return ApplyPatch(ctx, def, ns, name, patchText, sub); }
+            finally { FlushNotifications(); }
+        }
+        if (ctx.Force)
+            throw new KubeApiException(ApiStatus.Invalid("PatchOptions", "meta.k8s.io", "", [new StatusCause("FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force")]));
         if (mediaType == "application/strategic-merge-patch+json" && def.IsCustom)
             throw new KubeApiException(ApiStatus.UnsupportedMediaType(mediaType));
         if (mediaType is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
@@ -436,6 +441,7 @@ public sealed partial class SimCluster
         Strategies.Validate(this, def, next, old, sub);
         var nextMeta = ObjectMetaAccess.Metadata(next);
         if (Strategies.TracksGeneration(def) && SpecChanged(def, old, next)) nextMeta["generation"] = ObjectMetaAccess.Generation(old) + 1;
+        TrackManagedFields(ctx, def, old, next, sub);
         var bytes = Canonical.Serialize(next);
         if (bytes.AsSpan().SequenceEqual(existing.Json)) return existing;
         if (ctx.DryRun) return Materialize(def, ns, next, existing.ResourceVersion);

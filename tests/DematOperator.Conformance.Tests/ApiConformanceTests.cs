@@ -40,6 +40,22 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
 
     private static async Task<HttpOperationException> Refused(Func<Task> call) => await Should.ThrowAsync<HttpOperationException>(call);
 
+    /// <summary>The leaf paths of a managedFields entry's FieldsV1 tree, elements joined with "/".</summary>
+    private static List<string> Owned(V1ManagedFieldsEntry entry)
+    {
+        var paths = new List<string>();
+        void Walk(JsonElement node, string prefix)
+        {
+            foreach (var p in node.EnumerateObject())
+            {
+                var path = prefix.Length == 0 ? p.Name : $"{prefix}/{p.Name}";
+                if (p.Value.ValueKind == JsonValueKind.Object && p.Value.EnumerateObject().Any()) Walk(p.Value, path); else paths.Add(path);
+            }
+        }
+        Walk(JsonSerializer.SerializeToElement(entry.FieldsV1), "");
+        return paths;
+    }
+
     private static V1Status StatusOf(HttpOperationException e) => JsonSerializer.Deserialize<V1Status>(e.Response.Content, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
 
     [Fact]
@@ -120,6 +136,64 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
         container.Image.ShouldBe("nginx:2");
         container.Env.Select(e => e.Name).OrderBy(n => n).ShouldBe(["A", "B"]);
         strategic.Metadata.Generation.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Server_side_apply_creates_owns_conflicts_with_another_manager_and_force_takes_over()
+    {
+        var ns = await sim.NamespaceAsync("apply");
+        const string config = """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{"team":"a"}},
+             "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},
+             "spec":{"containers":[{"name":"web","image":"nginx:1"}]}}}}
+            """;
+        var created = await K.AppsV1.PatchNamespacedDeploymentWithHttpMessagesAsync(new V1Patch(config, V1Patch.PatchType.ApplyPatch), "web", ns, fieldManager: "gitops");
+        created.Response.StatusCode.ShouldBe(HttpStatusCode.Created, "an apply that creates answers 201");
+        var entry = created.Body.Metadata.ManagedFields.ShouldHaveSingleItem();
+        entry.Manager.ShouldBe("gitops");
+        entry.Operation.ShouldBe("Apply");
+        entry.FieldsType.ShouldBe("FieldsV1");
+        var owned = Owned(entry);
+        owned.ShouldContain("f:spec/f:replicas");
+        owned.ShouldContain("f:spec/f:template/f:spec/f:containers/k:{\"name\":\"web\"}/f:image");
+        owned.ShouldContain("f:spec/f:template/f:spec/f:containers/k:{\"name\":\"web\"}/.");
+
+        // The same configuration again changes nothing (the Deployment controller may have written status meanwhile).
+        var again = await K.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(config, V1Patch.PatchType.ApplyPatch), "web", ns, fieldManager: "gitops");
+        again.Metadata.Generation.ShouldBe(1);
+        again.Metadata.ManagedFields.Single(m => m.Manager == "gitops").Time.ShouldBe(entry.Time);
+
+        // Another manager changing a field gitops applied: 409 naming the manager and the field.
+        const string scale = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":5}}""";
+        var conflict = await Refused(() => K.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(scale, V1Patch.PatchType.ApplyPatch), "web", ns, fieldManager: "autoscaler"));
+        conflict.Response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var status = StatusOf(conflict);
+        status.Message.ShouldBe("Apply failed with 1 conflict: conflict with \"gitops\" using apps/v1: .spec.replicas");
+        var cause = status.Details.Causes.ShouldHaveSingleItem();
+        cause.Reason.ShouldBe("FieldManagerConflict");
+        cause.Field.ShouldBe(".spec.replicas");
+
+        // The same value is no conflict: both own it.
+        await K.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(scale.Replace("5", "2"), V1Patch.PatchType.ApplyPatch), "web", ns, fieldManager: "autoscaler");
+        // Forced, the field changes hands.
+        var forced = await K.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(scale, V1Patch.PatchType.ApplyPatch), "web", ns, fieldManager: "autoscaler", force: true);
+        forced.Spec.Replicas.ShouldBe(5);
+        Owned(forced.Metadata.ManagedFields.Single(m => m.Manager == "gitops")).ShouldNotContain("f:spec/f:replicas");
+
+        // gitops stops applying its label and its container's image stays owned: the label goes, nothing else does.
+        var trimmed = config.Replace(""","labels":{"team":"a"}""", "").Replace("\"replicas\":2,", "");
+        var applied = await K.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(trimmed, V1Patch.PatchType.ApplyPatch), "web", ns, fieldManager: "gitops");
+        (applied.Metadata.Labels ?? new Dictionary<string, string>()).ShouldNotContainKey("team");
+        applied.Spec.Replicas.ShouldBe(5, "the autoscaler owns replicas now");
+        applied.Spec.Template.Spec.Containers.ShouldHaveSingleItem().Image.ShouldBe("nginx:1");
+
+        // An update (not an apply) by another manager takes the fields it changes, without conflict.
+        var edited = await K.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:3"}]}}}}""", V1Patch.PatchType.StrategicMergePatch), "web", ns, fieldManager: "kubectl-edit");
+        var editor = edited.Metadata.ManagedFields.Single(m => m.Manager == "kubectl-edit");
+        editor.Operation.ShouldBe("Update");
+        Owned(editor).ShouldBe(["f:spec/f:template/f:spec/f:containers/k:{\"name\":\"web\"}/f:image"]);
+        var missingManager = await Refused(() => K.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(config, V1Patch.PatchType.ApplyPatch), "web", ns));
+        missingManager.Response.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity, "fieldManager is required for apply");
     }
 
     [Fact]
@@ -225,7 +299,7 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
     public async Task Leases_renew_with_optimistic_concurrency()
     {
         var ns = await sim.NamespaceAsync("leases");
-        var now = DateTime.UtcNow;
+        var now = TestClock.Start.UtcDateTime;
         var lease = await K.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
         {
             Metadata = new V1ObjectMeta { Name = "leader" },
@@ -244,7 +318,7 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
     public async Task Events_of_both_apis_are_selected_by_the_object_they_regard()
     {
         var ns = await sim.NamespaceAsync("events");
-        var now = DateTime.UtcNow;
+        var now = TestClock.Start.UtcDateTime;
         foreach (var target in new[] { "web", "db" })
             await K.CoreV1.CreateNamespacedEventAsync(new Corev1Event
             {
@@ -330,6 +404,12 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
                                         {
                                             ["size"] = new() { Type = "integer", DefaultProperty = 3 },
                                             ["color"] = new() { Type = "string" },
+                                            ["parts"] = new()
+                                            {
+                                                Type = "array", XKubernetesListType = "map", XKubernetesListMapKeys = ["name"],
+                                                Items = new V1JSONSchemaProps { Type = "object", Required = ["name"], Properties = new Dictionary<string, V1JSONSchemaProps> { ["name"] = new() { Type = "string" }, ["count"] = new() { Type = "integer" } } },
+                                            },
+                                            ["tags"] = new() { Type = "array", Items = new V1JSONSchemaProps { Type = "string" } },
                                         },
                                     },
                                     ["status"] = new() { Type = "object", XKubernetesPreserveUnknownFields = true },
@@ -355,5 +435,17 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
         spec.TryGetProperty("shape", out _).ShouldBeFalse("pruned: not in the schema");
         var listed = (JsonElement)await K.CustomObjects.ListNamespacedCustomObjectAsync("conformance.example", "v1", ns, "widgets");
         listed.GetProperty("items").GetArrayLength().ShouldBe(1);
+
+        // Server-side apply follows the schema's list types: a map list merges each manager's items by key, an
+        // atomic list (the default) belongs to one manager as a whole.
+        static string Applied(string part, string tag) =>
+            $$$"""{"apiVersion":"conformance.example/v1","kind":"Widget","metadata":{"name":"g"},"spec":{"parts":[{"name":"{{{part}}}","count":1}],"tags":["{{{tag}}}"]}}""";
+        await K.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(Applied("wheel", "red"), V1Patch.PatchType.ApplyPatch), "conformance.example", "v1", ns, "widgets", "g", fieldManager: "team-a");
+        var conflict = await Refused(() => K.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(Applied("door", "blue"), V1Patch.PatchType.ApplyPatch), "conformance.example", "v1", ns, "widgets", "g", fieldManager: "team-b"));
+        conflict.Response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        StatusOf(conflict).Details.Causes.ShouldHaveSingleItem().Field.ShouldBe(".spec.tags", "the atomic list conflicts, the map list does not");
+        await K.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(Applied("door", "red"), V1Patch.PatchType.ApplyPatch), "conformance.example", "v1", ns, "widgets", "g", fieldManager: "team-b");
+        var g = (JsonElement)await K.CustomObjects.GetNamespacedCustomObjectAsync("conformance.example", "v1", ns, "widgets", "g");
+        g.GetProperty("spec").GetProperty("parts").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ShouldBe(["wheel", "door"]);
     }
 }

@@ -387,6 +387,62 @@ public sealed class KubectlEverydayTests(SimFixture sim) : IClassFixture<SimFixt
     }
 
     [Fact]
+    public async Task Apply_server_side_takes_the_samples_and_a_second_manager_conflicts_as_on_a_cluster()
+    {
+        foreach (var ns in Directory.GetFiles(Path.Combine(RepoPaths.Config, "samples"), "*.yaml")
+                     .SelectMany(f => File.ReadAllLines(f)).Where(l => l.TrimStart().StartsWith("namespace:", StringComparison.Ordinal))
+                     .Select(l => l.Split(':', 2)[1].Trim()).Distinct())
+            await Kubectl.RunAsync("create", "namespace", ns);
+        var first = (await Kubectl.RunAsync("apply", "--server-side", "-k", Path.Combine(RepoPaths.Config, "samples"))).ShouldSucceed().Stdout;
+        first.ShouldContain("serverside-applied");
+        var again = (await Kubectl.RunAsync("apply", "--server-side", "-k", Path.Combine(RepoPaths.Config, "samples"))).ShouldSucceed().Stdout;
+        again.ShouldContain("serverside-applied");
+
+        await Kubectl.RunAsync("create", "namespace", "ssa-test");
+        const string config = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: shared, namespace: ssa-test}
+            data: {level: "1", owner: gitops}
+            """;
+        (await Kubectl.ApplyAsync(config, "--server-side", "--field-manager=gitops")).ShouldSucceed();
+        var conflict = await Kubectl.ApplyAsync(config.Replace("level: \"1\"", "level: \"2\""), "--server-side", "--field-manager=hotfix");
+        conflict.ExitCode.ShouldNotBe(0);
+        conflict.Stderr.ShouldContain("Apply failed with 1 conflict: conflict with \"gitops\" using v1: .data.level");
+        (await Kubectl.ApplyAsync(config.Replace("level: \"1\"", "level: \"2\""), "--server-side", "--field-manager=hotfix", "--force-conflicts")).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "ssa-test", "get", "cm", "shared", "-o", "jsonpath={.data.level}")).ShouldSucceed().Stdout.ShouldBe("2");
+        var managers = (await Kubectl.RunAsync("-n", "ssa-test", "get", "cm", "shared", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")).ShouldSucceed().Stdout;
+        managers.Split(' ').Order().ShouldBe(["gitops", "hotfix"]);
+    }
+
+    [Fact]
+    public async Task Create_deployment_scale_and_rollout_status_work_as_on_a_cluster()
+    {
+        await Kubectl.RunAsync("create", "namespace", "web-test");
+        (await Kubectl.RunAsync("-n", "web-test", "create", "deployment", "web", "--image=nginx:1.27", "--port=8080", "--replicas=2")).ShouldSucceed()
+            .Stdout.ShouldContain("deployment.apps/web created");
+        var deploy = JsonNode.Parse((await Kubectl.RunAsync("-n", "web-test", "get", "deploy", "web", "-o", "json")).ShouldSucceed().Stdout)!;
+        ((long)deploy["spec"]!["replicas"]!).ShouldBe(2);
+        ((string)deploy["spec"]!["selector"]!["matchLabels"]!["app"]!).ShouldBe("web");
+        var container = deploy["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        ((string)container["image"]!).ShouldBe("nginx:1.27");
+        ((long)container["ports"]![0]!["containerPort"]!).ShouldBe(8080);
+        container.AsObject().ContainsKey("workingDir").ShouldBeFalse("zero values of the protobuf body are not stored as empty strings");
+        deploy["metadata"]!.AsObject().ContainsKey("creationTimestamp").ShouldBeTrue();
+
+        (await Kubectl.RunAsync(null, TimeSpan.FromSeconds(90), "-n", "web-test", "rollout", "status", "deployment/web", "--timeout=80s")).ShouldSucceed()
+            .Stdout.ShouldContain("successfully rolled out");
+        (await Kubectl.RunAsync("-n", "web-test", "scale", "deployment", "web", "--replicas=3")).ShouldSucceed().Stdout.ShouldContain("deployment.apps/web scaled");
+        (await Kubectl.RunAsync("-n", "web-test", "get", "deploy", "web", "-o", "jsonpath={.spec.replicas}")).ShouldSucceed().Stdout.ShouldBe("3");
+        (await Kubectl.RunAsync(null, TimeSpan.FromSeconds(90), "-n", "web-test", "rollout", "status", "deployment/web", "--timeout=80s")).ShouldSucceed()
+            .Stdout.ShouldContain("successfully rolled out");
+        (await Kubectl.RunAsync("-n", "web-test", "scale", "deployment", "web", "--replicas=0")).ShouldSucceed();
+        (await Kubectl.RunAsync("-n", "web-test", "get", "deploy", "web", "-o", "jsonpath={.spec.replicas}")).ShouldSucceed().Stdout.ShouldBe("0");
+        var deleted = (await Kubectl.RunAsync("-n", "web-test", "delete", "deployment", "web")).ShouldSucceed().Stdout;
+        deleted.ShouldContain("deployment.apps \"web\" deleted");
+    }
+
+    [Fact]
     public async Task Annotations_over_256_KiB_are_refused_with_the_api_servers_text()
     {
         await Kubectl.RunAsync("create", "namespace", "size-test");

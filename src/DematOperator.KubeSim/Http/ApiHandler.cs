@@ -244,7 +244,14 @@ public sealed partial class ApiHandler(SimCluster cluster)
         var fieldValidation = (string?)query["fieldValidation"];
         if (fieldValidation is not (null or "" or "Ignore" or "Warn" or "Strict"))
             throw new KubeApiException(ApiStatus.BadRequest($"fieldValidation parameter unsupported: {fieldValidation}"));
-        var ctx = new RequestContext(user.Name, DryRun: query["dryRun"] == "All", FieldManager: query["fieldManager"], FieldValidation: string.IsNullOrEmpty(fieldValidation) ? null : fieldValidation);
+        var fieldManager = (string?)query["fieldManager"];
+        var userAgent = http.Request.Headers.UserAgent.ToString();
+        var ctx = new RequestContext(user.Name, DryRun: query["dryRun"] == "All", FieldManager: string.IsNullOrEmpty(fieldManager) ? null : fieldManager,
+            FieldValidation: string.IsNullOrEmpty(fieldValidation) ? null : fieldValidation)
+        {
+            UserAgentManager = userAgent.Length == 0 ? null : userAgent.Split('/')[0],
+            Force = query["force"] == "true",
+        };
         http.Response.OnStarting(() =>
         {
             foreach (var warning in ctx.Warnings.Distinct())
@@ -287,7 +294,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
                 var text = await ReadBody(http);
                 var patched = cluster.Patch(ctx, def, request.Namespace, request.Name!, http.Request.ContentType ?? "", text, sub);
                 if (sub == Subresource.Scale) { await WriteJson(http, 200, cluster.ScaleOf(def, patched.Parse())); return; }
-                await WriteObject(http, 200, def, patched);
+                await WriteObject(http, ctx.Created ? 201 : 200, def, patched);
                 return;
             case "delete":
                 var options = await ReadDeleteOptions(http);

@@ -5,9 +5,13 @@ using DematOperator.Kube.Api;
 namespace DematOperator.KubeSim.Http;
 
 /// <summary>
-/// Decodes the Kubernetes protobuf envelope (`k8s\0` + runtime.Unknown) for the few built-in kinds that
-/// kubectl's typed clients send as protobuf (`create namespace|configmap|secret|serviceaccount`, `auth can-i`,
-/// `scale`). Answers are always JSON, which those clients accept. Other kinds get 415.
+/// Decodes the Kubernetes protobuf envelope (`k8s\0` + runtime.Unknown) for the built-in kinds that kubectl's
+/// typed clients send as protobuf (`create namespace|configmap|secret|serviceaccount|deployment`, `auth can-i`,
+/// `scale`, `certificate approve`). Answers are always JSON, which those clients accept. Other kinds get 415.
+/// Field numbers are k8s.io/api's generated.proto. Go's generated marshallers write every non-pointer field, zero
+/// values included; for Deployments those are dropped (what JSON's omitempty would have sent), except where
+/// the Go field is a pointer (<see cref="Ptr"/>), whose zero is meant. A Deployment field the emulator does not
+/// know, set to something, is refused rather than dropped.
 /// </summary>
 internal static class Protobuf
 {
@@ -21,6 +25,13 @@ internal static class Protobuf
     private sealed record RepeatedStr(string Name) : Field(Name);
     private sealed record RepeatedMsg(string Name, Dictionary<int, Field> Fields) : Field(Name);
     private sealed record StrMap(string Name, bool BytesValues = false) : Field(Name);
+    /// <summary>A pointer int or bool (spec.replicas): its zero is kept.</summary>
+    private sealed record Ptr(Field Inner) : Field(Inner.Name);
+    /// <summary>intstr.IntOrString: type 1 int, 2 intVal, 3 strVal.</summary>
+    private sealed record IntOrStr(string Name) : Field(Name);
+    /// <summary>map&lt;string, resource.Quantity&gt;; a Quantity is message { string string = 1 }.</summary>
+    private sealed record QuantityMap(string Name) : Field(Name);
+
 
     private static readonly Dictionary<int, Field> OwnerReference = new()
     {
@@ -35,6 +46,52 @@ internal static class Protobuf
         [9] = new Time("deletionTimestamp"), [10] = new Int("deletionGracePeriodSeconds"), [11] = new StrMap("labels"),
         [12] = new StrMap("annotations"), [13] = new RepeatedMsg("ownerReferences", OwnerReference), [14] = new RepeatedStr("finalizers"),
     };
+
+    // Static fields initialise in the order written: the messages a kind uses come before the kind.
+    private static readonly Dictionary<int, Field> LabelSelector = new()
+    {
+        [1] = new StrMap("matchLabels"),
+        [2] = new RepeatedMsg("matchExpressions", new() { [1] = new Str("key"), [2] = new Str("operator"), [3] = new RepeatedStr("values") }),
+    };
+
+    private static readonly Dictionary<int, Field> Container = new()
+    {
+        [1] = new Str("name"), [2] = new Str("image"), [3] = new RepeatedStr("command"), [4] = new RepeatedStr("args"), [5] = new Str("workingDir"),
+        [6] = new RepeatedMsg("ports", new() { [1] = new Str("name"), [2] = new Int("hostPort"), [3] = new Int("containerPort"), [4] = new Str("protocol"), [5] = new Str("hostIP") }),
+        [7] = new RepeatedMsg("env", new() { [1] = new Str("name"), [2] = new Str("value") }),
+        [8] = new Msg("resources", new() { [1] = new QuantityMap("limits"), [2] = new QuantityMap("requests") }),
+        [9] = new RepeatedMsg("volumeMounts", new() { [1] = new Str("name"), [2] = new Bool("readOnly"), [3] = new Str("mountPath"), [4] = new Str("subPath") }),
+        [13] = new Str("terminationMessagePath"), [14] = new Str("imagePullPolicy"), [16] = new Bool("stdin"), [17] = new Bool("stdinOnce"),
+        [18] = new Bool("tty"), [20] = new Str("terminationMessagePolicy"),
+    };
+
+    private static readonly Dictionary<int, Field> PodSpec = new()
+    {
+        [2] = new RepeatedMsg("containers", Container), [3] = new Str("restartPolicy"), [4] = new Ptr(new Int("terminationGracePeriodSeconds")),
+        [6] = new Str("dnsPolicy"), [7] = new StrMap("nodeSelector"), [8] = new Str("serviceAccountName"), [9] = new Str("serviceAccount"),
+        [10] = new Str("nodeName"), [11] = new Bool("hostNetwork"), [12] = new Bool("hostPID"), [13] = new Bool("hostIPC"), [16] = new Str("hostname"),
+        [17] = new Str("subdomain"), [19] = new Str("schedulerName"), [20] = new RepeatedMsg("initContainers", Container), [24] = new Str("priorityClassName"),
+    };
+
+    private static readonly Dictionary<int, Field> Deployment = new()
+    {
+        [1] = new Msg("metadata", ObjectMeta),
+        [2] = new Msg("spec", new()
+        {
+            [1] = new Ptr(new Int("replicas")), [2] = new Msg("selector", LabelSelector),
+            [3] = new Msg("template", new() { [1] = new Msg("metadata", ObjectMeta), [2] = new Msg("spec", PodSpec) }),
+            [4] = new Msg("strategy", new() { [1] = new Str("type"), [2] = new Msg("rollingUpdate", new() { [1] = new IntOrStr("maxUnavailable"), [2] = new IntOrStr("maxSurge") }) }),
+            [5] = new Int("minReadySeconds"), [6] = new Ptr(new Int("revisionHistoryLimit")), [7] = new Bool("paused"), [9] = new Ptr(new Int("progressDeadlineSeconds")),
+        }),
+        [3] = new Msg("status", new()
+        {
+            [1] = new Int("observedGeneration"), [2] = new Int("replicas"), [3] = new Int("updatedReplicas"), [7] = new Int("readyReplicas"),
+            [4] = new Int("availableReplicas"), [5] = new Int("unavailableReplicas"), [8] = new Int("collisionCount"),
+        }),
+    };
+
+    /// <summary>Kinds whose zero values are dropped and whose unknown non-zero fields are refused.</summary>
+    private static readonly HashSet<string> Strict = ["Deployment"];
 
     private static readonly Dictionary<string, Dictionary<int, Field>> Kinds = new()
     {
@@ -71,6 +128,7 @@ internal static class Protobuf
                 [2] = new Bytes("certificate"),
             }),
         },
+        ["Deployment"] = Deployment,
         ["Scale"] = new() { [1] = new Msg("metadata", ObjectMeta), [2] = new Msg("spec", new() { [1] = new Int("replicas") }), [3] = new Msg("status", new() { [1] = new Int("replicas"), [2] = new Str("selector") }) },
     };
 
@@ -100,40 +158,93 @@ internal static class Protobuf
         }
         if (!Kinds.TryGetValue(kind, out var fields))
             throw new KubeApiException(ApiStatus.UnsupportedMediaType($"application/vnd.kubernetes.protobuf (kind {kind} is only accepted as JSON by the emulator)"));
-        var obj = DecodeMessage(raw ?? [], fields);
+        var obj = DecodeMessage(raw ?? [], fields, Strict.Contains(kind) ? kind : null);
         obj["apiVersion"] = apiVersion;
         obj["kind"] = kind;
         return obj;
     }
 
-    private static JsonObject DecodeMessage(byte[] bytes, Dictionary<int, Field> fields)
+    /// <param name="strictKind">Set for kinds decoded strictly: zero values dropped, unknown non-zero fields refused.</param>
+    private static JsonObject DecodeMessage(byte[] bytes, Dictionary<int, Field> fields, string? strictKind = null)
     {
         var o = new JsonObject();
         var r = new Reader(bytes);
+        var strict = strictKind is not null;
         while (r.More)
         {
             var (number, wire) = r.Tag();
-            if (!fields.TryGetValue(number, out var field)) { r.Skip(wire); continue; }
+            if (!fields.TryGetValue(number, out var field))
+            {
+                if (strict && !r.SkipZero(wire))
+                    throw new KubeApiException(ApiStatus.UnsupportedMediaType($"application/vnd.kubernetes.protobuf ({strictKind} field {number} is not understood by the emulator: send it as JSON)"));
+                if (!strict) r.Skip(wire);
+                continue;
+            }
+            var keepZero = field is Ptr;
+            if (field is Ptr ptr) field = ptr.Inner;
             switch (field)
             {
-                case Str s: o[s.Name] = Encoding.UTF8.GetString(r.LengthDelimited()); break;
-                case Int i: o[i.Name] = (long)r.Varint(); break;
-                case Bool b: o[b.Name] = r.Varint() != 0; break;
+                case Str s:
+                    var text = Encoding.UTF8.GetString(r.LengthDelimited());
+                    if (!strict || text.Length > 0) o[s.Name] = text;
+                    break;
+                case Int i:
+                    var number64 = (long)r.Varint();
+                    if (!strict || keepZero || number64 != 0) o[i.Name] = number64;
+                    break;
+                case Bool b:
+                    var flag = r.Varint() != 0;
+                    if (!strict || keepZero || flag) o[b.Name] = flag;
+                    break;
+                case IntOrStr ios:
+                    var ir = new Reader(r.LengthDelimited());
+                    long type = 0, intVal = 0;
+                    var strVal = "";
+                    while (ir.More)
+                    {
+                        var (f, w) = ir.Tag();
+                        if (f == 1) type = (long)ir.Varint(); else if (f == 2) intVal = (long)ir.Varint(); else if (f == 3) strVal = Encoding.UTF8.GetString(ir.LengthDelimited()); else ir.Skip(w);
+                    }
+                    o[ios.Name] = type == 1 ? JsonValue.Create(strVal) : JsonValue.Create(intVal);
+                    break;
+                case QuantityMap qm:
+                    if (o[qm.Name] is not JsonObject quantities) o[qm.Name] = quantities = [];
+                    var qr = new Reader(r.LengthDelimited());
+                    string qKey = "", qValue = "";
+                    while (qr.More)
+                    {
+                        var (f, w) = qr.Tag();
+                        if (f == 1) qKey = Encoding.UTF8.GetString(qr.LengthDelimited());
+                        else if (f == 2)
+                        {
+                            var vr = new Reader(qr.LengthDelimited());
+                            while (vr.More) { var (vf, vw) = vr.Tag(); if (vf == 1) qValue = Encoding.UTF8.GetString(vr.LengthDelimited()); else vr.Skip(vw); }
+                        }
+                        else qr.Skip(w);
+                    }
+                    quantities[qKey] = qValue;
+                    break;
                 case Bytes by: o[by.Name] = Convert.ToBase64String(r.LengthDelimited()); break;
                 case Time t:
                     var tr = new Reader(r.LengthDelimited());
                     long seconds = 0;
-                    while (tr.More) { var (f, w) = tr.Tag(); if (f == 1) seconds = (long)tr.Varint(); else tr.Skip(w); }
+                    var set = false;
+                    while (tr.More) { var (f, w) = tr.Tag(); if (f == 1) { seconds = (long)tr.Varint(); set = true; } else tr.Skip(w); }
+                    if (strict && (!set || seconds == 0)) break;
                     o[t.Name] = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
                     break;
-                case Msg m: o[m.Name] = DecodeMessage(r.LengthDelimited(), m.Fields); break;
+                case Msg m:
+                    var message = DecodeMessage(r.LengthDelimited(), m.Fields, strictKind);
+                    // An unset Time is an empty message; in JSON it is null, which the server omits.
+                    if (!strict || message.Count > 0 || m.Name is "resources" or "strategy" or "status") o[m.Name] = message;
+                    break;
                 case RepeatedStr rs:
                     if (o[rs.Name] is not JsonArray list) o[rs.Name] = list = [];
                     list.Add(Encoding.UTF8.GetString(r.LengthDelimited()));
                     break;
                 case RepeatedMsg rm:
                     if (o[rm.Name] is not JsonArray items) o[rm.Name] = items = [];
-                    items.Add(DecodeMessage(r.LengthDelimited(), rm.Fields));
+                    items.Add(DecodeMessage(r.LengthDelimited(), rm.Fields, strictKind));
                     break;
                 case StrMap sm:
                     if (o[sm.Name] is not JsonObject map) o[sm.Name] = map = [];
@@ -185,6 +296,17 @@ internal static class Protobuf
             var slice = data[_pos..(_pos + len)];
             _pos += len;
             return slice;
+        }
+
+        /// <summary>Skips a field and tells whether it held its zero value (0, an empty string or message).</summary>
+        public bool SkipZero(int wire)
+        {
+            switch (wire)
+            {
+                case 0: return Varint() == 0;
+                case 2: return LengthDelimited().Length == 0;
+                default: Skip(wire); return false;
+            }
         }
 
         public void Skip(int wire)

@@ -8,6 +8,16 @@ public sealed record RequestContext(string User, bool DryRun = false, string? Fi
     /// <summary>Warnings for the client (HTTP `Warning: 299` headers), e.g. unknown fields under fieldValidation=Warn.</summary>
     public List<string> Warnings { get; } = [];
 
+    /// <summary>The manager a write without fieldManager is recorded under: the User-Agent up to its first "/", as kube-apiserver does.</summary>
+    public string? UserAgentManager { get; init; }
+    public string Manager => FieldManager ?? UserAgentManager ?? User;
+    /// <summary>The force query parameter, only valid for server-side apply.</summary>
+    public bool Force { get; init; }
+    /// <summary>The managedFields a server-side apply computed, written instead of an update's.</summary>
+    internal List<ManagedFieldsEntry>? AppliedEntries { get; init; }
+    /// <summary>Set when a server-side apply created the object (201 instead of 200).</summary>
+    public bool Created { get; set; }
+
     public static readonly RequestContext System = new("system:kube-sim");
 }
 
