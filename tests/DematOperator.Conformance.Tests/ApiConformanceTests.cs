@@ -13,8 +13,8 @@ namespace DematOperator.Conformance.Tests;
 /// docs/emulator.md ("Conformance"), not what the emulator happens to do.
 ///
 /// Client quirk, not an emulator bug: <c>List…WithHttpMessagesAsync(watch: true)</c> only returns once the first
-/// event has arrived (the client's watch handler peeks at the stream before handing the response back), so each
-/// watch here is opened on a task and an object is written after it.
+/// event has arrived (the client's watch handler reads the stream before handing the response back). The watches
+/// here therefore always have an event coming: the initial events, or the 410 ERROR.
 /// </summary>
 public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<ConformanceFixture>
 {
@@ -349,9 +349,8 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
         await K.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("before"), ns);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var seen = new List<(WatchEventType Type, string Name, string? InitialEnd)>();
-        var response = K.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, watch: true, allowWatchBookmarks: true, sendInitialEvents: true,
-            resourceVersionMatch: "NotOlderThan", cancellationToken: stop.Token);
-        await foreach (var (type, item) in response.WatchAsync<V1ConfigMap, V1ConfigMapList>(cancellationToken: stop.Token))
+        await foreach (var (type, item) in K.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, sendInitialEvents: true,
+            resourceVersionMatch: "NotOlderThan", cancellationToken: stop.Token))
         {
             seen.Add((type, item.Name() ?? "", item.Metadata?.Annotations?.TryGetValue("k8s.io/initial-events-end", out var end) == true ? end : null));
             if (type == WatchEventType.Bookmark) break;
@@ -365,8 +364,8 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
         // (the watch cache's "too old resource version"); the client hands that to onError as a KubernetesException.
         var errors = new List<Exception>();
         var events = new List<WatchEventType>();
-        var old = K.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, watch: true, resourceVersion: list.Metadata.ResourceVersion, cancellationToken: stop.Token);
-        await foreach (var (type, _) in old.WatchAsync<V1ConfigMap, V1ConfigMapList>(errors.Add, stop.Token)) events.Add(type);
+        await foreach (var (type, _) in K.CoreV1.WatchListNamespacedConfigMapAsync(ns, resourceVersion: list.Metadata.ResourceVersion, onError: errors.Add, cancellationToken: stop.Token))
+            events.Add(type);
         events.ShouldNotContain(WatchEventType.Added, "nothing is replayed from a compacted history");
         var gone = errors.OfType<KubernetesException>().ShouldHaveSingleItem();
         gone.Status.Code.ShouldBe(410);
