@@ -292,16 +292,16 @@ public sealed partial class SimCluster
             {
                 patched = mediaType switch
                 {
-                    "application/json-patch+json" => JsonPatch.Apply(current, patch as JsonArray ?? throw new PatchException("json patch must be an array")),
-                    "application/merge-patch+json" => MergePatch.Apply(current, patch),
-                    _ => StrategicMergePatch.Apply(current, patch as JsonObject ?? throw new PatchException("strategic merge patch must be an object")),
+                    "application/json-patch+json" => Patches.Json(current, patch as JsonArray ?? throw new PatchFailure("json patch must be an array")),
+                    "application/merge-patch+json" => Patches.Merge(current, patch),
+                    _ => StrategicMergePatch.Apply(current, patch as JsonObject ?? throw new PatchFailure("strategic merge patch must be an object")),
                 };
             }
-            catch (PatchException e) when (e.IsTestFailure)
+            catch (PatchFailure e) when (e.IsTestFailure)
             {
                 throw new KubeApiException(ApiStatus.Invalid(def.Kind, def.Group, name, [new StatusCause("FieldValueInvalid", e.Message, "")]) with { Message = $"the server rejected our request due to an error in our request: {e.Message}" });
             }
-            catch (PatchException e) { throw new KubeApiException(ApiStatus.BadRequest(e.Message)); }
+            catch (PatchFailure e) { throw new KubeApiException(ApiStatus.BadRequest(e.Message)); }
             if (patched is not JsonObject result) throw new KubeApiException(ApiStatus.BadRequest("patch did not produce an object"));
             var meta = ObjectMetaAccess.Metadata(result);
             // A patch is only guarded by the resourceVersion it names itself.
@@ -325,7 +325,7 @@ public sealed partial class SimCluster
         var meta = ObjectMetaAccess.Metadata(obj);
         var selector = scale.LabelSelectorPath is null ? null : JsonPaths.Get(obj, scale.LabelSelectorPath);
         if (selector is null && !def.IsCustom && (obj["spec"] as JsonObject)?["selector"] is JsonObject sel)
-            selector = LabelSelector.FromObject(sel).ToString();
+            selector = LabelQuery.FromObject(sel).ToString();
         return new JsonObject
         {
             ["kind"] = "Scale",
@@ -749,8 +749,7 @@ public sealed partial class SimCluster
             causes.Add(new("FieldValueTooLong", $"Too long: must have at most {MaxAnnotationBytes} bytes", "metadata.annotations"));
         foreach (var (key, value) in ObjectMetaAccess.Labels(obj))
         {
-            try { LabelSelector.Parse($"{key}={value}"); }
-            catch (FormatException e) { causes.Add(new("FieldValueInvalid", e.Message, $"metadata.labels")); }
+            if (LabelQuery.Problem(key, value) is { } problem) causes.Add(new("FieldValueInvalid", problem, "metadata.labels"));
         }
         if (def.IsCustom)
         {

@@ -157,7 +157,7 @@ internal static class Strategies
                 {
                     try
                     {
-                        if (!LabelSelector.FromObject(sel).Matches(ObjectMetaAccess.StringMap(tl)))
+                        if (!LabelQuery.FromObject(sel).Matches(ObjectMetaAccess.StringMap(tl)))
                             causes.Add(new("FieldValueInvalid", "Invalid value: map[string]string{...}: `selector` does not match template `labels`", "spec.template.metadata.labels"));
                     }
                     catch (FormatException e) { causes.Add(new("FieldValueInvalid", e.Message, "spec.selector")); }

@@ -91,8 +91,8 @@ public sealed class KastenController : DelayedSimController
         var policyName = (string?)subject["name"] ?? "";
         var policy = Def(cluster, "config.kio.kasten.io", "policies") is { } pd ? cluster.TryGet(pd.StorageKey, policyNs, policyName)?.Parse() : null;
         if (policy is null) return $"policy {policyNs}/{policyName} not found";
-        LabelSelector selector;
-        try { selector = LabelSelector.FromObject(policy["spec"]?["selector"]); }
+        LabelQuery selector;
+        try { selector = LabelQuery.FromObject(policy["spec"]?["selector"]); }
         catch (FormatException e) { return $"invalid policy selector: {e.Message}"; }
         var actions = (policy["spec"]?["actions"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         var exportTo = (string?)actions.FirstOrDefault(a => (string?)a["action"] == "export")?["exportParameters"]?["profile"]?["name"];

@@ -85,8 +85,8 @@ public sealed class VeleroController : DelayedSimController
         }
         var included = ObjectMetaAccess.StringList(spec["includedNamespaces"]);
         var excluded = ObjectMetaAccess.StringList(spec["excludedNamespaces"]);
-        LabelSelector selector;
-        try { selector = LabelSelector.FromObject(spec["labelSelector"]); }
+        LabelQuery selector;
+        try { selector = LabelQuery.FromObject(spec["labelSelector"]); }
         catch (FormatException e)
         {
             WriteStatus(cluster, backup, (_, s) => { s["phase"] = "FailedValidation"; s["validationErrors"] = new JsonArray(e.Message); });
@@ -175,8 +175,8 @@ public sealed class VeleroController : DelayedSimController
         var existingPolicy = (string?)spec["existingResourcePolicy"] ?? "none";
         int restored = 0, warnings = 0, errors = 0;
         var resources = new ResourceFilter(ObjectMetaAccess.StringList(spec["includedResources"]), ObjectMetaAccess.StringList(spec["excludedResources"]));
-        LabelSelector restoreSelector;
-        try { restoreSelector = LabelSelector.FromObject(spec["labelSelector"]); }
+        LabelQuery restoreSelector;
+        try { restoreSelector = LabelQuery.FromObject(spec["labelSelector"]); }
         catch (FormatException e)
         {
             WriteStatus(cluster, restore, (_, s) => { s["phase"] = "FailedValidation"; s["validationErrors"] = new JsonArray(e.Message); s["completionTimestamp"] = Now(cluster); });
@@ -240,7 +240,7 @@ public sealed class VeleroController : DelayedSimController
             foreach (var hook in (specs ?? []).OfType<JsonObject>())
             {
                 var namespaces = ObjectMetaAccess.StringList(hook["includedNamespaces"]);
-                var selector = LabelSelector.FromObject(hook["labelSelector"]);
+                var selector = LabelQuery.FromObject(hook["labelSelector"]);
                 foreach (var pod in cluster.Snapshot("/pods").Where(p => (namespaces.Count == 0 || namespaces.Contains(p.Namespace)) && selector.Matches(p.Labels)))
                     if (Run(hook["pre"] as JsonArray, pod)) _frozen.Add((hook, pod));
             }

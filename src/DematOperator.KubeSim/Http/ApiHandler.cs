@@ -352,9 +352,9 @@ public sealed partial class ApiHandler(SimCluster cluster)
     private static ListOptions ParseListOptions(HttpContext http, ResourceDefinition def)
     {
         var q = http.Request.Query;
-        LabelSelector labels;
+        LabelQuery labels;
         FieldSelector fields;
-        try { labels = LabelSelector.Parse(q["labelSelector"]); }
+        try { labels = LabelQuery.Parse(q["labelSelector"]); }
         catch (FormatException e) { throw new KubeApiException(ApiStatus.BadRequest($"unable to parse requirement: {e.Message}")); }
         try { fields = FieldSelector.Parse(q["fieldSelector"], Strategies.SelectableFields(def)); }
         catch (NotSupportedException e) { throw new KubeApiException(ApiStatus.BadRequest(e.Message)); }

@@ -97,7 +97,9 @@ public static class ManagedFields
             if (others.Contains(path) || (item is not null && others.Any(o => o.StartsWith(item, StringComparison.Ordinal)))) continue;
             FieldSets.Remove(merged, path, types);
         }
-        var entry = new ManagedFieldsEntry(manager, ManagedFieldsEntry.Apply, subresource, apiVersion, now, [.. applied.Keys]);
+        // An apply that changes neither the object nor its fields keeps the entry's time (managedFieldsUpdater).
+        var unchanged = own >= 0 && previous.SetEquals(applied.Keys) && JsonNode.DeepEquals(merged, live);
+        var entry = new ManagedFieldsEntry(manager, ManagedFieldsEntry.Apply, subresource, apiVersion, unchanged ? entries[own].Time : now, [.. applied.Keys]);
         if (own >= 0) entries[own] = entry; else entries.Add(entry);
         return new ApplyResult(merged, entries, []);
     }

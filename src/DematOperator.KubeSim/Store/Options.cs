@@ -25,18 +25,18 @@ public sealed record RequestContext(string User, bool DryRun = false, string? Fi
 public enum Subresource { None, Status, Scale, Approval }
 
 public sealed record ListOptions(
-    LabelSelector Labels,
+    LabelQuery Labels,
     FieldSelector Fields,
     int Limit = 0,
     string? Continue = null,
     string? ResourceVersion = null,
     string? ResourceVersionMatch = null)
 {
-    public static readonly ListOptions Everything = new(LabelSelector.Everything, FieldSelector.Everything);
+    public static readonly ListOptions Everything = new(LabelQuery.Everything, FieldSelector.Everything);
 }
 
 public sealed record WatchOptions(
-    LabelSelector Labels,
+    LabelQuery Labels,
     FieldSelector Fields,
     string? ResourceVersion,
     bool AllowBookmarks = false,
