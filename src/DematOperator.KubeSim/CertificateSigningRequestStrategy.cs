@@ -17,7 +17,7 @@ namespace DematOperator.KubeSim;
 /// </summary>
 internal static partial class CertificateSigningRequestStrategy
 {
-    public const string StorageKey = "certificates.k8s.io/certificatesigningrequests";
+    public const string StorageKey = BuiltinKeys.CertificateSigningRequests;
     private const string Kind = "CertificateSigningRequest", Group = "certificates.k8s.io";
     private static readonly string[] TrueOnlyTypes = ["Approved", "Denied", "Failed"];
 

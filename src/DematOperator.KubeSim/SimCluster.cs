@@ -8,18 +8,6 @@ using DematOperator.KubeSim.Store;
 
 namespace DematOperator.KubeSim;
 
-public sealed class SimClusterOptions
-{
-    /// <summary>How many past events a watch can resume from; older resourceVersions get 410 Expired.</summary>
-    public int HistoryLimit { get; set; } = 50_000;
-    /// <summary>How long past events (and list continue tokens) stay usable, like etcd's 5-minute compaction.</summary>
-    public TimeSpan HistoryWindow { get; set; } = TimeSpan.FromMinutes(5);
-    public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(60);
-    /// <summary>Authorize requests with Roles and bindings (403 on denial) instead of allowing every token.</summary>
-    public bool RbacEnabled { get; set; }
-    public string KubernetesVersion { get; set; } = "v1.24.17";
-}
-
 /// <summary>
 /// One emulated cluster: the store, the resources it serves, its tokens and RBAC, fault injection and the
 /// controllers it plays. Everything a request does goes through the methods here, under one lock, so the
@@ -27,15 +15,7 @@ public sealed class SimClusterOptions
 /// </summary>
 public sealed partial class SimCluster
 {
-    private readonly object _gate = new();
-    private readonly Dictionary<string, SortedDictionary<string, StoredObject>> _tables = new();
-    private readonly Dictionary<string, ObjectKey> _uidIndex = new();
-    private readonly Dictionary<string, HashSet<ObjectKey>> _dependents = new();
-    private readonly Dictionary<string, List<WatchSubscription>> _watchers = new();
-    private readonly StoreEvent[] _history;
-    private int _historyStart, _historyCount;
-    private long _resourceVersion;
-    private long _compactedRv;
+    private readonly ObjectStore _store;
     private int _nameSeed;
 
     public SimCluster(string name, SimClusterOptions? options = null, TimeProvider? time = null)
@@ -43,11 +23,10 @@ public sealed partial class SimCluster
         Name = name;
         Options = options ?? new SimClusterOptions();
         Time = time ?? TimeProvider.System;
-        _history = new StoreEvent[Math.Max(16, Options.HistoryLimit)];
         Faults = new Faults.FaultInjector(Time);
         Auth = new Security.Authenticator();
-        _resourceVersion = 1000;
-        _compactedRv = _resourceVersion;
+        _store = new ObjectStore(Options.HistoryLimit, Options.HistoryWindow, Time, Registry.FindStorage,
+            (def, stored, type) => Strategies.AfterCommit(this, def, stored, type), e => Committed?.Invoke(e), Faults.TakeForcedExpiry);
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
             Create(RequestContext.System, Registry.Find("", "v1", "namespaces")!, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
     }
@@ -65,77 +44,37 @@ public sealed partial class SimCluster
     /// <summary>Raised after every committed change, outside the lock (simulated controllers listen here).</summary>
     public event Action<StoreEvent>? Committed;
 
-    public long CurrentResourceVersion { get { lock (_gate) return _resourceVersion; } }
+    public long CurrentResourceVersion => _store.ResourceVersion;
 
-    // ---------------------------------------------------------------- reads
+    // ---------------------------------------------------------------- reads and watches: the store's
 
-    public StoredObject? TryGet(string storageKey, string? ns, string name)
-    {
-        lock (_gate) return Table(storageKey).GetValueOrDefault(Key(ns, name));
-    }
+    public StoredObject? TryGet(string storageKey, string? ns, string name) => _store.TryGet(storageKey, ns, name);
 
     public StoredObject Get(ResourceDefinition def, string? ns, string name) =>
         TryGet(def.StorageKey, ns, name) ?? throw new KubeApiException(ApiStatus.NotFound(def.Plural, def.Group, name));
 
-    public StoredObject? FindByUid(string uid)
-    {
-        lock (_gate)
-            return _uidIndex.TryGetValue(uid, out var k) ? Table(k.StorageKey).GetValueOrDefault(Key(k.Namespace, k.Name)) : null;
-    }
+    public StoredObject? FindByUid(string uid) => _store.FindByUid(uid);
 
-    public sealed record ListResult(IReadOnlyList<StoredObject> Items, long ResourceVersion, string? Continue, long? RemainingItemCount);
+    public ObjectStore.ListResult List(ResourceDefinition def, string? ns, ListOptions options) => _store.List(def, ns, options);
 
-    public ListResult List(ResourceDefinition def, string? ns, ListOptions options)
-    {
-        lock (_gate)
-        {
-            long listRv = _resourceVersion;
-            string? after = null;
-            if (!string.IsNullOrEmpty(options.Continue))
-            {
-                (listRv, after) = DecodeContinue(options.Continue);
-                if (listRv < _compactedRv)
-                    throw new KubeApiException(ApiStatus.Expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."));
-            }
-            else if (long.TryParse(options.ResourceVersion, out var wanted) && wanted > _resourceVersion && options.ResourceVersion != "0")
-            {
-                throw new KubeApiException(new ApiStatus(504, ApiStatus.ReasonTimeout, $"Too large resource version: {wanted}, current: {_resourceVersion}",
-                    Causes: [new StatusCause("ResourceVersionTooLarge", "Too large resource version", "")], RetryAfterSeconds: 1));
-            }
-            var table = Table(def.StorageKey);
-            IEnumerable<KeyValuePair<string, StoredObject>> seq = table;
-            if (ns is not null) seq = seq.Where(p => p.Value.Namespace == ns);
-            if (after is not null) seq = seq.Where(p => string.CompareOrdinal(p.Key, after) > 0);
-            var matching = seq.Where(p => options.Labels.Matches(p.Value.Labels) && options.Fields.Matches(p.Value)).Select(p => p.Value);
-            // resourceVersion=0 is served from the watch cache, which ignores limit.
-            var limit = options.ResourceVersion == "0" && string.IsNullOrEmpty(options.Continue) ? 0 : options.Limit;
-            if (limit <= 0) return new ListResult(matching.ToList(), listRv, null, null);
-            var page = new List<StoredObject>(limit);
-            var remaining = 0L;
-            foreach (var o in matching)
-            {
-                if (page.Count < limit) page.Add(o); else remaining++;
-            }
-            var cont = remaining > 0 ? EncodeContinue(listRv, page[^1].Key) : null;
-            return new ListResult(page, listRv, cont, remaining > 0 ? remaining : null);
-        }
-    }
+    public WatchSubscription Watch(ResourceDefinition def, string? ns, WatchOptions options) => _store.Watch(def, ns, options);
 
-    private static string EncodeContinue(long rv, string key) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{{\"v\":\"meta.k8s.io/v1\",\"rv\":{rv},\"start\":\"{key}\"}}"));
+    /// <summary>Queues a BOOKMARK carrying the current resourceVersion behind every event already queued.</summary>
+    public void Bookmark(WatchSubscription sub) => _store.Bookmark(sub);
 
-    private static (long, string) DecodeContinue(string token)
-    {
-        try
-        {
-            var o = JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(token)))!.AsObject();
-            return ((long)o["rv"]!, (string)o["start"]!);
-        }
-        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
-        {
-            throw new KubeApiException(ApiStatus.BadRequest("continue key is not valid: " + e.Message));
-        }
-    }
+    public int OpenWatchCount => _store.OpenWatchCount;
+
+    /// <summary>Ends every open watch stream, as an API server restart does.</summary>
+    public void DropAllWatches() => _store.DropAllWatches();
+
+    /// <summary>Forgets all history up to now, so that every watch from an earlier resourceVersion gets 410.</summary>
+    public void CompactHistory() => _store.CompactHistory();
+
+    internal IReadOnlyList<ObjectKey> DependentsOf(string uid) => _store.DependentsOf(uid);
+    internal bool UidExists(string uid) => _store.UidExists(uid);
+    internal IReadOnlyList<StoredObject> Snapshot(string storageKey, string? ns = null) => _store.Snapshot(storageKey, ns);
+    internal IReadOnlyList<string> StorageKeys() => _store.StorageKeys();
+    internal void FlushNotifications() => _store.FlushNotifications();
 
     // ---------------------------------------------------------------- writes
 
@@ -160,14 +99,14 @@ public sealed partial class SimCluster
         if (def.HasStatus && def.IsCustom) obj.Remove("status");
         Strategies.PrepareForCreate(this, ctx, def, obj);
         ValidateCustom(ctx, def, obj, null);
-        Strategies.Validate(this, def, obj, null, Subresource.None);
+        Strategies.Validate(def, obj, null, Subresource.None);
 
-        lock (_gate)
+        lock (_store.Gate)
         {
             if (def.Namespaced) RequireActiveNamespace(ns!);
             if (def.IsCustom && IsCrdTerminating(def))
                 throw new KubeApiException(new ApiStatus(405, ApiStatus.ReasonMethodNotAllowed, "create not allowed while custom resource definition is terminating"));
-            var table = Table(def.StorageKey);
+            var table = _store.Table(def.StorageKey);
             var generate = (string?)meta["name"] is not { Length: > 0 };
             if (generate)
             {
@@ -175,16 +114,16 @@ public sealed partial class SimCluster
                 if (string.IsNullOrEmpty(prefix))
                     throw new KubeApiException(ApiStatus.Invalid(def.Kind, def.Group, "", [new StatusCause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")]));
                 string candidate;
-                do candidate = prefix + RandomSuffix(); while (table.ContainsKey(Key(ns, candidate)));
+                do candidate = prefix + RandomSuffix(); while (table.ContainsKey(ObjectStore.Key(ns, candidate)));
                 meta["name"] = candidate;
             }
             var name = (string)meta["name"]!;
             ValidateName(def, name);
-            if (table.ContainsKey(Key(ns, name))) throw new KubeApiException(ApiStatus.AlreadyExists(def.Plural, def.Group, name));
+            if (table.ContainsKey(ObjectStore.Key(ns, name))) throw new KubeApiException(ApiStatus.AlreadyExists(def.Plural, def.Group, name));
             meta["uid"] = Guid.NewGuid().ToString();
             TrackManagedFields(ctx, def, null, obj, Subresource.None);
-            if (ctx.DryRun) return Materialize(def, ns, obj, 0);
-            var stored = Commit(def, ns, obj, null, WatchEventType.Added);
+            if (ctx.DryRun) return _store.Materialize(def, ns, obj, 0);
+            var stored = _store.Commit(def, ns, obj, null, WatchEventType.Added);
             return stored;
         }
     }
@@ -209,9 +148,9 @@ public sealed partial class SimCluster
             if (def.Namespaced && !string.IsNullOrEmpty(bodyNs) && bodyNs != ns)
                 throw new KubeApiException(ApiStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
         }
-        lock (_gate)
+        lock (_store.Gate)
         {
-            var existing = Table(def.StorageKey).GetValueOrDefault(Key(ns, name))
+            var existing = _store.Table(def.StorageKey).GetValueOrDefault(ObjectStore.Key(ns, name))
                 ?? throw new KubeApiException(ApiStatus.NotFound(def.Plural, def.Group, name));
             var rv = (string?)inMeta["resourceVersion"];
             if (string.IsNullOrEmpty(rv))
@@ -225,8 +164,8 @@ public sealed partial class SimCluster
             JsonObject next;
             switch (sub)
             {
-                case Subresource.Status or Subresource.Approval when def.StorageKey == CertificateSigningRequestStrategy.StorageKey:
-                    next = CertificateSigningRequestStrategy.PrepareForUpdate(sub, incoming, old, Timestamp());
+                case not Subresource.None when Strategies.For(def).PrepareForSubresourceUpdate(this, sub, incoming, old) is { } own:
+                    next = own;
                     break;
                 case Subresource.Status:
                     next = (JsonObject)old.DeepClone();
@@ -353,9 +292,9 @@ public sealed partial class SimCluster
 
     private (StoredObject Object, bool Removed) DeleteCore(RequestContext ctx, ResourceDefinition def, string? ns, string name, DeleteOptions options)
     {
-        lock (_gate)
+        lock (_store.Gate)
         {
-            var existing = Table(def.StorageKey).GetValueOrDefault(Key(ns, name))
+            var existing = _store.Table(def.StorageKey).GetValueOrDefault(ObjectStore.Key(ns, name))
                 ?? throw new KubeApiException(ApiStatus.NotFound(def.Plural, def.Group, name));
             if (options.PreconditionUid is { Length: > 0 } puid && puid != existing.Uid)
                 throw new KubeApiException(new ApiStatus(409, ApiStatus.ReasonConflict, $"Precondition failed: UID in precondition: {puid}, UID in object meta: {existing.Uid}", name, def.Group, def.Plural));
@@ -375,7 +314,7 @@ public sealed partial class SimCluster
                 if (propagation == PropagationPolicy.Foreground && !finalizers.Contains(Finalizers.Foreground)) { finalizers.Add(Finalizers.Foreground); changed = true; }
                 if (propagation == PropagationPolicy.Orphan && !finalizers.Contains(Finalizers.Orphan)) { finalizers.Add(Finalizers.Orphan); changed = true; }
             }
-            if (def.StorageKey == "/namespaces")
+            if (def.StorageKey == BuiltinKeys.Namespaces)
             {
                 var specFinalizers = (obj["spec"] as JsonObject)?["finalizers"] as JsonArray;
                 if (specFinalizers is { Count: > 0 } || finalizers.Count > 0)
@@ -388,8 +327,8 @@ public sealed partial class SimCluster
                         changed = true;
                     }
                     if (changed) meta["finalizers"] = ToArray(finalizers);
-                    if (!changed || ctx.DryRun) return (ctx.DryRun ? Materialize(def, ns, obj, existing.ResourceVersion) : existing, false);
-                    return (Commit(def, ns, obj, existing, WatchEventType.Modified), false);
+                    if (!changed || ctx.DryRun) return (ctx.DryRun ? _store.Materialize(def, ns, obj, existing.ResourceVersion) : existing, false);
+                    return (_store.Commit(def, ns, obj, existing, WatchEventType.Modified), false);
                 }
             }
             if (finalizers.Count > 0)
@@ -403,11 +342,11 @@ public sealed partial class SimCluster
                 }
                 if (!changed) return (existing, false);
                 meta["finalizers"] = ToArray(finalizers);
-                if (ctx.DryRun) return (Materialize(def, ns, obj, existing.ResourceVersion), false);
-                return (Commit(def, ns, obj, existing, WatchEventType.Modified), false);
+                if (ctx.DryRun) return (_store.Materialize(def, ns, obj, existing.ResourceVersion), false);
+                return (_store.Commit(def, ns, obj, existing, WatchEventType.Modified), false);
             }
             if (ctx.DryRun) return (existing, true);
-            return (RemoveLocked(def.StorageKey, existing), true);
+            return (_store.Remove(def.StorageKey, existing), true);
         }
     }
 
@@ -416,9 +355,9 @@ public sealed partial class SimCluster
     {
         try
         {
-            lock (_gate)
+            lock (_store.Gate)
             {
-                var existing = Table(def.StorageKey).GetValueOrDefault(name) ?? throw new KubeApiException(ApiStatus.NotFound(def.Plural, def.Group, name));
+                var existing = _store.Table(def.StorageKey).GetValueOrDefault(name) ?? throw new KubeApiException(ApiStatus.NotFound(def.Plural, def.Group, name));
                 ObjectMetaAccess.Metadata(next)["resourceVersion"] = existing.ResourceVersion.ToString(CultureInfo.InvariantCulture);
                 return UpdateLocked(ctx, def, null, name, existing, existing.Parse(), next);
             }
@@ -438,20 +377,20 @@ public sealed partial class SimCluster
                     $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", added.Select(a => $"\"{a}\""))}}}", "metadata.finalizers")]));
         }
         ValidateCustom(ctx, def, next, old);
-        Strategies.Validate(this, def, next, old, sub);
+        Strategies.Validate(def, next, old, sub);
         var nextMeta = ObjectMetaAccess.Metadata(next);
         if (Strategies.TracksGeneration(def) && SpecChanged(def, old, next)) nextMeta["generation"] = ObjectMetaAccess.Generation(old) + 1;
         TrackManagedFields(ctx, def, old, next, sub);
         var bytes = Canonical.Serialize(next);
         if (bytes.AsSpan().SequenceEqual(existing.Json)) return existing;
-        if (ctx.DryRun) return Materialize(def, ns, next, existing.ResourceVersion);
+        if (ctx.DryRun) return _store.Materialize(def, ns, next, existing.ResourceVersion);
         if (ObjectMetaAccess.IsDeleting(next) && newFinalizers.Count == 0 && !Strategies.HoldsDeletion(def, next))
         {
-            var last = Materialize(def, ns, next, existing.ResourceVersion);
-            Table(def.StorageKey)[existing.Key] = last;
-            return RemoveLocked(def.StorageKey, last);
+            var last = _store.Materialize(def, ns, next, existing.ResourceVersion);
+            _store.Table(def.StorageKey)[existing.Key] = last;
+            return _store.Remove(def.StorageKey, last);
         }
-        return Commit(def, ns, next, existing, WatchEventType.Modified);
+        return _store.Commit(def, ns, next, existing, WatchEventType.Modified);
     }
 
     /// <summary>Everything but metadata (and status, when it is a subresource) counts as spec for the generation.</summary>
@@ -466,204 +405,8 @@ public sealed partial class SimCluster
         return false;
     }
 
-    private StoredObject Commit(ResourceDefinition def, string? ns, JsonObject obj, StoredObject? previous, WatchEventType type)
-    {
-        var stored = Materialize(def, ns, obj, _resourceVersion + 1);
-        // etcd refuses a request over --max-request-bytes (1.5 MiB by default), and kube-apiserver passes the
-        // refusal on as an internal error with etcd's own text.
-        if (stored.Json.Length > MaxStoredObjectBytes) throw new KubeApiException(ApiStatus.Internal("etcdserver: request is too large"));
-        var rv = ++_resourceVersion;
-        Table(def.StorageKey)[stored.Key] = stored;
-        if (previous is not null) Unindex(previous);
-        Index(stored);
-        Publish(new StoreEvent(rv, type, stored, previous, Time.GetUtcNow()));
-        Strategies.AfterCommit(this, def, stored, type);
-        return stored;
-    }
-
-    private StoredObject RemoveLocked(string storageKey, StoredObject existing)
-    {
-        var rv = ++_resourceVersion;
-        Table(storageKey).Remove(existing.Key);
-        Unindex(existing);
-        var obj = existing.Parse();
-        ObjectMetaAccess.Metadata(obj)["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
-        var last = new StoredObject
-        {
-            StorageKey = storageKey, Namespace = existing.Namespace, Name = existing.Name, Uid = existing.Uid,
-            ResourceVersion = rv, Json = Canonical.Serialize(obj), Labels = existing.Labels, OwnerUids = existing.OwnerUids,
-        };
-        Publish(new StoreEvent(rv, WatchEventType.Deleted, last, existing, Time.GetUtcNow()));
-        var def = Registry.FindStorage(storageKey);
-        if (def is not null) Strategies.AfterCommit(this, def, last, WatchEventType.Deleted);
-        return last;
-    }
-
-    private StoredObject Materialize(ResourceDefinition def, string? ns, JsonObject obj, long rv)
-    {
-        var meta = ObjectMetaAccess.Metadata(obj);
-        if (rv > 0) meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture); else meta.Remove("resourceVersion");
-        var storage = Registry.FindStorage(def.StorageKey) ?? def;
-        obj["apiVersion"] = storage.GroupVersion;
-        obj["kind"] = def.Kind;
-        var owners = (meta["ownerReferences"] as JsonArray)?.OfType<JsonObject>().Select(r => (string?)r["uid"] ?? "").Where(u => u.Length > 0).ToList() ?? [];
-        return new StoredObject
-        {
-            StorageKey = def.StorageKey, Namespace = ns ?? "", Name = (string)meta["name"]!, Uid = (string?)meta["uid"] ?? "",
-            ResourceVersion = rv, Json = Canonical.Serialize(obj), Labels = ObjectMetaAccess.Labels(obj), OwnerUids = owners,
-        };
-    }
-
-    private void Index(StoredObject o)
-    {
-        var key = new ObjectKey(o.StorageKey, o.Namespace, o.Name);
-        _uidIndex[o.Uid] = key;
-        foreach (var owner in o.OwnerUids)
-        {
-            if (!_dependents.TryGetValue(owner, out var set)) _dependents[owner] = set = [];
-            set.Add(key);
-        }
-    }
-
-    private void Unindex(StoredObject o)
-    {
-        var key = new ObjectKey(o.StorageKey, o.Namespace, o.Name);
-        if (_uidIndex.TryGetValue(o.Uid, out var k) && k == key) _uidIndex.Remove(o.Uid);
-        foreach (var owner in o.OwnerUids)
-            if (_dependents.TryGetValue(owner, out var set) && set.Remove(key) && set.Count == 0) _dependents.Remove(owner);
-    }
-
-    internal IReadOnlyList<ObjectKey> DependentsOf(string uid)
-    {
-        lock (_gate) return _dependents.TryGetValue(uid, out var set) ? set.ToList() : [];
-    }
-
-    internal bool UidExists(string uid) { lock (_gate) return _uidIndex.ContainsKey(uid); }
-
-    internal IReadOnlyList<StoredObject> Snapshot(string storageKey, string? ns = null)
-    {
-        lock (_gate) return Table(storageKey).Values.Where(o => ns is null || o.Namespace == ns).ToList();
-    }
-
-    internal IReadOnlyList<string> StorageKeys() { lock (_gate) return _tables.Keys.ToList(); }
-
-    // ---------------------------------------------------------------- watch
-
-    public WatchSubscription Watch(ResourceDefinition def, string? ns, WatchOptions options)
-    {
-        lock (_gate)
-        {
-            var sub = new WatchSubscription(def.StorageKey, ns, options, Unsubscribe);
-            var rvText = options.ResourceVersion;
-            if (options.SendInitialEvents || string.IsNullOrEmpty(rvText) || rvText == "0")
-            {
-                foreach (var o in Table(def.StorageKey).Values)
-                    if (sub.Accepts(o) && options.Labels.Matches(o.Labels))
-                        sub.Channel.Writer.TryWrite(new WatchMessage(WatchMessageKind.Added, o, o.ResourceVersion));
-                if (options.SendInitialEvents)
-                    sub.Channel.Writer.TryWrite(new WatchMessage(WatchMessageKind.Bookmark, null, _resourceVersion, InitialEventsEnd: true));
-            }
-            else
-            {
-                if (!long.TryParse(rvText, NumberStyles.None, CultureInfo.InvariantCulture, out var from))
-                    throw new KubeApiException(ApiStatus.BadRequest($"invalid resource version: {rvText}"));
-                if (Faults.TakeForcedExpiry() || from < _compactedRv)
-                {
-                    sub.Close(ApiStatus.Expired($"too old resource version: {from} ({_resourceVersion})"));
-                    return sub;
-                }
-                if (from > _resourceVersion)
-                    throw new KubeApiException(new ApiStatus(504, ApiStatus.ReasonTimeout, $"Too large resource version: {from}, current: {_resourceVersion}",
-                        Causes: [new StatusCause("ResourceVersionTooLarge", "Too large resource version", "")], RetryAfterSeconds: 1));
-                for (var i = 0; i < _historyCount; i++)
-                {
-                    var e = _history[(_historyStart + i) % _history.Length];
-                    if (e.ResourceVersion > from && e.Object.StorageKey == def.StorageKey) sub.Offer(e);
-                }
-            }
-            if (!_watchers.TryGetValue(def.StorageKey, out var list)) _watchers[def.StorageKey] = list = [];
-            list.Add(sub);
-            return sub;
-        }
-    }
-
-    /// <summary>Queues a BOOKMARK carrying the current resourceVersion behind every event already queued.</summary>
-    public void Bookmark(WatchSubscription sub)
-    {
-        lock (_gate) sub.Channel.Writer.TryWrite(new WatchMessage(WatchMessageKind.Bookmark, null, _resourceVersion));
-    }
-
-    public int OpenWatchCount { get { lock (_gate) return _watchers.Values.Sum(l => l.Count); } }
-
-    /// <summary>Ends every open watch stream, as an API server restart does.</summary>
-    public void DropAllWatches()
-    {
-        List<WatchSubscription> all;
-        lock (_gate) all = _watchers.Values.SelectMany(l => l).ToList();
-        foreach (var w in all) w.Close();
-    }
-
-    private void Unsubscribe(WatchSubscription sub)
-    {
-        lock (_gate)
-            if (_watchers.TryGetValue(sub.StorageKey, out var list)) list.Remove(sub);
-    }
-
-    private void Publish(StoreEvent e)
-    {
-        var now = e.At;
-        while (_historyCount > 0)
-        {
-            var oldest = _history[_historyStart];
-            if (_historyCount < _history.Length && now - oldest.At < Options.HistoryWindow) break;
-            _compactedRv = oldest.ResourceVersion;
-            _history[_historyStart] = null!;
-            _historyStart = (_historyStart + 1) % _history.Length;
-            _historyCount--;
-        }
-        _history[(_historyStart + _historyCount) % _history.Length] = e;
-        _historyCount++;
-        if (_watchers.TryGetValue(e.Object.StorageKey, out var list))
-            foreach (var w in list) w.Offer(e);
-        _pendingNotifications.Enqueue(e);
-    }
-
-    /// <summary>Forgets all history up to now, so that every watch from an earlier resourceVersion gets 410.</summary>
-    public void CompactHistory()
-    {
-        lock (_gate)
-        {
-            _compactedRv = _resourceVersion;
-            Array.Clear(_history);
-            _historyStart = 0;
-            _historyCount = 0;
-        }
-    }
-
-    private readonly System.Collections.Concurrent.ConcurrentQueue<StoreEvent> _pendingNotifications = new();
-    private int _notifying;
-
-    /// <summary>Delivers committed events to in-process listeners in order, never under the store lock.</summary>
-    internal void FlushNotifications()
-    {
-        if (Interlocked.Exchange(ref _notifying, 1) == 1) return;
-        try
-        {
-            while (_pendingNotifications.TryDequeue(out var e)) Committed?.Invoke(e);
-        }
-        finally { Volatile.Write(ref _notifying, 0); }
-        if (!_pendingNotifications.IsEmpty) FlushNotifications();
-    }
-
     // ---------------------------------------------------------------- helpers
 
-    private SortedDictionary<string, StoredObject> Table(string storageKey)
-    {
-        if (!_tables.TryGetValue(storageKey, out var t)) _tables[storageKey] = t = new SortedDictionary<string, StoredObject>(StringComparer.Ordinal);
-        return t;
-    }
-
-    private static string Key(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : $"{ns}/{name}";
 
     public string Timestamp() => Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
@@ -705,7 +448,7 @@ public sealed partial class SimCluster
 
     private void RequireActiveNamespace(string ns)
     {
-        var stored = Table("/namespaces").GetValueOrDefault(ns) ?? throw new KubeApiException(ApiStatus.NotFound("namespaces", "", ns));
+        var stored = _store.Table(BuiltinKeys.Namespaces).GetValueOrDefault(ns) ?? throw new KubeApiException(ApiStatus.NotFound("namespaces", "", ns));
         if (ObjectMetaAccess.IsDeleting(stored.Parse()))
             throw new KubeApiException(new ApiStatus(403, ApiStatus.ReasonForbidden,
                 $"unable to create new content in namespace {ns} because it is being terminated", ns, "", "namespaces",
@@ -714,19 +457,19 @@ public sealed partial class SimCluster
 
     private bool IsCrdTerminating(ResourceDefinition def)
     {
-        var crd = Table("apiextensions.k8s.io/customresourcedefinitions").GetValueOrDefault($"{def.Plural}.{def.Group}");
+        var crd = _store.Table(BuiltinKeys.Crds).GetValueOrDefault($"{def.Plural}.{def.Group}");
         return crd is not null && ObjectMetaAccess.IsDeleting(crd.Parse());
     }
 
     private static void ValidateName(ResourceDefinition def, string name)
     {
-        var isLabel = def.StorageKey == "/namespaces";
+        var isLabel = def.StorageKey == BuiltinKeys.Namespaces;
         var ok = name.Length <= (isLabel ? 63 : 253) && name.Length > 0 && char.IsAsciiLetterLower(name[0]) | char.IsAsciiDigit(name[0])
                  && (char.IsAsciiLetterLower(name[^1]) || char.IsAsciiDigit(name[^1]))
                  && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-' || (!isLabel && c == '.'));
         // RBAC objects and events allow path-segment names like "system:controller:foo" or "x.y".
         if (!ok && def.Group == "rbac.authorization.k8s.io" && name.Length > 0 && !name.Contains('/') && name is not ("." or "..")) ok = true;
-        if (!ok && def.StorageKey.EndsWith("/events", StringComparison.Ordinal) && name.Length > 0) ok = true;
+        if (!ok && def.StorageKey is BuiltinKeys.Events or BuiltinKeys.EventsV1 && name.Length > 0) ok = true;
         if (!ok)
         {
             var message = isLabel
@@ -736,8 +479,6 @@ public sealed partial class SimCluster
         }
     }
 
-    /// <summary>etcd's default --max-request-bytes.</summary>
-    internal const int MaxStoredObjectBytes = 1_572_864;
     /// <summary>apimachinery's TotalAnnotationSizeLimitB: keys and values of all annotations together.</summary>
     internal const int MaxAnnotationBytes = 256 * 1024;
 
@@ -776,15 +517,4 @@ public sealed partial class SimCluster
         public const string Orphan = "orphan";
         public const string CrdCleanup = "customresourcecleanup.apiextensions.k8s.io";
     }
-}
-
-/// <summary>Counts requests by verb, so tests can assert that a quiet operator makes no writes.</summary>
-public sealed class RequestCounter
-{
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _counts = new();
-    public void Add(string verb, string resource) => _counts.AddOrUpdate($"{verb} {resource}", 1, (_, n) => n + 1);
-    public long Count(Func<string, bool> predicate) => _counts.Where(p => predicate(p.Key)).Sum(p => p.Value);
-    public long Writes => Count(k => k.StartsWith("create ", StringComparison.Ordinal) || k.StartsWith("update ", StringComparison.Ordinal) || k.StartsWith("patch ", StringComparison.Ordinal) || k.StartsWith("delete", StringComparison.Ordinal));
-    public IReadOnlyDictionary<string, long> Snapshot() => new Dictionary<string, long>(_counts);
-    public void Reset() => _counts.Clear();
 }

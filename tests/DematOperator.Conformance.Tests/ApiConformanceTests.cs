@@ -432,6 +432,19 @@ public sealed class ApiConformanceTests(ConformanceFixture sim) : IClassFixture<
         spec.GetProperty("size").GetInt32().ShouldBe(3, "defaulted from the schema");
         spec.GetProperty("color").GetString().ShouldBe("blue");
         spec.TryGetProperty("shape", out _).ShouldBeFalse("pruned: not in the schema");
+        // A list written as an object: pruning empties it (its keys are not properties of an array), and
+        // validation then names the type (apiextensions pruning.go, then the schema validator). Under
+        // fieldValidation=Strict the pruned keys come first, as unknown fields, as on a real server.
+        var wrongType = await Refused(() => K.CustomObjects.CreateNamespacedCustomObjectAsync(new Dictionary<string, object>
+        {
+            ["apiVersion"] = "conformance.example/v1", ["kind"] = "Widget", ["metadata"] = new Dictionary<string, object> { ["name"] = "bad" },
+            ["spec"] = new Dictionary<string, object> { ["tags"] = new Dictionary<string, object> { ["name"] = "x" } },
+        }, "conformance.example", "v1", ns, "widgets"));
+        wrongType.Response.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        var typeCause = StatusOf(wrongType).Details.Causes.ShouldHaveSingleItem();
+        typeCause.Field.ShouldBe("spec.tags");
+        typeCause.Message.ShouldContain("must be of type array");
+
         var listed = (JsonElement)await K.CustomObjects.ListNamespacedCustomObjectAsync("conformance.example", "v1", ns, "widgets");
         listed.GetProperty("items").GetArrayLength().ShouldBe(1);
 

@@ -12,7 +12,7 @@ namespace DematOperator.KubeSim.Controllers;
 public sealed class CsiSnapshotController : DelayedSimController
 {
     private const string Snapshots = "snapshot.storage.k8s.io/volumesnapshots";
-    private const string Pvcs = "/persistentvolumeclaims";
+    private const string Pvcs = BuiltinKeys.PersistentVolumeClaims;
     private const string Contents = "snapshot.storage.k8s.io/volumesnapshotcontents";
 
     public override string Name => "csi-snapshots";

@@ -29,8 +29,8 @@ public sealed class GarbageCollector : SimController
         if (o.OwnerUids.Count > 0 && o.OwnerUids.Any(u => !cluster.UidExists(u))) _pendingObjects.Add(new ObjectKey(o.StorageKey, o.Namespace, o.Name));
         var obj = o.Parse();
         if (!ObjectMetaAccess.IsDeleting(obj)) return Task.CompletedTask;
-        if (o.StorageKey == "/namespaces") _terminatingNamespaces.Add(o.Name);
-        else if (o.StorageKey == "apiextensions.k8s.io/customresourcedefinitions") _terminatingCrds.Add(o.Name);
+        if (o.StorageKey == BuiltinKeys.Namespaces) _terminatingNamespaces.Add(o.Name);
+        else if (o.StorageKey == BuiltinKeys.Crds) _terminatingCrds.Add(o.Name);
         var finalizers = ObjectMetaAccess.Finalizers(obj);
         if (finalizers.Contains(SimCluster.Finalizers.Foreground) || finalizers.Contains(SimCluster.Finalizers.Orphan))
             _pendingObjects.Add(new ObjectKey(o.StorageKey, o.Namespace, o.Name));
@@ -88,7 +88,7 @@ public sealed class GarbageCollector : SimController
 
     private static bool ProcessNamespace(SimCluster cluster, string ns)
     {
-        var nsObj = cluster.TryGet("/namespaces", null, ns);
+        var nsObj = cluster.TryGet(BuiltinKeys.Namespaces, null, ns);
         if (nsObj is null) return true;
         var remaining = 0;
         foreach (var def in cluster.Registry.All.Where(d => d.Namespaced && d.IsStorageVersion && !d.IsVirtual).DistinctBy(d => d.StorageKey))
@@ -103,7 +103,7 @@ public sealed class GarbageCollector : SimController
         obj["spec"] = new JsonObject { ["finalizers"] = new JsonArray() };
         try { cluster.UpdateNamespaceSpec(RequestContext.System, nsDef, ns, obj); }
         catch (KubeApiException e) when (e.IsNotFound || e.IsConflict) { }
-        return cluster.TryGet("/namespaces", null, ns) is null;
+        return cluster.TryGet(BuiltinKeys.Namespaces, null, ns) is null;
     }
 
     private static bool ProcessCrd(SimCluster cluster, string crdName)

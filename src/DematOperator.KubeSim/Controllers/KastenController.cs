@@ -100,7 +100,7 @@ public sealed class KastenController : DelayedSimController
         {
             ["k10.kasten.io/policyName"] = policyName, ["k10.kasten.io/policyNamespace"] = policyNs, ["k10.kasten.io/runActionName"] = action.Name,
         };
-        foreach (var ns in cluster.Snapshot("/namespaces").Where(n => !SystemNamespaces.Contains(n.Name) && n.Name != policyNs))
+        foreach (var ns in cluster.Snapshot(BuiltinKeys.Namespaces).Where(n => !SystemNamespaces.Contains(n.Name) && n.Name != policyNs))
         {
             var appLabels = new Dictionary<string, string>(ns.Labels) { ["k10.kasten.io/appNamespace"] = ns.Name };
             if (!selector.Matches(appLabels)) continue;
@@ -113,7 +113,7 @@ public sealed class KastenController : DelayedSimController
 
     private string? BackupApp(SimCluster cluster, StoredObject action, DateTimeOffset start)
     {
-        if (cluster.TryGet("/namespaces", null, action.Namespace) is null) return $"namespace {action.Namespace} not found";
+        if (cluster.TryGet(BuiltinKeys.Namespaces, null, action.Namespace) is null) return $"namespace {action.Namespace} not found";
         if (CompleteWithoutRestorePoint?.Invoke(action) == true) return null;
         var point = Backup(cluster, action.Namespace, $"{action.Name}-rp", new Dictionary<string, string>(), start);
         WriteStatus(cluster, action, (_, s) => s["restorePoint"] = new JsonObject { ["name"] = point.Name });

@@ -13,7 +13,7 @@ public static class NamespaceArchive
     /// <summary>Kinds no backup engine captures: events, leases, pods (the workloads recreate them), and the engines' own objects.</summary>
     private static readonly HashSet<string> NeverCaptured =
     [
-        "/events", "events.k8s.io/events", "coordination.k8s.io/leases", "/pods",
+        BuiltinKeys.Events, BuiltinKeys.EventsV1, "coordination.k8s.io/leases", BuiltinKeys.Pods,
         "velero.io/backups", "velero.io/restores", "velero.io/schedules", "velero.io/backupstoragelocations", "velero.io/deletebackuprequests",
     ];
 
@@ -43,7 +43,7 @@ public static class NamespaceArchive
     /// <summary>Creates the namespace if it does not exist, with these labels.</summary>
     public static void EnsureNamespace(SimCluster cluster, string name, JsonObject labels)
     {
-        if (cluster.TryGet("/namespaces", null, name) is not null) return;
+        if (cluster.TryGet(BuiltinKeys.Namespaces, null, name) is not null) return;
         cluster.Create(RequestContext.System, cluster.Registry.Find("", "v1", "namespaces")!, null, new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = labels },

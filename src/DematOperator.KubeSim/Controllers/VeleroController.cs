@@ -241,7 +241,7 @@ public sealed class VeleroController : DelayedSimController
             {
                 var namespaces = ObjectMetaAccess.StringList(hook["includedNamespaces"]);
                 var selector = LabelQuery.FromObject(hook["labelSelector"]);
-                foreach (var pod in cluster.Snapshot("/pods").Where(p => (namespaces.Count == 0 || namespaces.Contains(p.Namespace)) && selector.Matches(p.Labels)))
+                foreach (var pod in cluster.Snapshot(BuiltinKeys.Pods).Where(p => (namespaces.Count == 0 || namespaces.Contains(p.Namespace)) && selector.Matches(p.Labels)))
                     if (Run(hook["pre"] as JsonArray, pod)) _frozen.Add((hook, pod));
             }
         }

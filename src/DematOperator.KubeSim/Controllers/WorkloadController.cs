@@ -24,13 +24,13 @@ public sealed class WorkloadController : DelayedSimController
     public override Task OnChangeAsync(SimCluster cluster, StoreEvent change, CancellationToken ct)
     {
         if (change.Type == WatchEventType.Deleted) return Task.CompletedTask;
-        if (change.Object.StorageKey == "batch/jobs")
+        if (change.Object.StorageKey == BuiltinKeys.Jobs)
         {
             var job = change.Object.Parse();
             if (job["status"] is not JsonObject { } js || js["conditions"] is null) Schedule(cluster, change.Object, FinishJob);
             return Task.CompletedTask;
         }
-        if (change.Object.StorageKey is not ("apps/deployments" or "apps/statefulsets")) return Task.CompletedTask;
+        if (change.Object.StorageKey is not (BuiltinKeys.Deployments or BuiltinKeys.StatefulSets)) return Task.CompletedTask;
         var obj = change.Object.Parse();
         if (IsSettled(obj) || ObjectMetaAccess.IsDeleting(obj)) return Task.CompletedTask;
         Schedule(cluster, change.Object, Settle);
@@ -76,7 +76,7 @@ public sealed class WorkloadController : DelayedSimController
             status["readyReplicas"] = replicas;
             status["updatedReplicas"] = replicas;
             status["availableReplicas"] = replicas;
-            if (o.StorageKey == "apps/statefulsets") status["currentReplicas"] = replicas;
+            if (o.StorageKey == BuiltinKeys.StatefulSets) status["currentReplicas"] = replicas;
             else
                 status["conditions"] = new JsonArray(new JsonObject
                 {
@@ -88,15 +88,15 @@ public sealed class WorkloadController : DelayedSimController
 
     private static void SyncPods(SimCluster cluster, StoredObject workload)
     {
-        var podDef = cluster.Registry.FindStorage("/pods");
+        var podDef = cluster.Registry.FindStorage(BuiltinKeys.Pods);
         if (podDef is null) return;
         var obj = workload.Parse();
         var spec = obj["spec"] as JsonObject;
         var replicas = (int)((long?)spec?["replicas"] ?? 1);
         var template = spec?["template"] as JsonObject;
-        var statefulSet = workload.StorageKey == "apps/statefulsets";
+        var statefulSet = workload.StorageKey == BuiltinKeys.StatefulSets;
         var wanted = Enumerable.Range(0, Math.Max(0, replicas)).Select(i => PodName(workload, statefulSet, i)).ToList();
-        var owned = cluster.Snapshot("/pods", workload.Namespace)
+        var owned = cluster.Snapshot(BuiltinKeys.Pods, workload.Namespace)
             .Where(p => (ObjectMetaAccess.Metadata(p.Parse())["ownerReferences"] as JsonArray)?.Any(r => (string?)r?["uid"] == workload.Uid) == true).ToList();
         foreach (var surplus in owned.Where(p => !wanted.Contains(p.Name)))
         {

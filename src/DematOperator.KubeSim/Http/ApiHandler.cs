@@ -212,13 +212,13 @@ public sealed partial class ApiHandler(SimCluster cluster)
             _ => throw new KubeApiException(ApiStatus.MethodNotAllowed($"the server does not allow this method on the requested resource")),
         };
         var subresource = request.Subresource;
-        if (def.StorageKey == "/pods" && subresource == "exec" && request.Name is not null)
+        if (def.StorageKey == BuiltinKeys.Pods && subresource == "exec" && request.Name is not null)
         {
             await HandleExec(http, user, request);
             return;
         }
         if (subresource is not null && !(subresource == "status" && def.HasStatus) && !(subresource == "scale" && def.Scale is not null)
-            && !(subresource == "finalize" && def.StorageKey == "/namespaces") && !(subresource == "approval" && def.HasApproval))
+            && !(subresource == "finalize" && def.StorageKey == BuiltinKeys.Namespaces) && !(subresource == "approval" && def.HasApproval))
         {
             await WriteNotFoundPage(http);
             return;
@@ -284,7 +284,7 @@ public sealed partial class ApiHandler(SimCluster cluster)
                 return;
             case "update":
                 var updateBody = await ReadObject(http);
-                var updated = sub == Subresource.None && def.StorageKey == "/namespaces" && subresource == "finalize"
+                var updated = sub == Subresource.None && def.StorageKey == BuiltinKeys.Namespaces && subresource == "finalize"
                     ? FinalizeNamespace(ctx, def, request.Name!, updateBody)
                     : cluster.Update(ctx, def, request.Namespace, request.Name!, updateBody, sub);
                 if (sub == Subresource.Scale) { await WriteJson(http, 200, cluster.ScaleOf(def, updated.Parse())); return; }

@@ -27,7 +27,7 @@ public sealed partial class ApiHandler
             await WriteStatus(http, ApiStatus.Forbidden(user.Name, "create", "pods/exec", "", request.Name, request.Namespace));
             return;
         }
-        var pod = cluster.TryGet("/pods", request.Namespace, request.Name!)?.Parse()
+        var pod = cluster.TryGet(BuiltinKeys.Pods, request.Namespace, request.Name!)?.Parse()
                   ?? throw new KubeApiException(ApiStatus.NotFound("pods", "", request.Name!));
         var command = http.Request.Query["command"].Select(c => c ?? "").ToList();
         if (command.Count == 0) throw new KubeApiException(ApiStatus.BadRequest("you must specify at least 1 command"));

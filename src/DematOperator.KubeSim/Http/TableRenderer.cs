@@ -76,20 +76,20 @@ public static class TableRenderer
         }
         cols.AddRange(def.StorageKey switch
         {
-            "/namespaces" => [new("Status", "string", ".status.phase", 0, "The status of the namespace"), Age],
-            "/configmaps" => [new("Data", "integer", "#count:.data", 0, "Number of keys"), Age],
-            "/secrets" => [new("Type", "string", ".type", 0, "The type of secret"), new("Data", "integer", "#count:.data", 0, "Number of keys"), Age],
-            "/persistentvolumeclaims" => [new("Status", "string", ".status.phase", 0, "Phase"), new("Volume", "string", ".spec.volumeName", 0, "Bound volume"), Age],
-            "/pods" => [new("Status", "string", ".status.phase", 0, "Phase"), Age],
+            BuiltinKeys.Namespaces => [new("Status", "string", ".status.phase", 0, "The status of the namespace"), Age],
+            BuiltinKeys.ConfigMaps => [new("Data", "integer", "#count:.data", 0, "Number of keys"), Age],
+            BuiltinKeys.Secrets => [new("Type", "string", ".type", 0, "The type of secret"), new("Data", "integer", "#count:.data", 0, "Number of keys"), Age],
+            BuiltinKeys.PersistentVolumeClaims => [new("Status", "string", ".status.phase", 0, "Phase"), new("Volume", "string", ".spec.volumeName", 0, "Bound volume"), Age],
+            BuiltinKeys.Pods => [new("Status", "string", ".status.phase", 0, "Phase"), Age],
             "/services" => [new("Type", "string", ".spec.type", 0, "Type"), new("Cluster-IP", "string", ".spec.clusterIP", 0, "Cluster IP"), Age],
-            "apps/deployments" => [new("Ready", "string", "#ready", 0, "Ready replicas"), new("Up-to-date", "integer", ".status.updatedReplicas", 0, ""), new("Available", "integer", ".status.availableReplicas", 0, ""), Age],
-            "apps/statefulsets" => [new("Ready", "string", "#ready", 0, "Ready replicas"), Age],
+            BuiltinKeys.Deployments => [new("Ready", "string", "#ready", 0, "Ready replicas"), new("Up-to-date", "integer", ".status.updatedReplicas", 0, ""), new("Available", "integer", ".status.availableReplicas", 0, ""), Age],
+            BuiltinKeys.StatefulSets => [new("Ready", "string", "#ready", 0, "Ready replicas"), Age],
             // kubectl get csr: NAME AGE SIGNERNAME REQUESTOR REQUESTEDDURATION CONDITION (pkg/printers/internalversion).
             "certificates.k8s.io/certificatesigningrequests" => [Age, new("SignerName", "string", ".spec.signerName", 0, "Signer"), new("Requestor", "string", ".spec.username", 0, "Requestor"),
                 new("RequestedDuration", "string", "#duration:.spec.expirationSeconds", 0, "Requested duration"), new("Condition", "string", "#csrcondition", 0, "Condition")],
             "coordination.k8s.io/leases" => [new("Holder", "string", ".spec.holderIdentity", 0, "Holder"), Age],
-            "apiextensions.k8s.io/customresourcedefinitions" => [new("Created At", "date", ".metadata.creationTimestamp", 0, "")],
-            "/events" or "events.k8s.io/events" => [new("Type", "string", ".type", 0, ""), new("Reason", "string", ".reason", 0, ""), new("Message", "string", ".message", 0, ""), Age],
+            BuiltinKeys.Crds => [new("Created At", "date", ".metadata.creationTimestamp", 0, "")],
+            BuiltinKeys.Events or BuiltinKeys.EventsV1 => [new("Type", "string", ".type", 0, ""), new("Reason", "string", ".reason", 0, ""), new("Message", "string", ".message", 0, ""), Age],
             _ => [Age],
         });
         return cols;

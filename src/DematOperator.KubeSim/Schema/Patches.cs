@@ -9,8 +9,9 @@ public sealed class PatchFailure(string message, bool isTestFailure = false) : E
 }
 
 /// <summary>
-/// JSON Patch (RFC 6902) and JSON Merge Patch (RFC 7386) as the API server applies them, written here rather than
-/// borrowed from the operator's client so that each side checks the other.
+/// JSON Patch (RFC 6902, with kube-apiserver's reading of a missing member in <c>test</c>) and JSON Merge Patch
+/// (RFC 7386) as the API server applies them, written here rather than borrowed from the operator's client so that
+/// each side checks the other.
 /// </summary>
 public static class Patches
 {
@@ -58,9 +59,8 @@ public static class Patches
                     Add(root, path, Get(root, source, name)?.DeepClone(), name);
                     break;
                 case "test":
-                    var actual = Get(root, path, name);
                     var expected = op.TryGetPropertyValue("value", out var v) ? v : throw new PatchFailure("test operation has no \"value\"");
-                    if (!JsonNode.DeepEquals(actual, expected))
+                    if (!JsonNode.DeepEquals(TestedValue(root, path), expected))
                         throw new PatchFailure($"testing value {path} failed: test failed", isTestFailure: true);
                     break;
                 default:
@@ -68,6 +68,22 @@ public static class Patches
             }
         }
         return root["doc"];
+    }
+
+    /// <summary>
+    /// What a test compares: kube-apiserver's JSON patch (evanphx/json-patch) reads a member missing from an existing
+    /// object as null, so <c>{"op":"test","path":"/metadata/finalizers","value":null}</c> passes when there is none (RFC
+    /// 6902 would refuse it); a missing parent is an error.
+    /// </summary>
+    private static JsonNode? TestedValue(JsonObject root, string pointer)
+    {
+        var (parent, last) = Parent(root, pointer, "test");
+        return parent switch
+        {
+            JsonObject o => o.TryGetPropertyValue(last, out var value) ? value : null,
+            JsonArray a when int.TryParse(last, out var index) && index >= 0 && index < a.Count => a[index],
+            _ => throw new PatchFailure($"test operation does not apply: is missing path: {pointer}"),
+        };
     }
 
     private static JsonNode? Required(JsonObject op, string name) =>

@@ -129,6 +129,7 @@ public static class OperatorHost
         var reports = new Reports.MonthlyReportPublisher(client, options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system", events,
             loggers.CreateLogger<Reports.MonthlyReportPublisher>());
         manager.AddRunnable("monthly-report", reports.RunAsync, needLeaderElection: true);
+        manager.AddRunnable("memory-trim", new MemoryTrimmer(client.Time, metrics, loggers).RunAsync, needLeaderElection: false);
         var certificateRenewals = manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));
         var signingRequests = manager.AddInformer(Certificates.CertificateRenewalController.SigningRequestInformer(client, loggers));
         manager.AddController(Certificates.CertificateRenewalController.Create(client, certificateRenewals, signingRequests, events, metrics, loggers));

@@ -1,0 +1,48 @@
+using DematOperator.Kube.Manager;
+using DematOperator.Kube.Metrics;
+using DematOperator.KubeSim.Hosting;
+
+namespace DematOperator.Kube.Tests;
+
+public sealed class MemoryTrimmerTests
+{
+    private const long MiB = 1 << 20;
+    private static readonly DateTimeOffset Now = new(2026, 6, 2, 8, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData(212, 2, null, true)]       // after a burst: far more committed than used
+    [InlineData(212, 2, 4.0, false)]       // but not twice within five minutes
+    [InlineData(212, 2, 5.0, true)]
+    [InlineData(40, 2, null, false)]       // a small slack is not worth a full collection
+    [InlineData(160, 100, null, false)]    // a big heap that uses what it holds
+    [InlineData(300, 200, null, false)]    // more than 48 MiB of slack, but less than half unused
+    [InlineData(300, 120, null, true)]
+    public void A_trim_runs_only_when_much_more_is_committed_than_used_and_not_too_often(long committedMiB, long heapMiB, double? minutesSinceLast, bool trims) =>
+        MemoryTrimPolicy.ShouldTrim(new HeapFacts(committedMiB * MiB, heapMiB * MiB), Now, minutesSinceLast is { } m ? Now.AddMinutes(-m) : null).ShouldBe(trims);
+
+    [Fact]
+    public async Task The_trimmer_checks_every_minute_on_the_injected_clock_and_counts_its_trims()
+    {
+        var clock = new ManualTimeProvider(Now);
+        var metrics = new MetricsRegistry();
+        var facts = new HeapFacts(200 * MiB, 4 * MiB);
+        var trims = 0;
+        var trimmer = new MemoryTrimmer(clock, metrics, read: () => facts, trim: () => { trims++; facts = new HeapFacts(20 * MiB, 4 * MiB); });
+        using var stop = new CancellationTokenSource();
+        var running = trimmer.RunAsync(stop.Token);
+        metrics.Scrape().ShouldContain("dematoperator_memory_trims_total 0");
+
+        clock.Advance(TimeSpan.FromSeconds(59));
+        trims.ShouldBe(0, "no check before the interval");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await DematOperator.TestSupport.Eventually.HoldsAsync(() => trims == 1, "trimmed at the first check");
+        metrics.Scrape().ShouldContain("dematoperator_memory_trims_total 1");
+
+        facts = new HeapFacts(200 * MiB, 4 * MiB);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        trimmer.Check().ShouldBeFalse("five minutes have not passed");
+        stop.Cancel();
+        await running;
+        trims.ShouldBe(1);
+    }
+}
