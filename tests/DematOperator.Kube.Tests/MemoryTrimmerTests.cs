@@ -11,8 +11,8 @@ public sealed class MemoryTrimmerTests
 
     [Theory]
     [InlineData(212, 2, null, true)]       // after a burst: far more committed than used
-    [InlineData(212, 2, 4.0, false)]       // but not twice within five minutes
-    [InlineData(212, 2, 5.0, true)]
+    [InlineData(212, 2, 1.5, false)]       // but not twice within two minutes
+    [InlineData(212, 2, 2.0, true)]
     [InlineData(40, 2, null, false)]       // a small slack is not worth a full collection
     [InlineData(160, 100, null, false)]    // a big heap that uses what it holds
     [InlineData(300, 200, null, false)]    // more than 48 MiB of slack, but less than half unused
@@ -40,7 +40,7 @@ public sealed class MemoryTrimmerTests
 
         facts = new HeapFacts(200 * MiB, 4 * MiB);
         clock.Advance(TimeSpan.FromMinutes(1));
-        trimmer.Check().ShouldBeFalse("five minutes have not passed");
+        trimmer.Check().ShouldBeFalse("two minutes have not passed");
         stop.Cancel();
         await running;
         trims.ShouldBe(1);

@@ -393,6 +393,11 @@ public sealed class KubectlEverydayTests(SimFixture sim) : IClassFixture<SimFixt
                      .SelectMany(f => File.ReadAllLines(f)).Where(l => l.TrimStart().StartsWith("namespace:", StringComparison.Ordinal))
                      .Select(l => l.Split(':', 2)[1].Trim()).Distinct())
             await Kubectl.RunAsync("create", "namespace", ns);
+        // -f on the folder applies every sample and, as on a cluster, reports kustomization.yaml as no object.
+        var samples = Directory.GetFiles(Path.Combine(RepoPaths.Config, "samples"), "*.yaml").Where(f => !f.EndsWith("kustomization.yaml", StringComparison.Ordinal)).ToList();
+        var byFile = await Kubectl.RunAsync("apply", "--server-side", "-f", Path.Combine(RepoPaths.Config, "samples"));
+        byFile.Stdout.Split('\n').Count(l => l.EndsWith(" serverside-applied", StringComparison.Ordinal)).ShouldBe(samples.Count, byFile.Output);
+        byFile.Stderr.ShouldContain("kustomization.yaml");
         var first = (await Kubectl.RunAsync("apply", "--server-side", "-k", Path.Combine(RepoPaths.Config, "samples"))).ShouldSucceed().Stdout;
         first.ShouldContain("serverside-applied");
         var again = (await Kubectl.RunAsync("apply", "--server-side", "-k", Path.Combine(RepoPaths.Config, "samples"))).ShouldSucceed().Stdout;

@@ -18,7 +18,7 @@ public static class MemoryTrimPolicy
 {
     /// <summary>Committed memory beyond the heap that is worth a full collection.</summary>
     public const long Slack = 48L << 20;
-    public static readonly TimeSpan MinimumGap = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MinimumGap = TimeSpan.FromMinutes(2);
 
     public static bool ShouldTrim(HeapFacts facts, DateTimeOffset now, DateTimeOffset? lastTrim) =>
         facts.CommittedBytes - facts.HeapBytes > Slack && facts.CommittedBytes > 2 * facts.HeapBytes
