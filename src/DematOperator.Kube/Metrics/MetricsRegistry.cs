@@ -61,17 +61,12 @@ public abstract class MetricFamily(string name, string help, string type, string
 {
     internal abstract int RemoveMatching((string Label, string Value)[] match);
 
-    protected int[]? IndexesOf((string Label, string Value)[] match)
+    /// <summary>Removes the children whose labels carry every (name, value) of <paramref name="match"/>; none when a name is not this family's.</summary>
+    protected int RemoveMatching<TChild>(ConcurrentDictionary<string, TChild> children, Func<TChild, string[]> values, (string Label, string Value)[] match)
     {
         var indexes = new int[match.Length];
         for (var i = 0; i < match.Length; i++)
-            if ((indexes[i] = Array.IndexOf(LabelNames, match[i].Label)) < 0) return null;
-        return indexes;
-    }
-
-    protected static int RemoveMatching<TChild>(ConcurrentDictionary<string, TChild> children, Func<TChild, string[]> values, int[]? indexes, (string Label, string Value)[] match)
-    {
-        if (indexes is null) return 0;
+            if ((indexes[i] = Array.IndexOf(LabelNames, match[i].Label)) < 0) return 0;
         var removed = 0;
         foreach (var (key, child) in children)
         {
@@ -136,7 +131,7 @@ public sealed class Counter(string name, string help, string[] labels) : MetricF
 
     public Child WithLabels(params string[] values) => _children.GetOrAdd(string.Join('\u0001', Check(values)), _ => new Child(values));
     public void Inc(double by = 1) => WithLabels().Inc(by);
-    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, IndexesOf(match), match);
+    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, match);
 
     protected override void WriteSamples(StringBuilder sb) => WriteValues(sb, _children.Values.Select(c => (c.Values, c.Value)));
 
@@ -172,7 +167,7 @@ public sealed class Gauge(string name, string help, string[] labels) : MetricFam
     public Child WithLabels(params string[] values) => _children.GetOrAdd(string.Join('\u0001', Check(values)), _ => new Child(values));
     public void Set(double v) => WithLabels().Set(v);
     public bool Remove(params string[] values) => _children.TryRemove(string.Join('\u0001', values), out _);
-    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, IndexesOf(match), match);
+    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, match);
 
     protected override void WriteSamples(StringBuilder sb) => WriteValues(sb, _children.Values.Select(c => (c.Values, c.Value)));
 
@@ -193,7 +188,7 @@ public sealed class Histogram(string name, string help, double[] buckets, string
     private readonly double[] _buckets = buckets;
 
     public Child WithLabels(params string[] values) => _children.GetOrAdd(string.Join('\u0001', Check(values)), _ => new Child(values, _buckets));
-    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, IndexesOf(match), match);
+    internal override int RemoveMatching((string Label, string Value)[] match) => RemoveMatching(_children, c => c.Values, match);
 
     protected override void WriteSamples(StringBuilder sb)
     {

@@ -522,9 +522,9 @@ public sealed partial class ApiHandler(SimCluster cluster)
         return node as JsonObject ?? throw new KubeApiException(ApiStatus.BadRequest("the object provided is not a JSON object"));
     }
 
-    /// <summary>The request body as JSON text; protobuf bodies of the kinds kubectl sends that way are decoded.</summary>
     private const int MaxRequestBodyBytes = 3 * 1024 * 1024;
 
+    /// <summary>The request body as JSON text; protobuf bodies of the kinds kubectl sends that way are decoded.</summary>
     private static async Task<string> ReadBody(HttpContext http)
     {
         using var memory = new MemoryStream();

@@ -10,7 +10,7 @@ namespace DematOperator.KubeSim.Http;
 /// `scale`, `certificate approve`). Answers are always JSON, which those clients accept. Other kinds get 415.
 /// Field numbers are k8s.io/api's generated.proto. Go's generated marshallers write every non-pointer field, zero
 /// values included; for Deployments those are dropped (what JSON's omitempty would have sent), except where
-/// the Go field is a pointer (<see cref="Ptr"/>), whose zero is meant. A Deployment field the emulator does not
+/// the Go field is a pointer (<see cref="KeepZero"/>), whose zero is meant. A Deployment field the emulator does not
 /// know, set to something, is refused rather than dropped.
 /// </summary>
 internal static class Protobuf
@@ -25,8 +25,11 @@ internal static class Protobuf
     private sealed record RepeatedStr(string Name) : Field(Name);
     private sealed record RepeatedMsg(string Name, Dictionary<int, Field> Fields) : Field(Name);
     private sealed record StrMap(string Name, bool BytesValues = false) : Field(Name);
-    /// <summary>A pointer int or bool (spec.replicas): its zero is kept.</summary>
-    private sealed record Ptr(Field Inner) : Field(Inner.Name);
+    /// <summary>
+    /// A field whose zero value is kept: a pointer int or bool (spec.replicas: 0 is meant), or a struct that JSON
+    /// always carries, even empty (a container's resources, a Deployment's strategy and status).
+    /// </summary>
+    private sealed record KeepZero(Field Inner) : Field(Inner.Name);
     /// <summary>intstr.IntOrString: type 1 int, 2 intVal, 3 strVal.</summary>
     private sealed record IntOrStr(string Name) : Field(Name);
     /// <summary>map&lt;string, resource.Quantity&gt;; a Quantity is message { string string = 1 }.</summary>
@@ -59,7 +62,7 @@ internal static class Protobuf
         [1] = new Str("name"), [2] = new Str("image"), [3] = new RepeatedStr("command"), [4] = new RepeatedStr("args"), [5] = new Str("workingDir"),
         [6] = new RepeatedMsg("ports", new() { [1] = new Str("name"), [2] = new Int("hostPort"), [3] = new Int("containerPort"), [4] = new Str("protocol"), [5] = new Str("hostIP") }),
         [7] = new RepeatedMsg("env", new() { [1] = new Str("name"), [2] = new Str("value") }),
-        [8] = new Msg("resources", new() { [1] = new QuantityMap("limits"), [2] = new QuantityMap("requests") }),
+        [8] = new KeepZero(new Msg("resources", new() { [1] = new QuantityMap("limits"), [2] = new QuantityMap("requests") })),
         [9] = new RepeatedMsg("volumeMounts", new() { [1] = new Str("name"), [2] = new Bool("readOnly"), [3] = new Str("mountPath"), [4] = new Str("subPath") }),
         [13] = new Str("terminationMessagePath"), [14] = new Str("imagePullPolicy"), [16] = new Bool("stdin"), [17] = new Bool("stdinOnce"),
         [18] = new Bool("tty"), [20] = new Str("terminationMessagePolicy"),
@@ -67,7 +70,7 @@ internal static class Protobuf
 
     private static readonly Dictionary<int, Field> PodSpec = new()
     {
-        [2] = new RepeatedMsg("containers", Container), [3] = new Str("restartPolicy"), [4] = new Ptr(new Int("terminationGracePeriodSeconds")),
+        [2] = new RepeatedMsg("containers", Container), [3] = new Str("restartPolicy"), [4] = new KeepZero(new Int("terminationGracePeriodSeconds")),
         [6] = new Str("dnsPolicy"), [7] = new StrMap("nodeSelector"), [8] = new Str("serviceAccountName"), [9] = new Str("serviceAccount"),
         [10] = new Str("nodeName"), [11] = new Bool("hostNetwork"), [12] = new Bool("hostPID"), [13] = new Bool("hostIPC"), [16] = new Str("hostname"),
         [17] = new Str("subdomain"), [19] = new Str("schedulerName"), [20] = new RepeatedMsg("initContainers", Container), [24] = new Str("priorityClassName"),
@@ -78,16 +81,16 @@ internal static class Protobuf
         [1] = new Msg("metadata", ObjectMeta),
         [2] = new Msg("spec", new()
         {
-            [1] = new Ptr(new Int("replicas")), [2] = new Msg("selector", LabelSelector),
+            [1] = new KeepZero(new Int("replicas")), [2] = new Msg("selector", LabelSelector),
             [3] = new Msg("template", new() { [1] = new Msg("metadata", ObjectMeta), [2] = new Msg("spec", PodSpec) }),
-            [4] = new Msg("strategy", new() { [1] = new Str("type"), [2] = new Msg("rollingUpdate", new() { [1] = new IntOrStr("maxUnavailable"), [2] = new IntOrStr("maxSurge") }) }),
-            [5] = new Int("minReadySeconds"), [6] = new Ptr(new Int("revisionHistoryLimit")), [7] = new Bool("paused"), [9] = new Ptr(new Int("progressDeadlineSeconds")),
+            [4] = new KeepZero(new Msg("strategy", new() { [1] = new Str("type"), [2] = new Msg("rollingUpdate", new() { [1] = new IntOrStr("maxUnavailable"), [2] = new IntOrStr("maxSurge") }) })),
+            [5] = new Int("minReadySeconds"), [6] = new KeepZero(new Int("revisionHistoryLimit")), [7] = new Bool("paused"), [9] = new KeepZero(new Int("progressDeadlineSeconds")),
         }),
-        [3] = new Msg("status", new()
+        [3] = new KeepZero(new Msg("status", new()
         {
             [1] = new Int("observedGeneration"), [2] = new Int("replicas"), [3] = new Int("updatedReplicas"), [7] = new Int("readyReplicas"),
             [4] = new Int("availableReplicas"), [5] = new Int("unavailableReplicas"), [8] = new Int("collisionCount"),
-        }),
+        })),
     };
 
     /// <summary>Kinds whose zero values are dropped and whose unknown non-zero fields are refused.</summary>
@@ -180,8 +183,8 @@ internal static class Protobuf
                 if (!strict) r.Skip(wire);
                 continue;
             }
-            var keepZero = field is Ptr;
-            if (field is Ptr ptr) field = ptr.Inner;
+            var keepZero = field is KeepZero;
+            if (field is KeepZero kept) field = kept.Inner;
             switch (field)
             {
                 case Str s:
@@ -235,8 +238,7 @@ internal static class Protobuf
                     break;
                 case Msg m:
                     var message = DecodeMessage(r.LengthDelimited(), m.Fields, strictKind);
-                    // An unset Time is an empty message; in JSON it is null, which the server omits.
-                    if (!strict || message.Count > 0 || m.Name is "resources" or "strategy" or "status") o[m.Name] = message;
+                    if (!strict || keepZero || message.Count > 0) o[m.Name] = message;
                     break;
                 case RepeatedStr rs:
                     if (o[rs.Name] is not JsonArray list) o[rs.Name] = list = [];

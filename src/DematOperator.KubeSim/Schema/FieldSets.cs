@@ -66,7 +66,10 @@ public static class FieldSets
     private static readonly HashSet<string> ServerMetadata =
         ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"];
 
-    /// <summary>Leaf paths (joined with <see cref="Separator"/>) and their values; a list item's "." maps to null.</summary>
+    /// <summary>
+    /// Leaf paths (joined with <see cref="Separator"/>) and their values, which are the object's own nodes (for
+    /// comparison only: callers never change them); a list item's "." maps to null.
+    /// </summary>
     public static Dictionary<string, JsonNode?> Of(JsonObject obj, FieldTypes types, bool includeStatus = true, bool onlyStatus = false)
     {
         var leaves = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -119,7 +122,7 @@ public static class FieldSets
                 }
                 return;
         }
-        leaves[Join(path)] = node?.DeepClone();
+        leaves[Join(path)] = node;
     }
 
     public static string KeyOf(JsonObject item, IReadOnlyList<string> keys)
@@ -186,27 +189,30 @@ public static class FieldSets
     {
         switch (config)
         {
+            // Each node is copied once: live members the configuration leaves alone, then the merged ones (the
+            // stored form orders keys itself).
             case JsonObject co when live is JsonObject lo:
-                var result = (JsonObject)lo.DeepClone();
+                var result = new JsonObject();
+                foreach (var (key, value) in lo) if (!co.ContainsKey(key)) result[key] = value?.DeepClone();
                 foreach (var (key, value) in co) result[key] = MergeNode(lo[key], value, types.Child(schema, key), key, types);
                 return result;
             case JsonArray ca when live is JsonArray la:
                 var type = types.ListTypeOf(schema, field, ca);
                 if (type.Kind == ListKind.Atomic) return ca.DeepClone();
-                var merged = (JsonArray)la.DeepClone();
+                var items = la.ToList();
                 foreach (var item in ca)
                 {
-                    var index = IndexOf(merged, item, type);
-                    if (index < 0) merged.Add(item?.DeepClone());
-                    else if (type.Kind == ListKind.Map) merged[index] = MergeNode(merged[index], item, types.Items(schema), field, types);
+                    var index = IndexOf(items, item, type);
+                    if (index < 0) items.Add(item);
+                    else if (type.Kind == ListKind.Map) items[index] = MergeNode(items[index], item, types.Items(schema), field, types);
                 }
-                return merged;
+                return new JsonArray([.. items.Select(i => i is null || i.Parent is null ? i : i.DeepClone())]);
             default:
                 return config?.DeepClone();
         }
     }
 
-    private static int IndexOf(JsonArray list, JsonNode? item, ListType type)
+    private static int IndexOf(IReadOnlyList<JsonNode?> list, JsonNode? item, ListType type)
     {
         for (var i = 0; i < list.Count; i++)
         {
