@@ -169,7 +169,7 @@ internal static class SandboxCommand
         if (engine == BackupMethod.Kasten) SeedKasten(cluster);
         PopulateWorkloads(cluster);
         SeedSecrets(cluster, world, host);
-        if (repo is not null) ApplyRbac(cluster, Path.Combine(repo, "config", "rbac"));
+        if (repo is not null) KustomizationInstaller.Apply(cluster, Path.Combine(repo, "config", "rbac"), "dematoperator-system");
         var samples = repo is null ? null : Path.Combine(repo, "config", "samples");
         if (samples is null || !Directory.Exists(samples)) return;
         foreach (var file in Directory.EnumerateFiles(samples, "*.yaml").Order())
@@ -290,20 +290,6 @@ internal static class SandboxCommand
             Deployment(env, "platau-front", env == "perf" ? 0 : 1);
             Database(env, "mongodb", 1, "20Gi");
         }
-    }
-
-    /// <summary>The resources of config/rbac's kustomization, as `kubectl apply -k` would create them.</summary>
-    private static void ApplyRbac(SimCluster cluster, string dir)
-    {
-        var kustomization = YamlDocuments.ParseObjects(File.ReadAllText(Path.Combine(dir, "kustomization.yaml"))).Single();
-        foreach (var file in (kustomization["resources"] as JsonArray ?? []).Select(r => (string)r!))
-            foreach (var obj in YamlDocuments.ParseObjects(File.ReadAllText(Path.Combine(dir, file))))
-            {
-                var apiVersion = (string?)obj["apiVersion"] ?? "";
-                var def = cluster.Registry.FindKind(apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "", apiVersion[(apiVersion.IndexOf('/') + 1)..], (string?)obj["kind"] ?? "");
-                if (def is null) continue;
-                cluster.Create(RequestContext.System, def, def.Namespaced ? ObjectMetaAccess.Namespace(obj) ?? "dematoperator-system" : null, obj);
-            }
     }
 
     /// <summary>

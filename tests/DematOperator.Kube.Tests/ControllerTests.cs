@@ -115,6 +115,49 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
         await Task.WhenAll(runs);
     }
 
+    private sealed class RecordingReporter(ConcurrentDictionary<string, int> attempts) : IReconcileFailureReporter
+    {
+        public readonly ConcurrentQueue<string> Calls = new();
+        public Task FailedAsync(ReconcileRequest request, Exception error, int attempt, CancellationToken ct)
+        {
+            // How many attempts had run when the failure was reported: the report comes before the retry.
+            Calls.Enqueue($"failed {request.Name} {attempt} after {attempts[request.Name]} attempt(s): {error.Message}");
+            return Task.CompletedTask;
+        }
+        public Task RecoveredAsync(ReconcileRequest request, CancellationToken ct)
+        {
+            Calls.Enqueue($"recovered {request.Name} after {attempts[request.Name]} attempt(s)");
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Each_failed_attempt_is_reported_before_its_retry_conflicts_are_not_and_the_first_success_after_is()
+    {
+        var attempts = new ConcurrentDictionary<string, int>();
+        var reporter = new RecordingReporter(attempts);
+        var controller = new Controller("reported", new Reconciler((req, _) =>
+        {
+            var n = attempts.AddOrUpdate(req.Name, 1, (_, v) => v + 1);
+            return req.Name switch
+            {
+                "refused" when n <= 2 => throw new KubeApiException(new ApiStatus(403, ApiStatus.ReasonForbidden, "configmaps is forbidden")),
+                "raced" when n == 1 => throw new KubeApiException(ApiStatus.Conflict("configmaps", "", "raced")),
+                _ => Task.FromResult(ReconcileResult.Done),
+            };
+        }), new ControllerOptions { FailureReporter = reporter });
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => controller.RunAsync(stop.Token));
+        foreach (var name in new[] { "refused", "raced", "fine" }) controller.Queue.Add(new ReconcileRequest("ns", name));
+        await Eventually.HoldsAsync(() => reporter.Calls.Count == 3 && attempts.GetValueOrDefault("raced") == 2 && attempts.GetValueOrDefault("fine") == 1, "retried until it succeeds");
+        reporter.Calls.ShouldBe([
+            "failed refused 1 after 1 attempt(s): 403 Forbidden: configmaps is forbidden",
+            "failed refused 2 after 2 attempt(s): 403 Forbidden: configmaps is forbidden",
+            "recovered refused after 3 attempt(s)"]);
+        stop.Cancel();
+        await run;
+    }
+
     [Fact]
     public async Task Requeue_after_brings_the_object_back_and_terminal_errors_are_not_retried()
     {

@@ -15,6 +15,19 @@ public sealed class ControllerOptions
     /// <summary>Runs only on the elected leader (the default), or on every replica.</summary>
     public bool NeedLeaderElection { get; init; } = true;
     public RateLimiter<ReconcileRequest>? RateLimiter { get; init; }
+    /// <summary>Shows a failing reconcile on its object (and clears it once a pass succeeds); none by default.</summary>
+    public IReconcileFailureReporter? FailureReporter { get; init; }
+}
+
+/// <summary>
+/// Where a controller shows that an object's reconcile failed: a reconcile that keeps failing must be visible on the
+/// object and in an Event, never only in the operator's log. Called after each failed attempt other than a 409 (which is
+/// retried at once and is nobody's business), and once after the first success that follows failures.
+/// </summary>
+public interface IReconcileFailureReporter
+{
+    Task FailedAsync(ReconcileRequest request, Exception error, int attempt, CancellationToken ct);
+    Task RecoveredAsync(ReconcileRequest request, CancellationToken ct);
 }
 
 /// <summary>
@@ -61,6 +74,8 @@ public sealed class Controller
     public bool NeedLeaderElection => _options.NeedLeaderElection;
     public long Reconciles { get; private set; }
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ReconcileRequest, long> _inFlight = new();
+    /// <summary>Keys whose last attempt failed and was reported: the next success is reported too.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ReconcileRequest, byte> _reportedFailures = new();
 
     /// <summary>The keys being reconciled now, with how long each has run: a reconcile that ignores cancellation shows here.</summary>
     public string InFlight => string.Join("; ", _inFlight.Select(k => $"{k.Key} for {Stopwatch.GetElapsedTime(k.Value).TotalSeconds:F0} s"));
@@ -134,6 +149,7 @@ public sealed class Controller
         {
             Reconciles++;
             var result = await _reconciler.ReconcileAsync(request, ct);
+            if (_reportedFailures.TryRemove(request, out _)) await ReportAsync(request, r => r.RecoveredAsync(request, ct));
             if (result.Retry)
             {
                 _total.WithLabels(Name, "requeue").Inc();
@@ -167,13 +183,34 @@ public sealed class Controller
             if (e is KubeApiException { IsConflict: true })
                 _log.LogDebug("reconcile of {Object} hit a conflict; requeued", request);
             else
-                _log.LogWarning(e, "reconcile of {Object} failed (attempt {Attempt}); requeued with backoff", request, Queue.NumRequeues(request));
+            {
+                var attempt = Queue.NumRequeues(request);
+                _log.LogWarning(e, "reconcile of {Object} failed (attempt {Attempt}); requeued with backoff", request, attempt);
+                if (_options.FailureReporter is not null && await ReportAsync(request, r => r.FailedAsync(request, e, attempt, ct))) _reportedFailures[request] = 0;
+            }
         }
         finally
         {
             _inFlight.TryRemove(request, out _);
             _active.Add(-1);
             _duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    /// <summary>Calls the failure reporter; its own failure (the status write is refused too, say) is logged, never thrown.</summary>
+    private async Task<bool> ReportAsync(ReconcileRequest request, Func<IReconcileFailureReporter, Task> report)
+    {
+        if (_options.FailureReporter is not { } reporter) return false;
+        try
+        {
+            await report(reporter);
+            return true;
+        }
+        catch (OperationCanceledException) { return false; }
+        catch (Exception e)
+        {
+            _log.LogWarning("could not show the state of {Object}'s reconcile on it: {Error}", request, e.Message);
+            return true;
         }
     }
 }

@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -26,7 +27,11 @@ public static class CertificateRenewalController
     public static Controller Create(KubeClient client, Informer<CertificateRenewal> renewals, Informer<CertificateSigningRequest> requests, EventRecorder events,
         MetricsRegistry metrics, ILoggerFactory loggers) =>
         new Controller(Name, new CertificateRenewalReconciler(client, renewals, events, new CertificateMetrics(metrics), loggers.CreateLogger<CertificateRenewalReconciler>()),
-                new ControllerOptions { MaxConcurrentReconciles = 2 }, metrics, loggers, client.Time)
+                new ControllerOptions
+                {
+                    MaxConcurrentReconciles = 2,
+                    FailureReporter = new ReconcileFailureReporter<CertificateRenewal>(client, OperatorKinds.CertificateRenewals, r => r.Status ??= new CertificateRenewalStatus(), events),
+                }, metrics, loggers, client.Time)
             .For(renewals, Predicates.GenerationOrAnnotationsChanged)
             .Watches(requests, e => RenewalOf(e.New), SignerAnswered);
 

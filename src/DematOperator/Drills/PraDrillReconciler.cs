@@ -189,14 +189,27 @@ public sealed class PraDrillReconciler : IReconciler
             run = DrillRunMachine.Begin(run, now);
             var cx = new DrillRunContext(drill, settings, target, run, now);
             StepOutcome outcome;
+            (string Reason, string Message)? apiError = null;
             try { outcome = await _steps[name].ObserveAsync(cx, ct); }
             catch (Exception e) when (e is KubeApiException or KubeConnectionException or RemoteClusterException)
             {
-                // The API may be down for a while: the step is retried, and times out by its own clock.
+                // The API may be down for a while: the step is retried, and times out by its own clock (then rolls back).
+                // Meanwhile Ready=False says what failed (a 403 names the verb the role lacks), with a Warning Event.
+                apiError = e is RemoteClusterException ? (ReconcileFailureReasons.ApiUnavailable, e.Message) : ReconcileFailureReasons.Describe(e);
                 outcome = StepOutcome.Wait($"retrying after an API error: {e.Message}", TimeSpan.FromSeconds(15));
             }
             var before = DrillRunMachine.StepOf(cx.Run, name).Message;
             run = DrillRunMachine.Advance(cx.Run, outcome, now);
+            var ready = apiError is { } failing
+                ? Conditions.Make(DrillConditions.Ready, false, failing.Reason, $"run {run.Name} step {name}: {failing.Message}; retried until the step's timeout", drill.Metadata.Generation)
+                : Conditions.Make(DrillConditions.Ready, true, DrillConditions.Running, $"run {run.Name}: step {name}", drill.Metadata.Generation);
+            var readyBefore = Conditions.Find(drill.Status?.Conditions, DrillConditions.Ready);
+            var readyChanged = readyBefore is null || readyBefore.Status != ready.Status || readyBefore.Reason != ready.Reason || readyBefore.Message != ready.Message;
+            if (readyChanged && (apiError is not null || ReconcileFailureReasons.All.Contains(readyBefore?.Reason ?? "")))
+            {
+                await WriteStatusAsync(drill, st => Conditions.Set(st.Conditions!, ready, _client.Time.GetUtcNow()), ct);
+                if (apiError is not null) await _events.WarningAsync(drill, ready.Reason, ready.Message, ct);
+            }
             if (outcome.Kind == StepOutcomeKind.Wait)
             {
                 if (before != outcome.Message || !SameRun(drill, run)) await SaveRunAsync(drill, run, ct);

@@ -70,7 +70,11 @@ public static class IncidentController
     /// </summary>
     public static Kube.Controllers.Controller Create(KubeClient client, Informer<Incident> incidents, Informer<ServiceLevel> serviceLevels, EventRecorder events,
         Kube.Metrics.MetricsRegistry metrics, Microsoft.Extensions.Logging.ILoggerFactory loggers) =>
-        new Kube.Controllers.Controller(Name, new IncidentReconciler(client, incidents, serviceLevels, events), new ControllerOptions { MaxConcurrentReconciles = 2 }, metrics, loggers, client.Time)
+        new Kube.Controllers.Controller(Name, new IncidentReconciler(client, incidents, serviceLevels, events), new ControllerOptions
+            {
+                MaxConcurrentReconciles = 2,
+                FailureReporter = new ReconcileFailureReporter<Incident>(client, OperatorKinds.Incidents, i => i.Status ??= new IncidentStatusFields(), events),
+            }, metrics, loggers, client.Time)
             .For(incidents, Predicates.GenerationOrAnnotationsChanged)
             .Watches(incidents, e => incidents.List(e.New.Namespace).Where(i => i.Spec.ServiceLevelRef.Name == e.New.Spec.ServiceLevelRef.Name && i.Name != e.New.Name)
                 .Select(i => new ReconcileRequest(i.Namespace, i.Name)), Predicates.GenerationOrAnnotationsChanged)

@@ -244,6 +244,12 @@ public static class RestoreRequestController
 
     public static Controller Create(KubeClient client, Informer<RestoreRequest> requests, RemoteClusters remotes, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers) =>
         new Controller(Name, new RestoreRequestReconciler(client, requests, remotes, events, new RestoreRequestMetrics(metrics), loggers.CreateLogger<RestoreRequestReconciler>()),
-                new ControllerOptions { MaxConcurrentReconciles = 2 }, metrics, loggers, client.Time)
+                new ControllerOptions
+                {
+                    MaxConcurrentReconciles = 2,
+                    // The phase column is never blank: a request that cannot start yet is Pending, with Ready=False saying why.
+                    FailureReporter = new ReconcileFailureReporter<RestoreRequest>(client, OperatorKinds.RestoreRequests, r => r.Status ??= new RestoreRequestStatus(), events,
+                        r => r.Status!.Phase ??= RestorePhase.Pending),
+                }, metrics, loggers, client.Time)
             .For(requests, Predicates.GenerationOrAnnotationsChanged);
 }

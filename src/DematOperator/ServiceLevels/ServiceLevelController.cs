@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Kube.Client;
 using DematOperator.Kube.Controllers;
 using DematOperator.Kube.Informers;
@@ -20,6 +21,10 @@ public static class ServiceLevelController
     public static Controller Create(KubeClient client, Informer<ServiceLevel> serviceLevels, IProbeRunner probes, EventRecorder events, MetricsRegistry metrics, ILoggerFactory loggers,
         IPlannedDowntime? plannedDowntime = null, IIncidentRecords? incidentRecords = null) =>
         new Controller(Name, new ServiceLevelReconciler(client, serviceLevels, probes, events, new ServiceLevelMetrics(metrics), loggers.CreateLogger<ServiceLevelReconciler>(), plannedDowntime, incidentRecords),
-                new ControllerOptions { MaxConcurrentReconciles = 16 }, metrics, loggers, client.Time)
+                new ControllerOptions
+                {
+                    MaxConcurrentReconciles = 16,
+                    FailureReporter = new ReconcileFailureReporter<ServiceLevel>(client, OperatorKinds.ServiceLevels, s => s.Status ??= new ServiceLevelStatus(), events),
+                }, metrics, loggers, client.Time)
             .For(serviceLevels, Predicates.GenerationOrAnnotationsChanged);
 }

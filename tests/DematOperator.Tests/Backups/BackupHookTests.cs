@@ -28,6 +28,8 @@ public sealed class BackupHookTests : IAsyncLifetime
     private readonly MetricsRegistry _metrics = new();
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
     /// <summary>Each command the pods ran, with the run's snapshots that existed and had been cut at that moment.</summary>
     private readonly List<(ExecCall Call, int Snapshots, int Cut)> _log = [];
 
@@ -35,9 +37,9 @@ public sealed class BackupHookTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallAllCrds(Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg");
+        _client = OperatorClusters.Admin(_host, "sbg", _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", _metrics, _clock);
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = Ns } });
         await TestObjects.Workload(_client, Resources.StatefulSets, Ns, "mongodb", 3);
         for (var i = 0; i < 3; i++)
@@ -59,6 +61,7 @@ public sealed class BackupHookTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
@@ -88,8 +91,8 @@ public sealed class BackupHookTests : IAsyncLifetime
 
     private RunningOperator StartOperator()
     {
-        var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
-        var controller = BackupPolicyController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var informer = new Informer<BackupPolicy>(_operator, OperatorKinds.BackupPolicies);
+        var controller = BackupPolicyController.Create(_operator, informer, new EventRecorder(_operator, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }

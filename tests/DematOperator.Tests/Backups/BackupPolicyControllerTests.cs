@@ -27,13 +27,15 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
 
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
     private readonly MetricsRegistry _metrics = new();
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg");
+        _client = OperatorClusters.Admin(_host, "sbg", _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         foreach (var ns in new[] { "platau-prod", "openshift-adp" })
             await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
         foreach (var pvc in new[] { "mongo-0", "mongo-1" })
@@ -54,13 +56,14 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
     private RunningOperator StartOperator()
     {
-        var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
-        var controller = BackupPolicyController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var informer = new Informer<BackupPolicy>(_operator, OperatorKinds.BackupPolicies);
+        var controller = BackupPolicyController.Create(_operator, informer, new EventRecorder(_operator, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }
@@ -302,8 +305,8 @@ public sealed class BackupPolicyControllerTests : IAsyncLifetime
     [Fact]
     public async Task Deleted_policies_leave_nothing_in_the_reconcilers_memory()
     {
-        var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
-        var reconciler = new BackupPolicyReconciler(_client, informer, new EventRecorder(_client, "dematoperator"), new BackupPolicyMetrics(_metrics), NullLogger<BackupPolicyReconciler>.Instance);
+        var informer = new Informer<BackupPolicy>(_operator, OperatorKinds.BackupPolicies);
+        var reconciler = new BackupPolicyReconciler(_operator, informer, new EventRecorder(_operator, "dematoperator"), new BackupPolicyMetrics(_metrics), NullLogger<BackupPolicyReconciler>.Instance);
         var controller = new DematOperator.Kube.Controllers.Controller("bp-memory", reconciler, new DematOperator.Kube.Controllers.ControllerOptions { MaxConcurrentReconciles = 4 }, _metrics, NullLoggerFactory.Instance, _clock)
             .For(informer, DematOperator.Kube.Controllers.Predicates.GenerationOrAnnotationsChanged);
         using var stop = new CancellationTokenSource();
@@ -331,9 +334,14 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "bare"], Time = _clock });
+        // "bare" has our CRDs but none of the third-party APIs; both enforce config/rbac.
+        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "bare"], Time = _clock, RbacEnabled = true });
         ThirdPartyApis.Install(_host["sbg"].Cluster);
-        foreach (var s in _host.Servers) SimFixture.InstallCrds(s.Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+        foreach (var s in _host.Servers)
+        {
+            SimFixture.InstallCrds(s.Cluster, Path.Combine(RepoPaths.Config, "crd", "bases"));
+            OperatorClusters.InstallRbac(s.Cluster);
+        }
         _client = Client("sbg");
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "app" } });
         await _client.CreateAsync(Resources.PersistentVolumeClaims, new DynamicObject
@@ -356,10 +364,12 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
 
     private readonly MetricsRegistry _metrics = new();
 
-    private (Task Run, CancellationTokenSource Stop) Start(KubeClient client)
+    /// <summary>The controller on one cluster, as the operator's ServiceAccount.</summary>
+    private (Task Run, CancellationTokenSource Stop) Start(string cluster)
     {
-        var informer = new Informer<BackupPolicy>(client, OperatorKinds.BackupPolicies);
-        var controller = BackupPolicyController.Create(client, informer, new EventRecorder(client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var op = OperatorClusters.Operator(_host, cluster, null, _clock);
+        var informer = new Informer<BackupPolicy>(op, OperatorKinds.BackupPolicies);
+        var controller = BackupPolicyController.Create(op, informer, new EventRecorder(op, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return (Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }
@@ -402,7 +412,7 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
             s.Retention = new RetentionSpec { KeepLast = 2 };
             s.DeletionPolicy = "Delete";
         }));
-        var (run, stop) = Start(_client);
+        var (run, stop) = Start("sbg");
         try
         {
             await Eventually.HoldsAsync(async () => (await _client.GetAsync(OperatorKinds.BackupPolicies, "app", "csi")).Metadata.Finalizers?.Contains(BackupPolicyReconciler.Finalizer) == true, "finalizer added for deletionPolicy Delete");
@@ -439,7 +449,7 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
     public async Task Retain_policy_keeps_its_backups_when_deleted()
     {
         await _client.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "keep", "CSISnapshot"));
-        var (run, stop) = Start(_client);
+        var (run, stop) = Start("sbg");
         try
         {
             await AdvanceUntil(async () => await RunsOf("keep") >= 1, "a run");
@@ -461,7 +471,7 @@ public sealed class BackupPolicyLifecycleTests : IAsyncLifetime
         await bare.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "app" } });
         await bare.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "velero", "Velero"));
         await bare.CreateAsync(OperatorKinds.BackupPolicies, Policy("app", "csi", "CSISnapshot"));
-        var (run, stop) = Start(bare);
+        var (run, stop) = Start("bare");
         try
         {
             await Eventually.HoldsAsync(async () => Conditions.Find((await bare.GetAsync(OperatorKinds.BackupPolicies, "app", "velero")).Status?.Conditions, "Ready")?.Reason == "VeleroNotInstalled", "Velero missing");

@@ -22,12 +22,14 @@ public sealed class KastenBackupPolicyTests : IAsyncLifetime
     private readonly MetricsRegistry _metrics = new();
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg");
+        _client = OperatorClusters.Admin(_host, "sbg", _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         foreach (var ns in new[] { "platau-prod", "rieau-prod", K10 })
             await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
         foreach (var ns in new[] { "platau-prod", "rieau-prod" })
@@ -40,6 +42,7 @@ public sealed class KastenBackupPolicyTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
@@ -57,8 +60,8 @@ public sealed class KastenBackupPolicyTests : IAsyncLifetime
 
     private RunningOperator StartOperator()
     {
-        var informer = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
-        var controller = BackupPolicyController.Create(_client, informer, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var informer = new Informer<BackupPolicy>(_operator, OperatorKinds.BackupPolicies);
+        var controller = BackupPolicyController.Create(_operator, informer, new EventRecorder(_operator, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }

@@ -33,13 +33,15 @@ public sealed partial class CertificateRenewalControllerTests : IAsyncLifetime
     private TestPki.Issued _intermediate = null!;
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     public async Task InitializeAsync()
     {
         _intermediate = TestPki.Sign(_root, "CN=IGC Serveurs Test,O=Ministere,C=FR", true, TestClock.Start.AddYears(-1), TestClock.Start.AddYears(5), isCa: true);
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["rbx"], Time = _clock });
-        SimFixture.InstallAllCrds(_host["rbx"].Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 1 }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "rbx");
+        _client = OperatorClusters.Admin(_host, "rbx", _clock);
+        _operator = OperatorClusters.Operator(_host, "rbx", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 1 });
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = Ns } });
         await TlsSecret("igc-ca", _intermediate.CertPem + _root.CertPem, _intermediate.KeyPem, ca: _root.CertPem, labels: []);
     }
@@ -47,6 +49,7 @@ public sealed partial class CertificateRenewalControllerTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
@@ -97,9 +100,9 @@ public sealed partial class CertificateRenewalControllerTests : IAsyncLifetime
 
     private RunningOperator StartOperator()
     {
-        var informer = new Informer<CertificateRenewal>(_client, OperatorKinds.CertificateRenewals);
-        var requests = CertificateRenewalController.SigningRequestInformer(_client);
-        var controller = _controller = CertificateRenewalController.Create(_client, informer, requests, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var informer = new Informer<CertificateRenewal>(_operator, OperatorKinds.CertificateRenewals);
+        var requests = CertificateRenewalController.SigningRequestInformer(_operator);
+        var controller = _controller = CertificateRenewalController.Create(_operator, informer, requests, new EventRecorder(_operator, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), requests.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop);
     }

@@ -61,11 +61,7 @@ public sealed class ChaosSoakTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], Time = _clock });
-        foreach (var c in new[] { "sbg", "rbx" })
-        {
-            SimFixture.InstallAllCrds(_host[c].Cluster);
-        }
+        _host = await OperatorClusters.StartAsync(_clock, "sbg", "rbx");
     }
 
     public async Task DisposeAsync()
@@ -79,7 +75,8 @@ public sealed class ChaosSoakTests : IAsyncLifetime
 
     private Replica Start(string cluster, string identity)
     {
-        var endpoint = KubeConfigLoader.FromText(_host.Kubeconfig(), cluster);
+        // Each replica is the operator's ServiceAccount under config/rbac, as deployed.
+        var endpoint = KubeConfigLoader.FromText(OperatorClusters.OperatorKubeconfig(_host, cluster), cluster);
         var metrics = new MetricsRegistry();
         var client = new KubeClient(endpoint, new KubeClientOptions { Identity = identity, RetryBaseDelay = TimeSpan.FromMilliseconds(50), MaxRetries = 3, RequestTimeout = TimeSpan.FromSeconds(5) }, metrics, time: _clock);
         var manager = OperatorHost.Build(client, metrics, new OperatorOptions
@@ -119,7 +116,7 @@ public sealed class ChaosSoakTests : IAsyncLifetime
     {
         using var sbg = Admin("sbg");
         using var rbx = Admin("rbx");
-        foreach (var (c, ns) in new[] { (sbg, "platau-prod"), (sbg, "openshift-adp"), (sbg, "dematoperator-system"), (rbx, "openshift-adp"), (rbx, "dematoperator-system"), (rbx, "preprod"), (rbx, "perf") })
+        foreach (var (c, ns) in new[] { (sbg, "platau-prod"), (sbg, "openshift-adp"), (rbx, "openshift-adp"), (rbx, "preprod"), (rbx, "perf") })
             await c.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
         foreach (var c in new[] { sbg, rbx })
             await c.CreateAsync(Locations, new DynamicObject { Metadata = new ObjectMeta { Name = "default", Namespace = "openshift-adp" }, Fields = JsonNode.Parse("""{"spec":{"provider":"aws","objectStorage":{"bucket":"pra"}}}""")!.AsObject() });
@@ -227,7 +224,7 @@ public sealed class ChaosSoakTests : IAsyncLifetime
     public async Task Under_faults_and_leader_kills_the_invariants_hold_and_everything_converges()
     {
         var faultSeconds = int.TryParse(Environment.GetEnvironmentVariable("CHAOS_SECONDS"), out var s) ? s : 60;
-        await SeedAsync(_host.Kubeconfig([("sbg", _host["sbg"].Cluster.Auth.AdminToken)]));
+        await SeedAsync(OperatorClusters.OperatorKubeconfig(_host, "sbg"));
         foreach (var cluster in new[] { "sbg", "rbx" }) { Start(cluster, $"{cluster}-a"); Start(cluster, $"{cluster}-b"); }
         using var watchdog = new CancellationTokenSource();
         var checker = Task.Run(async () =>

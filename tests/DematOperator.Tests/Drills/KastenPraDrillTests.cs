@@ -32,13 +32,15 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
     private SimHost _host = null!;
     private KubeClient _sbg = null!;
     private KubeClient _rbx = null!;
+    /// <summary>The operator's own client on rbx: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], Time = _clock });
-        foreach (var name in new[] { "sbg", "rbx" }) SimFixture.InstallAllCrds(_host[name].Cluster);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg", "rbx");
         _sbg = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 1 }, time: _clock);
-        _rbx = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _rbx = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
+        _operator = OperatorClusters.Operator(_host, "rbx", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         foreach (var c in new[] { _sbg, _rbx })
         {
             await Namespace(c, K10);
@@ -72,8 +74,8 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
             """{"spec":{"actions":[{"action":"import","importParameters":{"profile":{"name":"ovh-s3","namespace":"kasten-io"}}}]}}""");
         await Namespace(_rbx, "preprod");
         await Workload(_rbx, Resources.Deployments, "preprod", "app", 3);
-        await Namespace(_rbx, Ns);
-        var sbgKubeconfig = _host.Kubeconfig([("sbg", _host["sbg"].Cluster.Auth.AdminToken)]);
+        // The remote cluster is read as the operator's ServiceAccount there (config/rbac applied on both sites).
+        var sbgKubeconfig = OperatorClusters.OperatorKubeconfig(_host, "sbg");
         await _rbx.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "sbg-kubeconfig", Namespace = Ns }, Data = new() { ["kubeconfig"] = Encoding.UTF8.GetBytes(sbgKubeconfig) } });
     }
 
@@ -81,6 +83,7 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
     {
         _sbg.Dispose();
         _rbx.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
@@ -104,10 +107,10 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
 
     private RunningOperator StartOperator()
     {
-        var informer = new Informer<PraDrill>(_rbx, OperatorKinds.PraDrills);
-        var probes = new ProbeRunner(_rbx);
-        var remotes = new RemoteClusters(_rbx);
-        var controller = PraDrillController.Create(_rbx, informer, remotes, probes, new EventRecorder(_rbx, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var informer = new Informer<PraDrill>(_operator, OperatorKinds.PraDrills);
+        var probes = new ProbeRunner(_operator);
+        var remotes = new RemoteClusters(_operator);
+        var controller = PraDrillController.Create(_operator, informer, remotes, probes, new EventRecorder(_operator, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop, probes, remotes);
     }

@@ -35,19 +35,18 @@ public sealed class PraDrillTests : IAsyncLifetime
     private SimHost _host = null!;
     private KubeClient _sbg = null!;
     private KubeClient _rbx = null!;
+    /// <summary>The operator's own client on rbx: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     /// <summary>The test environments on rbx as the drill must give them back: (namespace, deployment replicas, cronjob suspended).</summary>
     private static readonly (string Ns, int Replicas, bool Suspended)[] TestEnvironments = [("preprod", 3, false), ("validation", 2, true), ("demo", 0, false), ("perf", 1, false)];
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], Time = _clock });
-        foreach (var name in new[] { "sbg", "rbx" })
-        {
-            SimFixture.InstallAllCrds(_host[name].Cluster);
-        }
+        _host = await OperatorClusters.StartAsync(_clock, "sbg", "rbx");
         _sbg = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 1 }, time: _clock);
-        _rbx = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _rbx = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
+        _operator = OperatorClusters.Operator(_host, "rbx", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         foreach (var c in new[] { _sbg, _rbx })
         {
             await Namespace(c, "openshift-adp");
@@ -71,8 +70,8 @@ public sealed class PraDrillTests : IAsyncLifetime
                 Fields = CronJobFields(suspended),
             });
         }
-        await Namespace(_rbx, Ns);
-        var sbgKubeconfig = _host.Kubeconfig([("sbg", _host["sbg"].Cluster.Auth.AdminToken)]);
+        // The remote cluster is read as the operator's ServiceAccount there (config/rbac applied on both sites).
+        var sbgKubeconfig = OperatorClusters.OperatorKubeconfig(_host, "sbg");
         await _rbx.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "sbg-kubeconfig", Namespace = Ns }, Data = new() { ["kubeconfig"] = Encoding.UTF8.GetBytes(sbgKubeconfig) } });
     }
 
@@ -80,6 +79,7 @@ public sealed class PraDrillTests : IAsyncLifetime
     {
         _sbg.Dispose();
         _rbx.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
@@ -109,18 +109,18 @@ public sealed class PraDrillTests : IAsyncLifetime
     /// <param name="withServiceLevels">Also run the ServiceLevel controller, told of planned downtime by the drills (as the operator wires it).</param>
     private RunningOperator StartOperator(bool withServiceLevels = false)
     {
-        var informer = new Informer<PraDrill>(_rbx, OperatorKinds.PraDrills);
-        var probes = new ProbeRunner(_rbx);
-        var remotes = new RemoteClusters(_rbx);
-        var events = new EventRecorder(_rbx, "dematoperator");
-        var controller = PraDrillController.Create(_rbx, informer, remotes, probes, events, _metrics, NullLoggerFactory.Instance);
+        var informer = new Informer<PraDrill>(_operator, OperatorKinds.PraDrills);
+        var probes = new ProbeRunner(_operator);
+        var remotes = new RemoteClusters(_operator);
+        var events = new EventRecorder(_operator, "dematoperator");
+        var controller = PraDrillController.Create(_operator, informer, remotes, probes, events, _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         var runs = new List<Task> { informer.RunAsync(stop.Token), controller.RunAsync(stop.Token) };
         if (withServiceLevels)
         {
-            var serviceLevels = new Informer<ServiceLevel>(_rbx, OperatorKinds.ServiceLevels);
+            var serviceLevels = new Informer<ServiceLevel>(_operator, OperatorKinds.ServiceLevels);
             runs.Add(serviceLevels.RunAsync(stop.Token));
-            runs.Add(ServiceLevelController.Create(_rbx, serviceLevels, probes, events, _metrics, NullLoggerFactory.Instance, new DrillPlannedDowntime(informer)).RunAsync(stop.Token));
+            runs.Add(ServiceLevelController.Create(_operator, serviceLevels, probes, events, _metrics, NullLoggerFactory.Instance, new DrillPlannedDowntime(informer)).RunAsync(stop.Token));
         }
         return new RunningOperator(Task.WhenAll(runs), stop, probes, remotes);
     }

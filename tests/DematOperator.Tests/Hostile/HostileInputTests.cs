@@ -83,12 +83,12 @@ public sealed class HostileInputTests
     [Fact]
     public async Task The_operator_answers_every_accepted_hostile_object_with_a_condition_and_keeps_reconciling_the_good_ones()
     {
-        await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"] });
-        SimFixture.InstallAllCrds(host["sbg"].Cluster);
-        var endpoint = KubeConfigLoader.FromText(host.Kubeconfig(), "sbg");
+        await using var host = await OperatorClusters.StartAsync(null, "sbg");
+        var endpoint = KubeConfigLoader.FromText(OperatorClusters.OperatorKubeconfig(host, "sbg"), "sbg");
         var metrics = new MetricsRegistry();
-        using var client = new KubeClient(endpoint, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 2 }, metrics);
-        foreach (var ns in new[] { "hostile", "dematoperator-system" }) await client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        using var client = OperatorClusters.Admin(host, "sbg", options: new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 2 });
+        using var operatorClient = new KubeClient(endpoint, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 2 }, metrics);
+        await client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "hostile" } });
 
         var accepted = new List<(string Plural, string Name)>();
         var rejected = 0;
@@ -113,7 +113,7 @@ public sealed class HostileInputTests
         await client.CreateAsync(OperatorKinds.CertificateRenewals, new CertificateRenewal { Metadata = new ObjectMeta { Name = "good", Namespace = "hostile" }, Spec = new CertificateRenewalSpec { Secrets = new ObjectSelection() } });
 
         using var stop = new CancellationTokenSource();
-        var manager = OperatorHost.Build(client, metrics, new OperatorOptions { LeaderElect = false, MetricsEndpoint = null, ProbeEndpoint = null }, endpoint, NullLoggerFactory.Instance);
+        var manager = OperatorHost.Build(operatorClient, metrics, new OperatorOptions { LeaderElect = false, MetricsEndpoint = null, ProbeEndpoint = null }, endpoint, NullLoggerFactory.Instance);
         var run = Task.Run(() => manager.RunAsync(stop.Token));
         try
         {

@@ -28,6 +28,8 @@ public sealed class IncidentTests : IAsyncLifetime
     private readonly SwitchableProbes _probes = new();
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     private sealed class SwitchableProbes : IProbeRunner
     {
@@ -38,9 +40,9 @@ public sealed class IncidentTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg");
+        _client = OperatorClusters.Admin(_host, "sbg", _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = Ns } });
         await _client.CreateAsync(OperatorKinds.ServiceLevels, new ServiceLevel
         {
@@ -52,18 +54,19 @@ public sealed class IncidentTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
     /// <summary>The ServiceLevel and Incident controllers wired as the operator wires them.</summary>
     private RunningOperator StartOperator()
     {
-        var serviceLevels = new Informer<ServiceLevel>(_client, OperatorKinds.ServiceLevels);
-        var incidents = new Informer<Incident>(_client, OperatorKinds.Incidents);
-        var events = new EventRecorder(_client, "dematoperator");
-        var sl = ServiceLevelController.Create(_client, serviceLevels, _probes, events, _metrics, NullLoggerFactory.Instance, incidentRecords: new IncidentRecords(_client, incidents, events))
+        var serviceLevels = new Informer<ServiceLevel>(_operator, OperatorKinds.ServiceLevels);
+        var incidents = new Informer<Incident>(_operator, OperatorKinds.Incidents);
+        var events = new EventRecorder(_operator, "dematoperator");
+        var sl = ServiceLevelController.Create(_operator, serviceLevels, _probes, events, _metrics, NullLoggerFactory.Instance, incidentRecords: new IncidentRecords(_operator, incidents, events))
             .Watches(incidents, e => [new ReconcileRequest(e.New.Namespace, e.New.Spec.ServiceLevelRef.Name)], Predicates.GenerationOrAnnotationsChanged);
-        var inc = IncidentController.Create(_client, incidents, serviceLevels, events, _metrics, NullLoggerFactory.Instance);
+        var inc = IncidentController.Create(_operator, incidents, serviceLevels, events, _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(serviceLevels.RunAsync(stop.Token), incidents.RunAsync(stop.Token), sl.RunAsync(stop.Token), inc.RunAsync(stop.Token)), stop);
     }

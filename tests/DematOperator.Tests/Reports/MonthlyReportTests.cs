@@ -34,6 +34,8 @@ public sealed class MonthlyReportTests : IAsyncLifetime
     private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero));
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     // Hand-computed figures.
     private const long ArgentMayServiceSeconds = 170 * 3600;          // 21 weekdays − 4 holidays (1, 8, 14, 25 May) = 17 days × 10 h
@@ -44,12 +46,11 @@ public sealed class MonthlyReportTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg");
+        _client = OperatorClusters.Admin(_host, "sbg", _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", null, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "platau-prod", Labels = new() { [ReportSnapshot.EnvironmentLabel] = "production" } } });
-        foreach (var ns in new[] { "openshift-adp", "dematoperator-system" })
-            await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
+        await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "openshift-adp" } });
         foreach (var (type, name) in new[] { (Resources.Deployments, "platau-api"), (Resources.Deployments, "platau-front"), (Resources.StatefulSets, "mongodb") })
             await _client.CreateAsync(type, new DynamicObject
             {
@@ -69,6 +70,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
@@ -313,8 +315,8 @@ public sealed class MonthlyReportTests : IAsyncLifetime
                 Metadata = new ObjectMeta { Name = MonthlyReportPublisher.ConfigMapName(m), Namespace = "dematoperator-system", Labels = new() { [MonthlyReportPublisher.MonthLabel] = m.ToString("yyyy-MM", null) } },
                 Data = new() { ["report.md"] = "old" },
             });
-        var events = new EventRecorder(_client, "dematoperator");
-        var publisher = new MonthlyReportPublisher(_client, "dematoperator-system", events, NullLogger<MonthlyReportPublisher>.Instance);
+        var events = new EventRecorder(_operator, "dematoperator");
+        var publisher = new MonthlyReportPublisher(_operator, "dematoperator-system", events, NullLogger<MonthlyReportPublisher>.Instance);
         (await publisher.PublishAsync(default)).ShouldBe("dematoperator-report-2026-05");
         var written = await _client.GetAsync(Resources.ConfigMaps, "dematoperator-system", "dematoperator-report-2026-05");
         written.Data!["report.md"].ShouldContain("| ARGENT | preprod | 99.50 % | 98.82 % |");
@@ -327,7 +329,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
 
         // A restart (or a new leader) later that day writes nothing, nor differently.
         _clock.Advance(TimeSpan.FromHours(3));
-        var again = new MonthlyReportPublisher(_client, "dematoperator-system", events, NullLogger<MonthlyReportPublisher>.Instance);
+        var again = new MonthlyReportPublisher(_operator, "dematoperator-system", events, NullLogger<MonthlyReportPublisher>.Instance);
         (await again.PublishAsync(default)).ShouldBeNull();
         (await _client.GetAsync(Resources.ConfigMaps, "dematoperator-system", "dematoperator-report-2026-05")).Metadata.ResourceVersion.ShouldBe(written.Metadata.ResourceVersion);
     }
@@ -336,7 +338,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
     public async Task In_the_first_hour_of_a_month_nothing_is_published_yet()
     {
         _clock.Advance(At("2026-07-01T00:30:00").ToDateTimeOffset() - _clock.GetUtcNow());
-        var publisher = new MonthlyReportPublisher(_client, "dematoperator-system", new EventRecorder(_client, "dematoperator"), NullLogger<MonthlyReportPublisher>.Instance);
+        var publisher = new MonthlyReportPublisher(_operator, "dematoperator-system", new EventRecorder(_operator, "dematoperator"), NullLogger<MonthlyReportPublisher>.Instance);
         (await publisher.PublishAsync(default)).ShouldBeNull();
         _clock.Advance(TimeSpan.FromHours(1));
         (await publisher.PublishAsync(default)).ShouldBe("dematoperator-report-2026-06");

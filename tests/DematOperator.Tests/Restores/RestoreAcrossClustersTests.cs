@@ -25,12 +25,14 @@ public sealed class RestoreAcrossClustersTests : IAsyncLifetime
     private SimHost _host = null!;
     private KubeClient _sbg = null!;
     private KubeClient _rbx = null!;
+    /// <summary>The operator's own client on sbg: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], Time = _clock });
-        foreach (var c in new[] { "sbg", "rbx" }) SimFixture.InstallAllCrds(_host[c].Cluster);
-        _sbg = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg", "rbx");
+        _sbg = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         _rbx = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "rbx"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, time: _clock);
         foreach (var c in new[] { _sbg, _rbx })
         {
@@ -64,7 +66,8 @@ public sealed class RestoreAcrossClustersTests : IAsyncLifetime
                     CsiSnapshot = method == "CSISnapshot" ? new CsiSnapshotOptions { VolumeSnapshotClassName = "csi" } : null,
                 },
             });
-        var rbxKubeconfig = _host.Kubeconfig([("rbx", _host["rbx"].Cluster.Auth.AdminToken)]);
+        // The remote cluster is read as the operator's ServiceAccount there (config/rbac applied on both sites).
+        var rbxKubeconfig = OperatorClusters.OperatorKubeconfig(_host, "rbx");
         await _sbg.CreateAsync(Resources.Secrets, new Secret { Metadata = new ObjectMeta { Name = "rbx", Namespace = Ns }, Data = new() { ["kubeconfig"] = Encoding.UTF8.GetBytes(rbxKubeconfig) } });
     }
 
@@ -72,18 +75,19 @@ public sealed class RestoreAcrossClustersTests : IAsyncLifetime
     {
         _sbg.Dispose();
         _rbx.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
     private RunningOperator StartOperator()
     {
-        var events = new EventRecorder(_sbg, "dematoperator");
-        var policies = new Informer<BackupPolicy>(_sbg, OperatorKinds.BackupPolicies);
-        var requests = new Informer<RestoreRequest>(_sbg, OperatorKinds.RestoreRequests);
+        var events = new EventRecorder(_operator, "dematoperator");
+        var policies = new Informer<BackupPolicy>(_operator, OperatorKinds.BackupPolicies);
+        var requests = new Informer<RestoreRequest>(_operator, OperatorKinds.RestoreRequests);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(policies.RunAsync(stop.Token), requests.RunAsync(stop.Token),
-            BackupPolicyController.Create(_sbg, policies, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token),
-            RestoreRequestController.Create(_sbg, requests, new RemoteClusters(_sbg), events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token)), stop);
+            BackupPolicyController.Create(_operator, policies, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token),
+            RestoreRequestController.Create(_operator, requests, new RemoteClusters(_operator), events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token)), stop);
     }
 
     private Task AdvanceUntil(Func<Task<bool>> condition, string what) => TestObjects.AdvanceUntil(_clock, condition, what, TimeSpan.FromSeconds(5), TimeSpan.FromHours(1));

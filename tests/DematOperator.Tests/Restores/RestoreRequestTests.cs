@@ -28,12 +28,14 @@ public sealed class RestoreRequestTests : IAsyncLifetime
     private readonly MetricsRegistry _metrics = new();
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg");
+        _client = OperatorClusters.Admin(_host, "sbg", _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         foreach (var ns in new[] { Ns, "openshift-adp", "kasten-io", "other-team" })
             await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = ns } });
         await _client.CreateAsync(Resources.ConfigMaps, new ConfigMap { Metadata = new ObjectMeta { Name = "settings", Namespace = Ns, Labels = new() { ["app"] = "portal" } }, Data = new() { ["tier"] = "OR" } });
@@ -60,18 +62,19 @@ public sealed class RestoreRequestTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
     }
 
     private RunningOperator StartOperator()
     {
-        var events = new EventRecorder(_client, "dematoperator");
-        var policies = new Informer<BackupPolicy>(_client, OperatorKinds.BackupPolicies);
-        var requests = new Informer<RestoreRequest>(_client, OperatorKinds.RestoreRequests);
+        var events = new EventRecorder(_operator, "dematoperator");
+        var policies = new Informer<BackupPolicy>(_operator, OperatorKinds.BackupPolicies);
+        var requests = new Informer<RestoreRequest>(_operator, OperatorKinds.RestoreRequests);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(policies.RunAsync(stop.Token), requests.RunAsync(stop.Token),
-            BackupPolicyController.Create(_client, policies, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token),
-            RestoreRequestController.Create(_client, requests, new RemoteClusters(_client), events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token)), stop);
+            BackupPolicyController.Create(_operator, policies, events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token),
+            RestoreRequestController.Create(_operator, requests, new RemoteClusters(_operator), events, _metrics, NullLoggerFactory.Instance).RunAsync(stop.Token)), stop);
     }
 
     private Task AdvanceUntil(Func<Task<bool>> condition, string what) => TestObjects.AdvanceUntil(_clock, condition, what, TimeSpan.FromSeconds(5), TimeSpan.FromHours(1));
@@ -179,6 +182,61 @@ public sealed class RestoreRequestTests : IAsyncLifetime
         // With update, Velero restores over what exists in the request's own namespace.
         await Request("in-place-update", "velero", s => s.ExistingResourcePolicy = "update");
         (await Ended("in-place-update")).Status!.Phase.ShouldBe(RestorePhase.Succeeded);
+    }
+
+    [Fact]
+    public async Task In_place_requests_reach_a_phase_with_Velero_and_Kasten_dry_run_then_real()
+    {
+        // Under config/rbac: the check of what already stands in the namespace lists ConfigMaps and Services there.
+        await using var op = StartOperator();
+        await BackUp("velero", "kasten");
+        foreach (var policy in new[] { "velero", "kasten" })
+        {
+            await Request($"{policy}-look", policy, s => { s.DryRun = true; s.ExistingResourcePolicy = "update"; });
+            var look = await Ended($"{policy}-look");
+            look.Status!.Phase.ShouldBe(RestorePhase.Planned, look.Status.Message);
+            Conditions.Find(look.Status.Conditions, "Ready")!.Reason.ShouldBe("Planned");
+            await Request($"{policy}-real", policy, s => s.ExistingResourcePolicy = "update");
+            var real = await Ended($"{policy}-real");
+            real.Status!.Phase.ShouldBe(RestorePhase.Succeeded, real.Status.Message);
+            Conditions.Find(real.Status.Conditions, "Ready")!.Reason.ShouldBe("Restored");
+        }
+        (await _client.GetAsync(Resources.ConfigMaps, Ns, "settings")).Data!["tier"].ShouldBe("OR");
+    }
+
+    [Fact]
+    public async Task A_verb_the_role_lacks_shows_on_the_request_at_the_first_attempt_and_clears_once_granted()
+    {
+        // The role as shipped, less `list` on ConfigMaps: what the operator met before config/rbac granted it.
+        var roles = Resources.Dynamic("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false);
+        var role = await _client.GetAsync(roles, null, "dematoperator-manager");
+        var shipped = (JsonArray)role.Fields!["rules"]!.DeepClone();
+        var lacking = new JsonArray([.. shipped.Select(r => r!.DeepClone())]);
+        foreach (var rule in lacking.OfType<JsonObject>().Where(r => r["resources"]!.AsArray().Any(x => (string?)x == "configmaps") && r["verbs"]!.AsArray().Any(v => (string?)v == "list")))
+            rule["resources"] = new JsonArray([.. rule["resources"]!.AsArray().Where(x => (string?)x != "configmaps").Select(x => x!.DeepClone())]);
+        role.Fields["rules"] = lacking;
+        await _client.UpdateAsync(roles, role);
+        await using var op = StartOperator();
+        await BackUp("velero");
+        await Request("blocked", "velero", s => { s.DryRun = true; s.ExistingResourcePolicy = "update"; });
+
+        // No clock advance: the backoff's retry has not come yet, so this is the first attempt's doing.
+        var blocked = await Eventually.ValueAsync(async () => await _client.GetAsync(OperatorKinds.RestoreRequests, Ns, "blocked") is { } r
+            && Conditions.Find(r.Status?.Conditions, "Ready")?.Reason == ReconcileFailureReasons.Forbidden ? r : null, "Ready=False Forbidden on the request");
+        blocked.Status!.Phase.ShouldBe(RestorePhase.Pending, "the phase column is never blank");
+        var ready = Conditions.Find(blocked.Status.Conditions, "Ready")!;
+        ready.Status.ShouldBe("False");
+        ready.Message.ShouldContain("cannot list resource \"configmaps\"");
+        ready.Message.ShouldContain("in the namespace \"platau-prod\"");
+        await Eventually.HoldsAsync(async () => (await _client.ListAsync(Resources.Events, Ns)).Items
+            .Any(e => e.Reason == ReconcileFailureReasons.Forbidden && e.Type == "Warning" && e.InvolvedObject.Name == "blocked"), "a Warning Event names the refusal");
+
+        role = await _client.GetAsync(roles, null, "dematoperator-manager");
+        role.Fields!["rules"] = shipped;
+        await _client.UpdateAsync(roles, role);
+        var planned = await Ended("blocked");
+        planned.Status!.Phase.ShouldBe(RestorePhase.Planned);
+        Conditions.Find(planned.Status.Conditions, "Ready")!.Reason.ShouldBe("Planned");
     }
 
     [Fact]

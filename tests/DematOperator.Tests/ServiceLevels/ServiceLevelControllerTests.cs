@@ -64,27 +64,30 @@ public sealed class ServiceLevelControllerTests : IAsyncLifetime
     private readonly MetricsRegistry _metrics = new();
     private SimHost _host = null!;
     private KubeClient _client = null!;
+    /// <summary>The operator's own client: config/rbac's ServiceAccount under RBAC.</summary>
+    private KubeClient _operator = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg"], Time = _clock });
-        SimFixture.InstallAllCrds(_host["sbg"].Cluster);
-        _client = new KubeClient(KubeConfigLoader.FromText(_host.Kubeconfig(), "sbg"), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, _metrics, time: _clock);
+        _host = await OperatorClusters.StartAsync(_clock, "sbg");
+        _client = OperatorClusters.Admin(_host, "sbg", _clock);
+        _operator = OperatorClusters.Operator(_host, "sbg", _metrics, _clock, new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10) });
         await _client.CreateAsync(Resources.Namespaces, new DynamicObject { Metadata = new ObjectMeta { Name = "platau-prod" } });
     }
 
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _operator.Dispose();
         await _host.DisposeAsync();
         _service.Dispose();
     }
 
     private RunningOperator StartOperator()
     {
-        var informer = new Informer<ServiceLevel>(_client, OperatorKinds.ServiceLevels);
-        var probes = new ProbeRunner(_client);
-        var controller = ServiceLevelController.Create(_client, informer, probes, new EventRecorder(_client, "dematoperator"), _metrics, NullLoggerFactory.Instance);
+        var informer = new Informer<ServiceLevel>(_operator, OperatorKinds.ServiceLevels);
+        var probes = new ProbeRunner(_operator);
+        var controller = ServiceLevelController.Create(_operator, informer, probes, new EventRecorder(_operator, "dematoperator"), _metrics, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         return new RunningOperator(Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token)), stop, probes);
     }
