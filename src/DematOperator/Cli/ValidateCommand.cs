@@ -10,7 +10,7 @@ internal static class ValidateCommand
     public static Command Build()
     {
         var files = new Option<string[]>("--filename", "-f") { Description = "YAML files or folders (searched recursively)", Required = true, AllowMultipleArgumentsPerToken = true };
-        var command = new Command("validate", "Check BackupPolicy, PraDrill, ServiceLevel and CertificateRenewal YAML offline (schema and the operator's rules)");
+        var command = new Command("validate", $"Check {string.Join(", ", ManifestValidator.KindNames)} YAML offline (schema and the operator's rules)");
         command.Options.Add(files);
         command.SetAction(parse =>
         {

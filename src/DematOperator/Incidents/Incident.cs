@@ -13,7 +13,9 @@ namespace DematOperator.Incidents;
 [PrinterColumn("GTR Deadline", "string", ".status.gtrDeadline", Order = 5)]
 [PrinterColumn("Resolved", "string", ".spec.resolvedTime", Order = 6)]
 [PrinterColumn("Within GTR", "boolean", ".status.withinGtr", Order = 7)]
-[PrinterColumn("Ticket", "string", ".spec.ticket", Order = 8)]
+[PrinterColumn("Counted", "boolean", ".status.countedAsDowntime", Order = 8)]
+[PrinterColumn("Status", "string", ".status.conditions[?(@.type==\"Ready\")].reason", Order = 9)]
+[PrinterColumn("Ticket", "string", ".spec.ticket", Order = 10)]
 public sealed class Incident : KubeObject
 {
     [RequiredField] public IncidentSpec Spec { get; set; } = new();

@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.ServiceLevels;
 using NodaTime;
 
@@ -21,33 +22,42 @@ public static class IncidentChecks
         if (serviceLevel is null) return new("UnknownServiceLevel", $"ServiceLevel {incident.Namespace}/{name} does not exist");
         if (settings is null) return new("ServiceLevelInvalid", $"ServiceLevel {incident.Namespace}/{name} is invalid: its figures cannot take this incident");
         // Two Incidents of one ServiceLevel and severity over the same time are one outage written twice: the first
-        // written stands, the later one is refused (edit the first instead).
-        var earlier = others
-            .Where(o => o.Metadata.Uid != incident.Metadata.Uid && o.Spec.ServiceLevelRef.Name == name && o.Spec.Severity == incident.Spec.Severity && Basic(o, now) is null)
-            .Where(o => Before(o, incident) && Overlap(o, incident, now))
-            .OrderBy(o => o.Metadata.CreationTimestamp).ThenBy(o => o.Name, StringComparer.Ordinal).FirstOrDefault();
+        // written stands, the later one is refused (edit the first instead). Only Incidents that stand can refuse
+        // another: a refused duplicate (open, so reaching to now) must never shadow a later, real outage.
+        var standing = new List<Incident>();
+        foreach (var o in others
+                     .Where(o => o.Metadata.Uid != incident.Metadata.Uid && o.Spec.ServiceLevelRef.Name == name && o.Spec.Severity == incident.Spec.Severity && Basic(o, now) is null)
+                     .Where(o => Before(o, incident))
+                     .OrderBy(o => o.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(o => o.Name, StringComparer.Ordinal))
+            if (!standing.Any(s => Overlap(s, o, now))) standing.Add(o);
+        var earlier = standing.FirstOrDefault(o => Overlap(o, incident, now));
         return earlier is null ? null
             : new("Overlapping", $"overlaps Incident {earlier.Name} ({earlier.Spec.Severity}, from {earlier.Spec.StartTime:yyyy-MM-dd HH:mm:ssZ}) of the same ServiceLevel: edit that one instead");
     }
 
-    private static IncidentProblem? Basic(Incident i, Instant now)
+    private static IncidentProblem? Basic(Incident i, Instant now) => Check(i.Spec, now).FirstOrDefault() is { } p ? new(p.Reason, p.Message) : null;
+
+    /// <summary>What can be told of an Incident without a cluster: the same rules for the operator and for `validate`.</summary>
+    public static IEnumerable<SpecProblem> Check(IncidentSpec spec, Instant now)
     {
-        var spec = i.Spec;
         if (spec.Severity is not (IncidentValues.Blocking or IncidentValues.Major or IncidentValues.Minor))
-            return new("InvalidSeverity", $"severity \"{spec.Severity}\" is not Blocking, Major or Minor");
+            yield return new("spec.severity", "InvalidSeverity", $"severity \"{spec.Severity}\" is not Blocking, Major or Minor");
         if (spec.Cause is not (null or IncidentValues.Platform or IncidentValues.Application or IncidentValues.External))
-            return new("InvalidCause", $"cause \"{spec.Cause}\" is not Platform, Application or External");
+            yield return new("spec.cause", "InvalidCause", $"cause \"{spec.Cause}\" is not Platform, Application or External");
         if (spec.ResolvedTime is { } resolved && resolved < spec.StartTime)
-            return new("ResolvedBeforeStart", $"resolvedTime {resolved:O} is before startTime {spec.StartTime:O}");
+            yield return new("spec.resolvedTime", "ResolvedBeforeStart", $"resolvedTime {resolved:O} is before startTime {spec.StartTime:O}");
         if (spec.AcknowledgedTime is { } ack && ack < spec.StartTime)
-            return new("AcknowledgedBeforeStart", $"acknowledgedTime {ack:O} is before startTime {spec.StartTime:O}");
+            yield return new("spec.acknowledgedTime", "AcknowledgedBeforeStart", $"acknowledgedTime {ack:O} is before startTime {spec.StartTime:O}");
         if (Instant.FromDateTimeOffset(spec.StartTime) > now + FutureTolerance)
-            return new("StartInFuture", $"startTime {spec.StartTime:O} is in the future");
-        return null;
+            yield return new("spec.startTime", "StartInFuture", $"startTime {spec.StartTime:O} is in the future");
     }
 
-    private static bool Before(Incident a, Incident b) =>
-        (a.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue, a.Name).CompareTo((b.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue, b.Name)) < 0;
+    /// <summary>Written first: by creation time, then by name (ordinal, as the standing ones are ordered).</summary>
+    private static bool Before(Incident a, Incident b)
+    {
+        var byTime = (a.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).CompareTo(b.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue);
+        return byTime < 0 || (byTime == 0 && string.CompareOrdinal(a.Name, b.Name) < 0);
+    }
 
     private static bool Overlap(Incident a, Incident b, Instant now)
     {

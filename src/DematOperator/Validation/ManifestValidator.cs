@@ -32,7 +32,12 @@ public static class ManifestValidator
         ["ServiceLevel"] = Rules(OperatorKinds.ServiceLevels, (o, _) => ServiceLevelChecks.Check(o.Deserialize(OperatorJsonContext.Default.ServiceLevel)!.Spec)),
         ["CertificateRenewal"] = Rules(OperatorKinds.CertificateRenewals, (o, _) => CertificateRenewalChecks.Check(o.Deserialize(OperatorJsonContext.Default.CertificateRenewal)!.Spec)),
         ["RestoreRequest"] = Rules(OperatorKinds.RestoreRequests, (o, _) => Restores.RestoreDecisions.Check(o.Deserialize(OperatorJsonContext.Default.RestoreRequest)!.Spec)),
+        // An Incident's ServiceLevel and its overlaps need the cluster; what its own fields say does not.
+        ["Incident"] = Rules(OperatorKinds.Incidents, (o, now) => Incidents.IncidentChecks.Check(o.Deserialize(OperatorJsonContext.Default.Incident)!.Spec, now)),
     };
+
+    /// <summary>The kinds `validate` checks: every kind of the API group.</summary>
+    public static IReadOnlyCollection<string> KindNames => Kinds.Keys;
 
     /// <summary>The schema of the CRD as generated into config/crd/bases and embedded in the binary (no reflection over the types at run time).</summary>
     private static KindRules Rules<T>(ResourceType<T> type, Func<JsonObject, Instant, IEnumerable<SpecProblem>> semantics) where T : KubeObject

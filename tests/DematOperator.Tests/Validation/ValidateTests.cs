@@ -40,6 +40,20 @@ public sealed partial class ValidateTests
     }
 
     [Fact]
+    public void Every_kind_of_the_API_group_is_validated_and_the_Incident_the_docs_show_passes()
+    {
+        // The kinds the CRDs define, read from config/crd/bases, not from the validator.
+        var crdKinds = Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "crd", "bases"), "ops.demat.gouv.fr_*.yaml")
+            .Select(f => Regex.Match(File.ReadAllText(f), @"^    kind: (\w+)$", RegexOptions.Multiline).Groups[1].Value).Order().ToList();
+        crdKinds.Count.ShouldBe(6);
+        ManifestValidator.KindNames.Order().ShouldBe(crdKinds);
+        var docs = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "incidents.md"));
+        var declared = Regex.Match(docs, "```yaml\n(apiVersion: ops.demat.gouv.fr/v1alpha1\nkind: Incident\n.*?)```", RegexOptions.Singleline).Groups[1].Value;
+        declared.ShouldNotBeEmpty();
+        ManifestValidator.ValidateText(declared, "incidents.md", Now).ShouldBeEmpty();
+    }
+
+    [Fact]
     public void Other_kinds_are_ignored()
     {
         ManifestValidator.ValidateText("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\n", "cm.yaml", Now).ShouldBeEmpty();
@@ -61,6 +75,8 @@ public sealed partial class ValidateTests
         var ok = await Run("-f", Path.Combine(RepoPaths.Config, "samples"));
         ok.ExitCode.ShouldBe(0);
         ok.Stdout.ShouldContain("ok (");
+        var help = await Run("--help");
+        foreach (var kind in ManifestValidator.KindNames) help.Stdout.ShouldContain(kind);
         var bad = await Run("-f", Path.Combine(Broken, "sl-tier.yaml"));
         bad.ExitCode.ShouldBe(1);
         bad.Stderr.ShouldContain("sl-tier.yaml:8: spec.tier: Unsupported value: \"PLATINE\"");
