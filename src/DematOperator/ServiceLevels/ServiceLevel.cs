@@ -9,11 +9,13 @@ namespace DematOperator.ServiceLevels;
 [PrinterColumn("Tier", "string", ".spec.tier", Order = 1)]
 [PrinterColumn("Environment", "string", ".spec.environment", Order = 2)]
 [PrinterColumn("Availability", "string", ".status.currentMonth.availabilityPercent", Order = 3)]
-[PrinterColumn("Budget Left", "string", ".status.currentMonth.errorBudgetRemainingPercent", Order = 4)]
-[PrinterColumn("State", "string", ".status.state", Order = 5)]
-[PrinterColumn("Open Incidents", "integer", ".status.openIncidents", Order = 6)]
-[PrinterColumn("Worst Open", "string", ".status.worstOpenSeverity", Order = 7)]
-[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 8)]
+[PrinterColumn("Coverage", "string", ".status.currentMonth.coveragePercent", Order = 4)]
+[PrinterColumn("Verdict", "string", ".status.currentMonth.verdict", Order = 5)]
+[PrinterColumn("Budget Left", "string", ".status.currentMonth.errorBudgetRemainingPercent", Order = 6, Priority = 1)]
+[PrinterColumn("State", "string", ".status.state", Order = 7)]
+[PrinterColumn("Open Incidents", "integer", ".status.openIncidents", Order = 8)]
+[PrinterColumn("Worst Open", "string", ".status.worstOpenSeverity", Order = 9)]
+[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 10)]
 public sealed class ServiceLevel : KubeObject
 {
     [RequiredField] public ServiceLevelSpec Spec { get; set; } = new();
@@ -138,6 +140,10 @@ public sealed class MonthFigures
     [Doc("1 − downtime / (service − unknown); absent when nothing was measured.")] public double? Availability { get; set; }
     public string? AvailabilityPercent { get; set; }
     [Doc("Measured service time / service time.")] public double? Coverage { get; set; }
+    public string? CoveragePercent { get; set; }
+    [Doc("The month's verdict in the contract's words, the one the condition ObjectiveMet and the report give: atteint, non atteint (so far, for the current month), données insuffisantes (coverage below spec.minimumCoverage), sans objet (no service time yet)."),
+     EnumValues("atteint", "non atteint", "données insuffisantes", "sans objet")]
+    public string? Verdict { get; set; }
     [Doc("Availability with the unknown time counted down.")] public double? AvailabilityLow { get; set; }
     [Doc("Availability with the unknown time counted up.")] public double? AvailabilityHigh { get; set; }
     [Doc("Coverage below spec.minimumCoverage: no verdict (met is absent).")] public bool? InsufficientData { get; set; }

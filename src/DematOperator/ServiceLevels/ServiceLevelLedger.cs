@@ -268,6 +268,7 @@ public static class ServiceLevelLedger
             Availability = honest.Availability,
             AvailabilityPercent = honest.Availability is { } a ? Percent(a) : "—",
             Coverage = honest.Coverage,
+            CoveragePercent = honest.Coverage is { } c ? Percent(c) : "—",
             AvailabilityLow = honest.Low,
             AvailabilityHigh = honest.High,
             InsufficientData = honest.InsufficientData ? true : null,
@@ -280,6 +281,8 @@ public static class ServiceLevelLedger
             ErrorBudgetRemainingPercent = Percent(report.ErrorBudgetRemaining),
             // "So far" for the current month: met while the downtime stays within the whole month's budget.
             Met = honest.InsufficientData || honest.Availability is null ? null : ended ? honest.Met : report.Downtime <= report.ErrorBudget,
+            Verdict = MonthVerdict.Of(honest.InsufficientData, honest.Availability is null ? null
+                : ended ? honest.Met : report.Downtime <= report.ErrorBudget),
             Incidents = report.Incidents.Count,
             BySeverity = report.Incidents.Count == 0 ? null : report.Incidents.GroupBy(i => SeverityName(i.Outage.Severity)).ToDictionary(g => g.Key, g => new IncidentTally
             {
