@@ -9,11 +9,12 @@ namespace DematOperator.Drills;
     Description = "PraDrill rehearses (or runs) the disaster-recovery plan: production restored from SBG backups onto RBX, measured against RTO and RPO.")]
 [PrinterColumn("Mode", "string", ".spec.mode", Order = 1)]
 [PrinterColumn("Phase", "string", ".status.phase", Order = 2)]
-[PrinterColumn("Last Result", "string", ".status.lastResult", Order = 3)]
-[PrinterColumn("RTO", "string", ".status.lastRto", Order = 4)]
-[PrinterColumn("Last Success", "date", ".status.lastSuccessfulTime", Order = 5)]
-[PrinterColumn("Next Run", "string", ".status.nextScheduleTime", Order = 6)]
-[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 7)]
+[PrinterColumn("Step", "string", ".status.currentRun.step", Order = 3)]
+[PrinterColumn("Last Result", "string", ".status.lastResult", Order = 4)]
+[PrinterColumn("RTO", "string", ".status.lastRto", Order = 5)]
+[PrinterColumn("Last Success", "date", ".status.lastSuccessfulTime", Order = 6)]
+[PrinterColumn("Next Run", "string", ".status.nextScheduleTime", Order = 7)]
+[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 8)]
 public sealed class PraDrill : KubeObject
 {
     [RequiredField] public PraDrillSpec Spec { get; set; } = new();

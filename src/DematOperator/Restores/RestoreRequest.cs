@@ -12,6 +12,7 @@ namespace DematOperator.Restores;
 [PrinterColumn("Consistency", "string", ".status.recoveryPoint.consistency", Order = 4)]
 [PrinterColumn("Target", "string", ".status.targetNamespace", Order = 5)]
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Order = 6)]
+[PrinterColumn("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason", Order = 7)]
 public sealed class RestoreRequest : KubeObject
 {
     [RequiredField] public RestoreRequestSpec Spec { get; set; } = new();
