@@ -32,18 +32,35 @@ public static class KubeConfigLoader
 {
     public const string ServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-    public static ClusterEndpoint Load(string? explicitPath = null, string? context = null, IReadOnlyDictionary<string, string?>? environment = null)
+    public static ClusterEndpoint Load(string? explicitPath = null, string? context = null, IReadOnlyDictionary<string, string?>? environment = null) =>
+        Files(explicitPath, environment) is { } files ? FromFiles(files, context) : InCluster(Env(environment, "KUBERNETES_SERVICE_HOST")!, Env(environment, "KUBERNETES_SERVICE_PORT") ?? "443");
+
+    /// <summary>
+    /// Every context of the kubeconfig <see cref="Load"/> would read, in the order the files name them (first wins on a
+    /// duplicate), the current one first; empty inside a pod without a kubeconfig (the one in-cluster API).
+    /// </summary>
+    public static IReadOnlyList<string> Contexts(string? explicitPath = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        string? Env(string name) => environment is not null ? environment.GetValueOrDefault(name) : Environment.GetEnvironmentVariable(name);
-        if (!string.IsNullOrEmpty(explicitPath)) return FromFiles([explicitPath], context);
-        var kubeconfigEnv = Env("KUBECONFIG");
-        if (!string.IsNullOrEmpty(kubeconfigEnv))
-            return FromFiles(kubeconfigEnv.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries), context);
-        if (!string.IsNullOrEmpty(Env("KUBERNETES_SERVICE_HOST")) && File.Exists(Path.Combine(ServiceAccountDir, "token")))
-            return InCluster(Env("KUBERNETES_SERVICE_HOST")!, Env("KUBERNETES_SERVICE_PORT") ?? "443");
-        var home = Env("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (Files(explicitPath, environment) is not { } files) return [];
+        var merged = new Merged();
+        foreach (var path in files.Where(File.Exists))
+            foreach (var doc in YamlDocuments.ParseObjects(File.ReadAllText(path))) merged.Add(doc, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return merged.ContextNames;
+    }
+
+    private static string? Env(IReadOnlyDictionary<string, string?>? environment, string name) =>
+        environment is not null ? environment.GetValueOrDefault(name) : Environment.GetEnvironmentVariable(name);
+
+    /// <summary>The kubeconfig files to read, by client-go's precedence; null for the in-cluster service account.</summary>
+    private static IReadOnlyList<string>? Files(string? explicitPath, IReadOnlyDictionary<string, string?>? environment)
+    {
+        if (!string.IsNullOrEmpty(explicitPath)) return [explicitPath];
+        var kubeconfigEnv = Env(environment, "KUBECONFIG");
+        if (!string.IsNullOrEmpty(kubeconfigEnv)) return kubeconfigEnv.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        if (!string.IsNullOrEmpty(Env(environment, "KUBERNETES_SERVICE_HOST")) && File.Exists(Path.Combine(ServiceAccountDir, "token"))) return null;
+        var home = Env(environment, "HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         var defaultPath = Path.Combine(home, ".kube", "config");
-        if (File.Exists(defaultPath)) return FromFiles([defaultPath], context);
+        if (File.Exists(defaultPath)) return [defaultPath];
         throw new InvalidOperationException("no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, run in a pod, or create ~/.kube/config");
     }
 
@@ -90,6 +107,7 @@ public static class KubeConfigLoader
         private readonly Dictionary<string, (JsonObject Entry, string Dir)> _clusters = new();
         private readonly Dictionary<string, (JsonObject Entry, string Dir)> _users = new();
         private readonly Dictionary<string, JsonObject> _contexts = new();
+        private readonly List<string> _contextOrder = [];
         private string? _current;
 
         public void Add(JsonObject doc, string dir)
@@ -100,8 +118,11 @@ public static class KubeConfigLoader
             foreach (var e in (doc["users"] as JsonArray ?? []).OfType<JsonObject>())
                 if ((string?)e["name"] is { } n && e["user"] is JsonObject v) _users.TryAdd(n, (v, dir));
             foreach (var e in (doc["contexts"] as JsonArray ?? []).OfType<JsonObject>())
-                if ((string?)e["name"] is { } n && e["context"] is JsonObject v) _contexts.TryAdd(n, v);
+                if ((string?)e["name"] is { } n && e["context"] is JsonObject v && _contexts.TryAdd(n, v)) _contextOrder.Add(n);
         }
+
+        public IReadOnlyList<string> ContextNames =>
+            [.. _contextOrder.Where(n => n == _current), .. _contextOrder.Where(n => n != _current)];
 
         public ClusterEndpoint Resolve(string? context)
         {

@@ -15,7 +15,7 @@ internal static class ReportCommand
     {
         var month = new Option<string>("--month") { Description = "The month, yyyy-MM (default: the previous month)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)" };
-        var contexts = new Option<string[]>("--context") { Description = "Context(s) to read, repeatable (default: the current one)", AllowMultipleArgumentsPerToken = true };
+        var contexts = new Option<string[]>("--context") { Description = "Context(s) to read, repeatable (default: every context of the kubeconfig)", AllowMultipleArgumentsPerToken = true };
         var format = new Option<string>("--format") { Description = "md, csv, json or html (one self-contained page in French, with charts)", DefaultValueFactory = _ => "md" };
         var output = new Option<string?>("--out") { Description = "Directory to write the report to (required for csv); stdout otherwise" };
         var zone = new Option<string>("--time-zone") { Description = "Time zone of dates and months", DefaultValueFactory = _ => "Europe/Paris" };
@@ -44,20 +44,29 @@ internal static class ReportCommand
             if (fmt is not ("md" or "csv" or "json" or "html")) return Fail($"--format \"{fmt}\" is not md, csv, json or html");
             if (fmt == "csv" && parse.GetValue(output) is null && !parse.GetValue(maintenance)) return Fail("--format csv writes one file per table: give --out DIR");
             if (parse.GetValue(year) is not null && !parse.GetValue(maintenance)) return Fail("--year goes with --maintenance (the monthly report takes --month)");
+            // Every context of the kubeconfig by default: the PRA drill runs on RBX, production on SBG, and a report that read
+            // one of them only would say "no drill" of the other. A cluster that cannot be read is said in the report.
+            IReadOnlyList<string?> wanted;
+            try { wanted = parse.GetValue(contexts) is { Length: > 0 } list ? list : KubeConfigLoader.Contexts(parse.GetValue(kubeconfig)) is { Count: > 0 } all ? all : [null]; }
+            catch (Exception e) when (e is InvalidOperationException or IOException or FormatException) { return Fail(e.Message); }
             var snapshots = new List<ReportSnapshot>();
-            foreach (var context in parse.GetValue(contexts) is { Length: > 0 } list ? list.Select(c => (string?)c) : [(string?)null])
+            var unread = new List<ClusterSource>();
+            foreach (var context in wanted)
             {
                 try
                 {
                     var endpoint = KubeConfigLoader.Load(parse.GetValue(kubeconfig), context);
-                    using var client = new KubeClient(endpoint);
+                    using var client = new KubeClient(endpoint, new KubeClientOptions { MaxRetries = 2 });
                     snapshots.Add(await ReportSnapshot.GatherAsync(client, context ?? endpoint.Server.Host, ct));
                 }
                 catch (Exception e) when (e is InvalidOperationException or IOException or KubeApiException or KubeConnectionException or FormatException)
                 {
-                    return Fail($"cannot read {(context is null ? "the cluster" : $"context {context}")}: {e.Message}");
+                    unread.Add(new ClusterSource(context ?? "in-cluster", e.Message));
+                    Console.Error.WriteLine($"report: cannot read {(context is null ? "the cluster" : $"context {context}")}: {e.Message}");
                 }
             }
+            if (snapshots.Count == 0) return Fail("no cluster could be read");
+            Console.Error.WriteLine($"report: read {string.Join(", ", snapshots.Select(s => s.Cluster))}{(unread.Count > 0 ? $"; not read: {string.Join(", ", unread.Select(u => u.Name))}" : "")}");
             if (parse.GetValue(maintenance))
             {
                 var y = parse.GetValue(year) ?? now.InZone(tz).Year;
@@ -72,7 +81,7 @@ internal static class ReportCommand
                 else Console.Write(csv);
                 return 0;
             }
-            var report = MonthlyServiceReport.Build(snapshots, m, tz, now);
+            var report = MonthlyServiceReport.Build(snapshots, m, tz, now, unread);
             var files = fmt switch
             {
                 "md" => new Dictionary<string, string> { ["report.md"] = ReportWriter.Markdown(report) },

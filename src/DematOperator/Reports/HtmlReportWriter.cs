@@ -28,6 +28,7 @@ public static class HtmlReportWriter
             .Append(".ok{background:#b8fec9}.ko{background:#ffbdbd}.na{background:#eee;color:#555}.insuf{background:#ffe9a0}.legend span{display:inline-block;margin-right:16px}")
             .Append(".sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}</style></head><body>\n");
         html.Append($"<h1>{E(title)}</h1>\n<p>Généré le {E(Date(r, r.GeneratedAt))} ({E(r.Zone.Id)}) par DematOperator à partir de l'état des clusters.</p>\n");
+        html.Append($"<p>{E(ReportWriter.SourcesText(r).Replace("**", ""))}</p>\n");
 
         html.Append("<h2>Indicateurs du contrat</h2>\n<table><tr><th>indicateur</th><th>palier</th><th>environnement</th><th>valeur</th><th>objectif</th><th>verdict</th><th>signification</th></tr>\n");
         foreach (var i in r.Indicators)
@@ -61,7 +62,7 @@ public static class HtmlReportWriter
         if (r.Backups.Count == 0) html.Append("<p>Aucune politique de sauvegarde.</p>\n");
 
         html.Append("<h2>Plan de reprise d'activité (PRA)</h2>\n");
-        html.Append($"<p>Dernier exercice réussi : {E(r.Pra.LastSuccess is { } ls ? Date(r, ls) : "aucun")}{(r.Pra.DaysUntilYearlyDeadline is { } days ? $" ; échéance annuelle dans {days} jour(s)" : "")}.</p>\n");
+        html.Append($"<p>Dernier exercice réussi : {E(r.Pra.LastSuccess is { } ls ? Date(r, ls) : ReportWriter.NoSuccessfulDrill(r))}{(r.Pra.DaysUntilYearlyDeadline is { } days ? $" ; échéance annuelle dans {days} jour(s)" : "")}.</p>\n");
         html.Append("<table><tr><th>exercice</th><th>mode</th><th>résultat</th><th>début</th><th>RTO</th><th>RPO</th><th>objectifs</th></tr>\n");
         foreach (var d in r.Drills)
             html.Append($"<tr><td>{E(d.Namespace)}/{E(d.Drill)} {E(d.Run)}</td><td>{E(FrenchTerms.Mode(d.Mode))}</td><td class=\"{(d.Result == "Succeeded" ? "ok" : "ko")}\">{E(FrenchTerms.Result(d.Result))}</td>" +

@@ -55,6 +55,12 @@ public sealed record CertificateRow(string Cluster, string Namespace, string Nam
 
 public sealed record CoverageRow(string Cluster, string Kind, string Namespace, string Name, bool Covered);
 
+/// <summary>A cluster the report was asked to read: read, or why not (its figures are then missing, and the report says so).</summary>
+public sealed record ClusterSource(string Name, string? Error = null)
+{
+    public bool Read => Error is null;
+}
+
 /// <summary>The contract's monthly indicators, from the live state of one or several clusters.</summary>
 public sealed record MonthlyServiceReport(
     YearMonth Month,
@@ -75,10 +81,17 @@ public sealed record MonthlyServiceReport(
     public IReadOnlyList<IndicatorRow> Indicators { get; init; } = [];
     public IReadOnlyList<MaintenanceRow> Maintenance { get; init; } = [];
     public IReadOnlyList<DailyAvailabilityRow> Daily { get; init; } = [];
+    /// <summary>Every cluster asked for, read or not; the snapshots' clusters when the caller gave none.</summary>
+    public IReadOnlyList<ClusterSource> Sources { get; init; } = [];
+    public IReadOnlyList<string> Unread => [.. Sources.Where(c => !c.Read).Select(c => c.Name)];
     public double? CoverageRatio => Coverage.Count == 0 ? null : Coverage.Count(c => c.Covered) / (double)Coverage.Count;
 
     /// <summary>Builds the report of <paramref name="month"/> from snapshots taken at <paramref name="now"/>.</summary>
-    public static MonthlyServiceReport Build(IReadOnlyList<ReportSnapshot> snapshots, YearMonth month, DateTimeZone zone, Instant now)
+    /// <param name="unread">Clusters that were asked for and could not be read, with the reason.</param>
+    public static MonthlyServiceReport Build(IReadOnlyList<ReportSnapshot> snapshots, YearMonth month, DateTimeZone zone, Instant now, IReadOnlyList<ClusterSource>? unread = null) =>
+        BuildFigures(snapshots, month, zone, now) with { Sources = [.. snapshots.Select(s => new ClusterSource(s.Cluster)), .. unread ?? []] };
+
+    private static MonthlyServiceReport BuildFigures(IReadOnlyList<ReportSnapshot> snapshots, YearMonth month, DateTimeZone zone, Instant now)
     {
         var start = zone.AtStartOfDay(month.OnDayOfMonth(1)).ToInstant();
         var end = zone.AtStartOfDay(month.PlusMonths(1).OnDayOfMonth(1)).ToInstant();

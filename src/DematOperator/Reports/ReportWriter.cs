@@ -25,6 +25,21 @@ public static class ReportWriter
     private static string Human(Duration? d) => d is { } v ? v.TotalHours.ToString("0.00", Inv) + " h" : "—";
     private static string Cell(string? s) => (s ?? "").Replace("|", "\\|").Replace("\n", " ");
 
+    /// <summary>Which clusters the figures come from, and which could not be read: a missing cluster is said, never read as "nothing there".</summary>
+    public static string SourcesText(MonthlyServiceReport r)
+    {
+        var read = r.Sources.Where(c => c.Read).Select(c => c.Name).ToList();
+        var text = $"Clusters lus : {(read.Count == 0 ? "aucun" : string.Join(", ", read))}.";
+        var unread = r.Sources.Where(c => !c.Read).ToList();
+        return unread.Count == 0 ? text
+            : text + $" **Clusters non lus** : {string.Join("; ", unread.Select(c => $"{c.Name} ({c.Error})"))} — leurs chiffres manquent à ce rapport.";
+    }
+
+    /// <summary>No successful drill on the clusters read: an unread cluster may hold one, and the text says so.</summary>
+    public static string NoSuccessfulDrill(MonthlyServiceReport r) => r.Unread.Count == 0
+        ? "aucun exercice réussi : échéance dépassée"
+        : $"aucun exercice réussi sur les clusters lus ; {string.Join(", ", r.Unread)} non lu(s) : à vérifier";
+
     public static string Markdown(MonthlyServiceReport r)
     {
         var md = new StringBuilder();
@@ -34,6 +49,8 @@ public static class ReportWriter
         md.AppendLine($"# Rapport mensuel de service — {r.Month.ToString("yyyy-MM", Inv)}");
         md.AppendLine();
         md.AppendLine($"Généré le {Date(r, r.GeneratedAt)} ({r.Zone.Id}) par DematOperator à partir de l'état des clusters. Mois : {monthName}.");
+        md.AppendLine();
+        md.AppendLine(SourcesText(r));
         md.AppendLine();
         md.AppendLine("## Indicateurs du contrat");
         md.AppendLine();
@@ -95,7 +112,7 @@ public static class ReportWriter
         md.AppendLine("## Plan de reprise d'activité (PRA)");
         md.AppendLine();
         md.AppendLine($"- Dernier exercice réussi : {Date(r, r.Pra.LastSuccess)}{(r.Pra.LastSuccessDrill is { } lastDrill ? $" ({lastDrill}, RTO {Human(r.Pra.LastRtoSeconds is { } s ? Duration.FromSeconds(s) : null)}, RPO {Human(r.Pra.LastRpoSeconds is { } p ? Duration.FromSeconds(p) : null)})" : "")}");
-        md.AppendLine($"- Jours avant l'échéance annuelle : {(r.Pra.DaysUntilYearlyDeadline is { } days ? days.ToString(Inv) : "aucun exercice réussi : échéance dépassée")}");
+        md.AppendLine($"- Jours avant l'échéance annuelle : {(r.Pra.DaysUntilYearlyDeadline is { } days ? days.ToString(Inv) : NoSuccessfulDrill(r))}");
         md.AppendLine();
         if (r.Drills.Count > 0)
         {
@@ -143,6 +160,7 @@ public static class ReportWriter
         static string Table(string header, IEnumerable<string> rows) => header + "\n" + string.Concat(rows.Select(x => x + "\n"));
         return new Dictionary<string, string>
         {
+            ["clusters.csv"] = Table("cluster,read,error", r.Sources.Select(c => string.Join(",", Q(c.Name), c.Read ? "true" : "false", Q(c.Error)))),
             ["availability.csv"] = Table("cluster,namespace,servicelevel,tier,environment,objective,availability,availability_low,availability_high,coverage,insufficient_data,met,service_seconds,downtime_seconds,unknown_seconds,maintenance_seconds,note",
                 r.Availability.Select(a => string.Join(',', Q(a.Cluster), Q(a.Namespace), Q(a.Name), a.Tier, Q(a.Environment), F(a.Objective), F(a.Availability), F(a.Figure.Low), F(a.Figure.High), F(a.Figure.Coverage),
                     a.Figure.InsufficientData ? "true" : "false", a.Met?.ToString().ToLowerInvariant() ?? "", a.ServiceSeconds, a.DowntimeSeconds, a.UnknownSeconds, a.MaintenanceSeconds, Q(a.Note)))),
@@ -176,6 +194,7 @@ public static class ReportWriter
         var json = new JsonObject
         {
             ["month"] = r.Month.ToString("yyyy-MM", Inv),
+            ["clusters"] = new JsonArray([.. r.Sources.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["read"] = c.Read, ["error"] = c.Error })]),
             ["timeZone"] = r.Zone.Id,
             ["generatedAt"] = Iso(r.GeneratedAt),
             ["maintenance"] = new JsonArray([.. r.Maintenance.Select(w => (JsonNode)new JsonObject

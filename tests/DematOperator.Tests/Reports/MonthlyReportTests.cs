@@ -268,7 +268,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         md.ShouldContain("Non couverts : StatefulSet platau-prod/mongodb (sbg)");
 
         var csv = ReportWriter.Csv(r);
-        csv.Keys.ShouldBe(["availability.csv", "availability-by-tier.csv", "maintenance.csv", "indicators.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
+        csv.Keys.ShouldBe(["clusters.csv", "availability.csv", "availability-by-tier.csv", "maintenance.csv", "indicators.csv", "incidents-by-severity.csv", "incidents.csv", "backups.csv", "pra.csv", "certificates.csv", "coverage.csv"], ignoreOrder: true);
         csv["indicators.csv"].ShouldContain("IND_INC02,ARGENT,preprod,1,0.9,true,");
         csv["indicators.csv"].ShouldContain("IND_INC01,OR,production,,0.95,,");
         csv["incidents-by-severity.csv"].ShouldContain("blocking,1,1,1,1,0\n");
@@ -304,6 +304,52 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         pp.ExitCode.ShouldBe(0, await pp.StandardError.ReadToEndAsync());
         planned.ShouldStartWith("cluster,namespace,servicelevel,start,end,impact,approval_ref,excluded,description\n");
         (await File.ReadAllTextAsync(Path.Combine(dir, "availability-by-tier.csv"))).ShouldContain("OR,production,0.998,1,0.368132,1,0.368132,true,,1310400,0,828000,1", customMessage: "measured from 20 May: 36.8 % coverage, no verdict");
+    }
+
+    [Fact]
+    public async Task Without_context_report_reads_every_context_and_names_the_one_it_could_not_read()
+    {
+        var dir = Directory.CreateTempSubdirectory("report-contexts-").FullName;
+        var reachable = Path.Combine(dir, "sbg.kubeconfig");
+        await File.WriteAllTextAsync(reachable, _host.Kubeconfig());
+        // A second file of KUBECONFIG names a cluster nobody answers for (port 1 of loopback: connection refused).
+        var gone = Path.Combine(dir, "gone.kubeconfig");
+        await File.WriteAllTextAsync(gone, """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+            users: [{name: gone, user: {token: x}}]
+            contexts: [{name: gone, context: {cluster: gone, user: gone}}]
+            """);
+        var run = await Processes.OperatorAsync(typeof(RunCommand).Assembly, ["report", "--month", "2026-05", "--format", "json"],
+            new Dictionary<string, string?> { ["KUBECONFIG"] = string.Join(Path.PathSeparator, reachable, gone) });
+        run.ExitCode.ShouldBe(0, run.Stderr);
+        run.Stderr.ShouldContain("report: read sbg; not read: gone");
+        var json = JsonNode.Parse(run.Stdout)!;
+        var clusters = json["clusters"]!.AsArray();
+        clusters.Select(c => ((string?)c!["name"], (bool)c["read"]!)).ShouldBe([("sbg", true), ("gone", false)]);
+        ((string?)clusters[1]!["error"]).ShouldContain("127.0.0.1:1");
+        ((string?)json["pra"]!["lastSuccessDrill"]).ShouldNotBeNull("the drill of the cluster that was read is found");
+
+        var md = await Processes.OperatorAsync(typeof(RunCommand).Assembly, ["report", "--month", "2026-05"],
+            new Dictionary<string, string?> { ["KUBECONFIG"] = string.Join(Path.PathSeparator, reachable, gone) });
+        md.Stdout.ShouldContain("Clusters lus : sbg. **Clusters non lus** : gone (");
+    }
+
+    [Fact]
+    public void A_report_without_a_successful_drill_says_so_only_when_every_cluster_was_read()
+    {
+        var read = MonthlyServiceReport.Build([new ReportSnapshot("sbg", [], [], [], [], [])], new YearMonth(2026, 5), Paris, Instant.FromUtc(2026, 6, 2, 8, 0));
+        ReportWriter.Markdown(read).ShouldContain("aucun exercice réussi : échéance dépassée");
+        ReportWriter.Markdown(read).ShouldContain("Clusters lus : sbg.");
+        var partial = MonthlyServiceReport.Build([new ReportSnapshot("sbg", [], [], [], [], [])], new YearMonth(2026, 5), Paris, Instant.FromUtc(2026, 6, 2, 8, 0),
+            [new ClusterSource("rbx", "cannot reach the API server")]);
+        var text = ReportWriter.Markdown(partial);
+        text.ShouldNotContain("échéance dépassée", customMessage: "the drill may well be on the cluster that was not read");
+        text.ShouldContain("aucun exercice réussi sur les clusters lus ; rbx non lu(s) : à vérifier");
+        text.ShouldContain("**Clusters non lus** : rbx (cannot reach the API server)");
+        HtmlReportWriter.Render(partial).ShouldContain("rbx non lu(s)");
+        ReportWriter.Csv(partial)["clusters.csv"].ShouldBe("cluster,read,error\nsbg,true,\nrbx,false,cannot reach the API server\n");
     }
 
     [Fact]
