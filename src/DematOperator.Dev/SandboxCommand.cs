@@ -107,8 +107,10 @@ internal static class SandboxCommand
               kubectl --context sbg annotate bp {(engine == BackupMethod.Kasten ? "platau-kasten" : "platau-velero")} -n platau-prod {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx annotate pradrill pra-yearly -n dematoperator-system {Group.AnnotationPrefix}run-now="$(date +%s)" --overwrite
               kubectl --context rbx get pradrill pra-yearly -n dematoperator-system -w
-            Once a backup exists, see what restoring it would bring back (a dry run), then restore it into a scratch namespace:
-              kubectl --context sbg apply -f config/samples/restorerequest-dry-run.yaml && kubectl --context sbg get rr -n platau-prod
+            Once a backup exists, see what restoring it would bring back (a dry run), then restore it into a scratch namespace
+            (a RestoreRequest runs once: the real restore is a second request):
+              {RestoreCommand(repo, "restorerequest-dry-run.yaml", engine)} && kubectl --context sbg get rr -n platau-prod
+              {RestoreCommand(repo, "restorerequest-restore.yaml", engine)} && kubectl --context sbg get rr -n platau-prod
               kubectl --context rbx get cm -n dematoperator-system -l {Group.AnnotationPrefix}pra-drill=pra-yearly
 
             Play the IGC: platau-igc asks it to sign a certificate that does not exist yet (docs/certificaterenewal.md):
@@ -129,6 +131,15 @@ internal static class SandboxCommand
         foreach (var p in loggerProviders) p.Dispose();
         Console.WriteLine("sandbox stopped");
         return codes.Any(c => c is not 0) ? 1 : 0;
+    }
+
+    /// <summary>The sample as is with Velero; with Kasten, the same request naming the Kasten policy (the Velero one is not deployed then).</summary>
+    private static string RestoreCommand(string? repo, string sample, BackupMethod engine)
+    {
+        var path = Path.Combine(repo ?? ".", "config", "samples", sample);
+        return engine == BackupMethod.Kasten
+            ? $"sed 's/backupPolicy: platau-velero/backupPolicy: platau-kasten/' {path} | kubectl --context sbg apply -f -"
+            : $"kubectl --context sbg apply -f {path}";
     }
 
     /// <summary>What an ops engineer types to have the IGC sign a request, with the sandbox's IGC files (as docs/certificaterenewal.md gives it).</summary>

@@ -8,5 +8,5 @@ public static class DrillText
 {
     public static string Trigger(DrillTrigger trigger) => trigger == DrillTrigger.Manual ? "manual" : "schedule";
 
-    public static string Local(Instant t, DateTimeZone zone) => t.InZone(zone).ToString("yyyy-MM-dd HH:mm x", CultureInfo.InvariantCulture);
+    public static string Local(Instant t, DateTimeZone zone) => Api.PersonTime.Format(t, zone);
 }

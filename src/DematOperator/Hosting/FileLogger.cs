@@ -25,7 +25,7 @@ public sealed class FileLoggerProvider(string path, LogLevel minimum = LogLevel.
             {
                 ["time"] = DateTimeOffset.UtcNow.ToString("O"), ["level"] = logLevel.ToString(), ["category"] = category,
                 ["message"] = formatter(state, exception), ["exception"] = exception?.ToString(),
-            }, FileLogJson.Default.DictionaryStringString);
+            }, FileLogJson.Relaxed.DictionaryStringString);
             lock (owner._gate) owner._writer.WriteLine(line);
         }
     }
@@ -34,4 +34,8 @@ public sealed class FileLoggerProvider(string path, LogLevel minimum = LogLevel.
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string?>))]
-internal sealed partial class FileLogJson : System.Text.Json.Serialization.JsonSerializerContext;
+internal sealed partial class FileLogJson : System.Text.Json.Serialization.JsonSerializerContext
+{
+    /// <summary>Offsets and quotes as a person reads them (`+01:00`, not `\u002B01:00`): a log line is for people and jq, never embedded in HTML.</summary>
+    public static readonly FileLogJson Relaxed = new(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

@@ -157,6 +157,8 @@ public static class OperatorHost
             o.IncludeScopes = true;
             o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
             o.UseUtcTimestamp = true;
+            // A `+01:00` in a message stays `+01:00`, not `\u002B01:00`: the lines are read by people and jq, never embedded in HTML.
+            o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         })
         .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("LOG_LEVEL"), true, out var level) ? level : LogLevel.Information));
 

@@ -311,7 +311,7 @@ public sealed record MonthlyServiceReport(
         return false;
     }
 
-    public static string Local(Instant i, DateTimeZone zone) => i.InZone(zone).ToString("dd/MM/yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Local(Instant i, DateTimeZone zone) => Api.PersonTime.Format(i, zone);
 
     /// <summary>Invariant: the report reads the same whatever the machine's culture.</summary>
     public static string Hours(long seconds) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{seconds / 3600.0:0.00} h");
@@ -324,7 +324,7 @@ public sealed record MonthlyServiceReport(
     {
         var rows = new List<string> { "cluster,namespace,servicelevel,start,end,impact,approval_ref,excluded,description" };
         static string Q(string? s) => s is null ? "" : s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
-        string Iso(Instant i) => i.InZone(zone).ToOffsetDateTime().ToString("uuuu-MM-dd'T'HH:mm:sso<+HH:mm>", System.Globalization.CultureInfo.InvariantCulture);
+        string Iso(Instant i) => Api.PersonTime.Format(i, zone);
         var from = new LocalDate(year, 1, 1).AtStartOfDayInZone(zone).ToInstant();
         var to = new LocalDate(year + 1, 1, 1).AtStartOfDayInZone(zone).ToInstant();
         foreach (var snap in snapshots)

@@ -154,7 +154,7 @@ public static class ReportWriter
     /// <summary>One CSV per table (RFC 4180, `,` separator, `.` decimals, ISO dates in the report's zone).</summary>
     public static Dictionary<string, string> Csv(MonthlyServiceReport r)
     {
-        string Iso(Instant? i) => i is { } v ? v.InZone(r.Zone).ToOffsetDateTime().ToString("uuuu-MM-dd'T'HH:mm:sso<+HH:mm>", Inv) : "";
+        string Iso(Instant? i) => i is { } v ? Api.PersonTime.Format(v, r.Zone) : "";
         static string F(double? d) => d is { } v ? v.ToString("0.######", Inv) : "";
         static string Q(string? s) => s is null ? "" : s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
         static string Table(string header, IEnumerable<string> rows) => header + "\n" + string.Concat(rows.Select(x => x + "\n"));
@@ -257,7 +257,7 @@ public static class ReportWriter
                 ["uncovered"] = new JsonArray([.. r.Coverage.Where(c => !c.Covered).Select(c => (JsonNode)$"{c.Cluster}:{c.Kind}/{c.Namespace}/{c.Name}")]),
             },
         };
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     private static JsonArray Certs(MonthlyServiceReport r, IReadOnlyList<CertificateRow> rows, Func<Instant?, string?> iso) =>

@@ -127,6 +127,7 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
                 await events.NormalAsync(rr, "Planned", rr.Status!.Message!, ct);
                 return ReconcileResult.Done;
             }
+            cx = cx with { Request = rr };
             await events.NormalAsync(rr, "RestoreStarted", $"restoring {policy.Spec.Method} run {run.Name} (data of {Format(run.RecoveryPoint)}, {run.Consistency}-consistent) from {source} into {target}", ct);
         }
 
@@ -195,24 +196,28 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
     private async Task ReportAsync(RestoreRequest rr, BackupMethod method, Instant now, CancellationToken ct)
     {
         var s = rr.Status!;
+        // In French, the contract's language, with every time in Paris time and its offset (PersonTime); the JSON keeps
+        // the fields' names and the API's values (phase, reason) so tools can read it.
         var md = new StringBuilder();
-        md.AppendLine($"# Restauration sur demande / restore on request — {rr.Namespace}/{rr.Name}");
+        md.AppendLine($"# Restauration sur demande — {rr.Namespace}/{rr.Name}");
         md.AppendLine();
-        md.AppendLine($"- Résultat / result : **{s.Phase}**{(s.FailureReason is { } r ? $" ({r})" : "")} — {s.Message}");
-        md.AppendLine($"- Politique / policy : {rr.Spec.BackupPolicy} ({method})");
-        md.AppendLine($"- Point de reprise / recovery point : {s.RecoveryPoint?.Run ?? "—"}, données du / data from {Format(s.RecoveryPoint?.Time is { } t ? Instant.FromDateTimeOffset(t) : null)}, cohérence / consistency : {s.RecoveryPoint?.Consistency ?? "—"}");
-        md.AppendLine($"- De / from : {s.SourceNamespace ?? "—"} → vers / into : {s.TargetNamespace ?? "—"}{(rr.Spec.DryRun == true ? " (simulation / dry run: nothing changed)" : "")}");
-        md.AppendLine($"- Début / start : {Format(s.StartTime is { } a ? Instant.FromDateTimeOffset(a) : null)}; fin / end : {Format(now)}");
+        md.AppendLine($"- Résultat : **{FrenchPhase(s.Phase)}** ({s.Phase}{(s.FailureReason is { } r ? $", {r}" : "")}) — {s.Message}");
+        md.AppendLine($"- Politique de sauvegarde : {rr.Spec.BackupPolicy} ({method})");
+        md.AppendLine($"- Point de reprise : {s.RecoveryPoint?.Run ?? "—"}, données du {PersonTime.Format(s.RecoveryPoint?.Time)}, cohérence : {FrenchConsistency(s.RecoveryPoint?.Consistency)}");
+        md.AppendLine($"- Depuis : {s.SourceNamespace ?? "—"} → vers : {s.TargetNamespace ?? "—"}{(rr.Spec.DryRun == true ? " (simulation : rien n'a été modifié)" : "")}");
+        md.AppendLine($"- Début : {PersonTime.Format(s.StartTime)} ; fin : {PersonTime.Format(now)}");
         md.AppendLine();
-        md.AppendLine("## Contenu / plan");
+        md.AppendLine("## Contenu prévu");
         md.AppendLine();
         foreach (var item in s.Plan ?? []) md.AppendLine($"- {item}");
         if (s.Plan is null or { Count: 0 }) md.AppendLine("- —");
         var json = new JsonObject
         {
             ["request"] = $"{rr.Namespace}/{rr.Name}", ["phase"] = s.Phase?.ToString(), ["reason"] = s.FailureReason, ["message"] = s.Message,
-            ["policy"] = rr.Spec.BackupPolicy, ["method"] = method.ToString(), ["run"] = s.RecoveryPoint?.Run, ["dataTime"] = s.RecoveryPoint?.Time?.ToString("O"),
+            ["policy"] = rr.Spec.BackupPolicy, ["method"] = method.ToString(), ["run"] = s.RecoveryPoint?.Run,
+            ["dataTime"] = s.RecoveryPoint?.Time is { } dt ? PersonTime.Format(dt) : null,
             ["consistency"] = s.RecoveryPoint?.Consistency, ["source"] = s.SourceNamespace, ["target"] = s.TargetNamespace, ["dryRun"] = rr.Spec.DryRun == true,
+            ["startTime"] = s.StartTime is { } st ? PersonTime.Format(st) : null, ["endTime"] = PersonTime.Format(now),
             ["plan"] = new JsonArray([.. (s.Plan ?? []).Select(p => (JsonNode)p)]), ["plannedItems"] = s.PlannedItems,
         };
         var name = KubeNames.Fit($"restore-{rr.Name}", 253);
@@ -223,7 +228,11 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
                 Name = name, Namespace = rr.Namespace, Labels = new() { [RestoreMarks.RequestLabel] = RunLabels.LabelValue(rr.Name) },
                 OwnerReferences = [new OwnerReference { ApiVersion = OperatorKinds.RestoreRequests.ApiVersion, Kind = "RestoreRequest", Name = rr.Name, Uid = rr.Metadata.Uid ?? "" }],
             },
-            Data = new() { ["report.md"] = md.ToString(), ["report.json"] = json.ToJsonString() },
+            Data = new()
+            {
+                ["report.md"] = md.ToString(),
+                ["report.json"] = json.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
+            },
         };
         try { await client.CreateAsync(Resources.ConfigMaps, cm, ct); }
         catch (KubeApiException e) when (e.IsAlreadyExists)
@@ -235,7 +244,18 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
         if (s.Report != name) await WriteAsync(rr, st => st.Report = name, ct);
     }
 
-    private static string Format(Instant? i) => i is { } v ? v.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : "—";
+    private static string Format(Instant? i) => i is { } v ? PersonTime.Format(v) : "—";
+
+    private static string FrenchPhase(RestorePhase? phase) => phase switch
+    {
+        RestorePhase.Succeeded => "restauration réussie", RestorePhase.Failed => "restauration refusée ou échouée", RestorePhase.Planned => "simulation : plan établi",
+        RestorePhase.Restoring => "restauration en cours", _ => "en attente",
+    };
+
+    private static string FrenchConsistency(string? consistency) => consistency switch
+    {
+        "Application" => "applicative (écritures gelées pendant la capture)", "Crash" => "au niveau des disques (comme après un arrêt brutal)", null => "—", _ => consistency,
+    };
 }
 
 public static class RestoreRequestController

@@ -661,7 +661,7 @@ public sealed class PraDrillTests : IAsyncLifetime
         await Eventually.HoldsAsync(async () => Conditions.Find((await Drill()).Status?.Conditions, DrillConditions.ScheduledRunMissed)?.Status == "True", "the missed slot raised");
         var missed = Conditions.Find((await Drill()).Status!.Conditions, DrillConditions.ScheduledRunMissed)!;
         missed.Reason.ShouldBe(DrillConditions.DrillMissed);
-        missed.Message!.ShouldContain("2026-03-14 21:30");
+        missed.Message!.ShouldContain("2026-03-14T21:30:00+01:00");
         (await Drill()).Status!.CurrentRun.ShouldBeNull("a missed slot is reported, never replayed");
         await Eventually.HoldsAsync(async () => await EventCount(DrillConditions.DrillMissed) >= 1, "the DrillMissed Event");
         await Annotate(DrillMarks.RunNowAnnotation, "catch-up");

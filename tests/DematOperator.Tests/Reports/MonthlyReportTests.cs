@@ -194,7 +194,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         production.Figure.Coverage!.Value.ShouldBe((OrMayServiceSeconds - OrUnknownBeforeCreation) / (double)OrMayServiceSeconds, 1e-12);
         production.Figure.InsufficientData.ShouldBe(true);
         production.Met.ShouldBeNull();
-        production.Note!.ShouldContain("mesuré depuis le 20/05/2026 12:00 (créé en cours de mois)");
+        production.Note!.ShouldContain("mesuré depuis le 2026-05-20T12:00:00+02:00 (créé en cours de mois)");
         production.Note.ShouldContain("données insuffisantes");
         preprod.Figure.Coverage.ShouldBe(1);
         preprod.Figure.InsufficientData.ShouldBe(false);
@@ -261,7 +261,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         md.ShouldNotContain("| blocking |");
         foreach (var english in new[] { "| Rehearsal |", "| Succeeded |", "| Error |", "| Expired |", "| Valid |" }) md.ShouldNotContain(english);
         md.ShouldContain("| majeur | 1 | 1 | 0 | 0.00 % | 0 |");
-        md.ShouldContain("| 20/05/2026 15:00 | 21/05/2026 17:00 | 21/05/2026 13:00 | non |");
+        md.ShouldContain("| 2026-05-20T15:00:00+02:00 | 2026-05-21T17:00:00+02:00 | 2026-05-21T13:00:00+02:00 | non |");
         md.ShouldContain("| sbg | platau-prod/platau-velero | Velero | 4.00 h | 99.31 % | 246 | 0 | 2 | 3 | 9.17 h |");
         md.ShouldContain("Jours avant l'échéance annuelle : 349");
         md.ShouldContain("(2/3)");

@@ -140,6 +140,11 @@ public sealed class RestoreRequestTests : IAsyncLifetime
             var report = await _client.GetAsync(Resources.ConfigMaps, Ns, rr.Status.Report!);
             report.Data!["report.md"].ShouldContain(rr.Status.RecoveryPoint.Run);
             ((string?)JsonNode.Parse(report.Data["report.json"])!["phase"]).ShouldBe("Succeeded");
+            // In French, every time in Paris time with its offset, to the second; the JSON written as people read it.
+            var dataTime = NodaTime.Instant.FromDateTimeOffset(rr.Status.RecoveryPoint.Time!.Value).InZone(NodaTime.DateTimeZoneProviders.Tzdb["Europe/Paris"]);
+            report.Data["report.md"].ShouldContain($"- Résultat : **restauration réussie** (Succeeded)");
+            report.Data["report.md"].ShouldContain($"données du {dataTime.ToString("uuuu-MM-dd'T'HH:mm:ss", null)}+02:00");
+            report.Data["report.json"].ShouldContain($"\"dataTime\":\"{dataTime.ToString("uuuu-MM-dd'T'HH:mm:ss", null)}+02:00\"");
             (await _client.GetAsync(Resources.Namespaces, null, $"scratch-{name[5..]}")).Metadata.Labels![DematOperator.Restores.Methods.RestoreMarks.RequestLabel].ShouldBe(name);
         }
         // The metric and the Event follow the status write.
