@@ -15,7 +15,7 @@ namespace DematOperator.Tests;
 public sealed class SandboxTests
 {
     /// <summary>Starts `sandbox` (of the development tools, DematOperator.Dev) as the README says and reads what it prints up to its `ready` line.</summary>
-    private static async Task<(Process Sandbox, string Printed)> StartAsync(string dir, params string[] options)
+    internal static async Task<(Process Sandbox, string Printed)> StartAsync(string dir, params string[] options)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { typeof(DematOperator.Dev.SandboxCommand).Assembly.Location, "sandbox", "--dir", dir }.Concat(options)) psi.ArgumentList.Add(a);
