@@ -18,7 +18,10 @@ test:
 ## The sandbox, the emulator and the manifest generator are development tools (src/DematOperator.Dev),
 ## never part of the shipped operator.
 run sandbox:
-	$(DOTNET) run --project src/DematOperator.Dev -c Release -- sandbox $(SANDBOX_ARGS)
+	@echo "Building the sandbox (the first build takes a minute or two; dotnet prints nothing meanwhile)..."
+	$(DOTNET) build src/DematOperator.Dev -c Release -nologo -v quiet -clp:NoSummary
+	@echo "Starting two emulated clusters, the CRDs, the samples and one operator per cluster..."
+	$(DOTNET) run --project src/DematOperator.Dev -c Release --no-build -- sandbox $(SANDBOX_ARGS)
 
 sim:
 	$(DOTNET) run --project src/DematOperator.Dev -c Release -- sim --kubeconfig-out .sandbox/sim-kubeconfig --crds config/crd/bases

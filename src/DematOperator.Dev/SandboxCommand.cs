@@ -30,10 +30,17 @@ internal static class SandboxCommand
             DefaultValueFactory = _ => "velero",
         };
         engine.AcceptOnlyFromAmong("velero", "kasten");
+        var portBase = new Option<int>("--port-base")
+        {
+            Description = "Preferred ports: BASE and BASE+1 the rbx operator's metrics and probes, BASE+2 and BASE+3 sbg's, BASE+10 and BASE+11 the sandbox's HTTP and TLS endpoints (a taken port is replaced by a free one; 0: all chosen by the system)",
+            DefaultValueFactory = _ => 8080,
+        };
         var command = new Command("sandbox", "Run the operator on two embedded emulated clusters (sbg, rbx) with the samples applied");
         command.Options.Add(dir);
         command.Options.Add(engine);
-        command.SetAction(async (parse, ct) => await RunAsync(Path.GetFullPath(parse.GetValue(dir)!), parse.GetValue(engine) == "kasten" ? BackupMethod.Kasten : BackupMethod.Velero, ct));
+        command.Options.Add(portBase);
+        command.SetAction(async (parse, ct) =>
+            await RunAsync(Path.GetFullPath(parse.GetValue(dir)!), parse.GetValue(engine) == "kasten" ? BackupMethod.Kasten : BackupMethod.Velero, ct, parse.GetValue(portBase)));
         return command;
     }
 
@@ -46,15 +53,17 @@ internal static class SandboxCommand
         ["rbx"] = ["preprod", "validation", "demo", "perf", "openshift-adp", "kasten-io", "dematoperator-system"],
     };
 
-    public static async Task<int> RunAsync(string dir, BackupMethod engine, CancellationToken ct)
+    public static async Task<int> RunAsync(string dir, BackupMethod engine, CancellationToken ct, int portBase = 8080)
     {
         Directory.CreateDirectory(dir);
         // RBAC on, and the operators authenticate as the ServiceAccount bound to config/rbac: the sandbox runs with
         // exactly the permissions a real deployment grants (you, with the printed kubeconfig, are cluster-admin).
         await using var host = await SimHost.StartAsync(new SimHostOptions { Clusters = ["sbg", "rbx"], RbacEnabled = true });
-        await using var world = await SandboxWorld.StartAsync(FreePort(8090), FreePort(8443));
+        // --port-base 0: every port chosen by the system (several sandboxes side by side, as the tests run them).
+        int Port(int offset) => FreePort(portBase == 0 ? 0 : portBase + offset);
+        await using var world = await SandboxWorld.StartAsync(Port(10), Port(11));
         var repo = FindRepoRoot();
-        foreach (var server in host.Servers) Seed(server.Cluster, repo, world, host, engine);
+        foreach (var server in host.Servers) Seed(server.Cluster, repo, world, host, engine, Path.Combine(dir, "samples", server.Cluster.Name));
         var kubeconfig = Path.Combine(dir, "kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig(), ct);
         File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -68,12 +77,14 @@ internal static class SandboxCommand
         var operators = new List<Task<int>>();
         var loggerProviders = new List<FileLoggerProvider>();
         var ports = new Dictionary<string, int>();
+        var probePorts = new Dictionary<string, int>();
         foreach (var server in host.Servers)
         {
             var name = server.Cluster.Name;
-            var metricsPort = FreePort(name == "rbx" ? 8080 : 8082);
-            var probePort = FreePort(metricsPort + 1);
+            var metricsPort = Port(name == "rbx" ? 0 : 2);
+            var probePort = Port(name == "rbx" ? 1 : 3);
             ports[name] = metricsPort;
+            probePorts[name] = probePort;
             var provider = new FileLoggerProvider(Path.Combine(dir, $"operator-{name}.log"));
             loggerProviders.Add(provider);
             var loggers = LoggerFactory.Create(b => b.AddProvider(provider));
@@ -116,11 +127,15 @@ internal static class SandboxCommand
             Play the IGC: platau-igc asks it to sign a certificate that does not exist yet (docs/certificaterenewal.md):
               {IgcCommands(igc)}
 
+            The samples as the sandbox applied them (probes on its local endpoints): re-apply or edit them with
+              kubectl --context sbg apply --server-side -k {Path.Combine(dir, "samples", "sbg")}
+            (config/samples itself names real hosts, which do not resolve here: its probes would fail with "DNS: ...").
+
             Simulate an outage of Plat'AU (toggle), and watch the ServiceLevel open an incident:
               curl -X POST http://127.0.0.1:{world.HttpPort}/_sandbox/outage
 
             Metrics:  http://127.0.0.1:{ports["sbg"]}/metrics (sbg operator)   http://127.0.0.1:{ports["rbx"]}/metrics (rbx operator)
-            Probes:   http://127.0.0.1:{ports["sbg"] + 1}/readyz                http://127.0.0.1:{ports["rbx"] + 1}/readyz
+            Probes:   http://127.0.0.1:{probePorts["sbg"]}/readyz                http://127.0.0.1:{probePorts["rbx"]}/readyz
             Logs:     {dir}/operator-sbg.log  {dir}/operator-rbx.log
             Press Ctrl-C to stop; everything runs in memory and is gone afterwards.
             ready
@@ -161,7 +176,9 @@ internal static class SandboxCommand
     }
 
     /// <summary>CRDs (ours from the code, the third-party APIs the emulator describes), namespaces, Velero and CSI basics, samples.</summary>
-    private static void Seed(SimCluster cluster, string? repo, SandboxWorld world, SimHost host, BackupMethod engine)
+    /// <param name="adaptedSamples">Where the samples as the sandbox applied them (probe URLs on the sandbox's endpoints, ...) are written,
+    /// with a kustomization, so `kubectl apply --server-side -k` of that folder re-applies them as they are.</param>
+    private static void Seed(SimCluster cluster, string? repo, SandboxWorld world, SimHost host, BackupMethod engine, string adaptedSamples)
     {
         var crdDef = cluster.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
         foreach (var type in OperatorKinds.All) cluster.Create(RequestContext.System, crdDef, null, CrdGenerator.Generate(type));
@@ -183,6 +200,7 @@ internal static class SandboxCommand
         if (repo is not null) KustomizationInstaller.Apply(cluster, Path.Combine(repo, "config", "rbac"), "dematoperator-system");
         var samples = repo is null ? null : Path.Combine(repo, "config", "samples");
         if (samples is null || !Directory.Exists(samples)) return;
+        if (Directory.Exists(adaptedSamples)) Directory.Delete(adaptedSamples, recursive: true);
         foreach (var file in Directory.EnumerateFiles(samples, "*.yaml").Order())
             foreach (var obj in YamlDocuments.ParseObjects(File.ReadAllText(file)))
             {
@@ -204,8 +222,17 @@ internal static class SandboxCommand
                         ["backupPolicy"] = "platau-kasten", ["backupPolicyNamespace"] = "platau-prod",
                     };
                 world.Adapt(obj);
-                cluster.Create(RequestContext.System, def, ns, obj);
+                // Applied as `kubectl apply --server-side` would (field manager kubectl), so re-applying the adapted samples
+                // changes nothing and conflicts with no one; config/samples' own values (real host names) would replace them.
+                var json = obj.ToJsonString();
+                cluster.Patch(new RequestContext("kubernetes-admin", FieldManager: "kubectl"), def, ns, ObjectMetaAccess.Name(obj)!, "application/apply-patch+yaml", json);
+                Directory.CreateDirectory(adaptedSamples);
+                var copy = Path.Combine(adaptedSamples, Path.GetFileName(file));
+                File.AppendAllText(copy, (File.Exists(copy) ? "---\n" : "") + json + "\n");
             }
+        if (Directory.Exists(adaptedSamples))
+            File.WriteAllText(Path.Combine(adaptedSamples, "kustomization.yaml"),
+                "resources:\n" + string.Concat(Directory.EnumerateFiles(adaptedSamples, "*.yaml").Select(Path.GetFileName).Where(f => f != "kustomization.yaml").Order().Select(f => $"- {f}\n")));
     }
 
     /// <summary>
@@ -368,7 +395,7 @@ internal static class SandboxCommand
         {
             using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, preferred);
             l.Start();
-            return preferred;
+            return ((IPEndPoint)l.LocalEndpoint).Port;
         }
         catch (System.Net.Sockets.SocketException)
         {

@@ -37,6 +37,17 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public void Every_spec_field_of_our_kinds_says_what_it_is_in_kubectl_explain()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "crd", "bases"), "ops.demat.gouv.fr_*.yaml"))
+        {
+            var crd = YamlDocuments.ParseObjects(File.ReadAllText(file)).Single();
+            var spec = crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["properties"]!.AsObject();
+            spec.Where(p => p.Value!["description"] is null).Select(p => p.Key).ShouldBeEmpty($"{Path.GetFileName(file)}: spec fields with <no description>");
+        }
+    }
+
+    [Fact]
     public void Rbac_has_no_wildcards_and_never_deletes_secrets()
     {
         foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Config, "rbac"), "*.yaml"))

@@ -39,6 +39,12 @@ public sealed class NewcomerHourTests
             await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "bp", policy, "-n", "platau-prod", "-o", "jsonpath={.status.lastRun.phase}")) == "Succeeded",
                 "the backup asked for succeeded", TimeSpan.FromSeconds(60));
 
+            // Re-applying the samples as printed (the sandbox's adapted copy, server-side) conflicts with nothing and keeps its probes local.
+            var reapply = await Bash(kubeconfig, Printed(text, "kubectl --context sbg apply --server-side -k"));
+            reapply.ExitCode.ShouldBe(0, reapply.Output);
+            reapply.Stdout.ShouldContain("servicelevel.ops.demat.gouv.fr/platau-production serverside-applied");
+            (await Get("--context", "sbg", "get", "sl", "platau-production", "-n", "platau-prod", "-o", "jsonpath={.spec.probes[0].http.url}")).ShouldStartWith("http://127.0.0.1:");
+
             // The dry run then the real restore, as printed: each request reaches a phase, with Ready and its reason in the columns.
             var restoreLines = text.Split('\n').Select(l => l.Trim()).Where(l => l.Contains("config/samples/restorerequest-", StringComparison.Ordinal)).ToList();
             restoreLines.Count.ShouldBe(2);

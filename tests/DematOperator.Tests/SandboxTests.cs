@@ -18,7 +18,8 @@ public sealed class SandboxTests
     internal static async Task<(Process Sandbox, string Printed)> StartAsync(string dir, params string[] options)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { typeof(DematOperator.Dev.SandboxCommand).Assembly.Location, "sandbox", "--dir", dir }.Concat(options)) psi.ArgumentList.Add(a);
+        // --port-base 0: ports chosen by the system, so the sandboxes of parallel tests never race for 8080-8091.
+        foreach (var a in new[] { typeof(DematOperator.Dev.SandboxCommand).Assembly.Location, "sandbox", "--dir", dir, "--port-base", "0" }.Concat(options)) psi.ArgumentList.Add(a);
         var sandbox = Process.Start(psi)!;
         var printed = new StringBuilder();
         try

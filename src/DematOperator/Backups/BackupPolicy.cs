@@ -32,9 +32,11 @@ public sealed class BackupPolicySpec
     [Doc("Recovery point objective: the newest restorable data must never be older than this."), Default("\"4h\""), Pattern(Group.DurationPattern)]
     public string? Rpo { get; set; }
     [RequiredField] public BackupTarget Target { get; set; } = new();
-    [RequiredField, EnumValues("CSISnapshot", "Velero", "Kasten")] public string Method { get; set; } = "";
-    public CsiSnapshotOptions? CsiSnapshot { get; set; }
-    public VeleroOptions? Velero { get; set; }
+    [RequiredField, EnumValues("CSISnapshot", "Velero", "Kasten"),
+     Doc("The engine: CSISnapshot (VolumeSnapshots of the selected claims, in the cluster), Velero (OADP Backups to object storage, restorable on another cluster) or Kasten (K10 actions and RestorePoints).")]
+    public string Method { get; set; } = "";
+    [Doc("With method CSISnapshot: the VolumeSnapshotClass to use.")] public CsiSnapshotOptions? CsiSnapshot { get; set; }
+    [Doc("With method Velero: where Velero runs and stores, and how it takes volumes.")] public VeleroOptions? Velero { get; set; }
     public KastenOptions? Kasten { get; set; }
     public RetentionSpec? Retention { get; set; }
     [Doc("Commands run in a workload's pods around each run's capture, for application-consistent recovery points (CSISnapshot: run by the operator; Velero: as Velero's backup hooks, the operator thawing what Velero skipped). The post-hook runs whatever happened after its pre-hook.")]

@@ -355,7 +355,8 @@ public sealed class CertificateRenewalReconciler : IReconciler
         item.Message = created ? $"created (serial {material.Facts.Serial}), {how}"
             : $"renewed (serial {before} → {material.Facts.Serial}{(result.Revision > 0 ? $", revision {result.Revision}" : "")}), {how}; previous material in Secret {previous}";
         pass.Renewals.Add((item, "success"));
-        _log.LogWarning("{Verb} certificate of {Source} {Namespace}/{Name}: serial {Old} -> {New}, valid until {NotAfter}",
+        // A renewal or a creation is the resource doing its job: Information, never Warning (alerting reads Warnings).
+        _log.LogInformation("{Verb} certificate of {Source} {Namespace}/{Name}: serial {Old} -> {New}, valid until {NotAfter}",
             created ? "created" : "renewed", o.Source, item.Namespace, item.Name, before, material.Facts.Serial, material.Facts.NotAfter);
         var text = $"certificate of {o.Source} {item.Namespace}/{item.Name} {(created ? "created" : "renewed")}: serial {material.Facts.Serial}, valid until {material.Facts.NotAfter}, {how}";
         var reason = created ? "CertificateCreated" : "CertificateRenewed";

@@ -53,6 +53,7 @@ internal static class ReportCommand
             var unread = new List<ClusterSource>();
             foreach (var context in wanted)
             {
+                Console.Error.WriteLine($"report: reading {(context is null ? "the cluster" : $"context {context}")}...");
                 try
                 {
                     var endpoint = KubeConfigLoader.Load(parse.GetValue(kubeconfig), context);

@@ -24,19 +24,21 @@ public sealed class PraDrill : KubeObject
 public sealed class PraDrillSpec
 {
     [Doc("Cron expression of scheduled rehearsals (at least yearly, in off-hours)."), Length(1, 256)] public string? Schedule { get; set; }
-    [Default("\"Europe/Paris\"")] public string? TimeZone { get; set; }
+    [Doc("IANA time zone of the schedule and of the times the reports show."), Default("\"Europe/Paris\"")] public string? TimeZone { get; set; }
     [Doc("No scheduled runs while true; on-demand runs still start."), Default("false")] public bool? Suspend { get; set; }
     [Doc("Rehearsal restores, verifies, measures and rolls back; Failover is the real PRA (no rollback, needs ops.demat.gouv.fr/confirm-failover)."),
      EnumValues("Rehearsal", "Failover"), Default("\"Rehearsal\"")]
     public string? Mode { get; set; }
-    public DrillObjectives? Objectives { get; set; }
-    [RequiredField] public DrillSource Source { get; set; } = new();
+    [Doc("The contract's objectives the run is measured against: RTO 2h and RPO 4h by default (CCTP).")] public DrillObjectives? Objectives { get; set; }
+    [RequiredField, Doc("Production: the cluster (SBG) and the namespaces the PRA restores.")] public DrillSource Source { get; set; } = new();
     [Doc("The recovery cluster; the local cluster (where the operator runs) when absent.")] public DrillTarget? Target { get; set; }
-    [RequiredField] public DrillBackup Backup { get; set; } = new();
-    public DrillRestore? Restore { get; set; }
+    [RequiredField, Doc("Which backups the drill restores: the engine (Velero or Kasten) and the BackupPolicy or Schedule that makes them.")]
+    public DrillBackup Backup { get; set; } = new();
+    [Doc("How production is restored on the target: namespace names and the time allowed.")] public DrillRestore? Restore { get; set; }
     [Doc("Test environments stopped on the target to make room, and given back exactly afterwards.")] public DrillQuiesce? Quiesce { get; set; }
+    [Doc("What proves the restored production serves: workloads ready, HTTP checks, a Job, commands whose output shows the data came back.")]
     public DrillVerify? Verify { get; set; }
-    public DrillRollback? Rollback { get; set; }
+    [Doc("When and how a rehearsal gives the target back: restored namespaces deleted, test environments restored exactly.")] public DrillRollback? Rollback { get; set; }
     [Doc("Runs kept in status.history."), Default("10"), Range(1, 50)] public int? HistoryLimit { get; set; }
     [Doc("What the PRA must cover on the source: production that no backup of the drill holds, or that appeared since its last successful run, makes CoverageComplete False.")]
     public DrillCoverage? Coverage { get; set; }
@@ -92,8 +94,9 @@ public sealed class DrillRestore
 
 public sealed class DrillQuiesce
 {
+    [Doc("Test environments by name (PreProd, Validation, Démonstrateur, Performance): their Deployments and StatefulSets scaled to 0, CronJobs suspended.")]
     public List<string>? Namespaces { get; set; }
-    public LabelSelectorSpec? NamespaceSelector { get; set; }
+    [Doc("Or by label.")] public LabelSelectorSpec? NamespaceSelector { get; set; }
 }
 
 public sealed class DrillVerify

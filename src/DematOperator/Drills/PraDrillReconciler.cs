@@ -140,7 +140,7 @@ public sealed class PraDrillReconciler : IReconciler
                 SetCondition(drill, st, DrillConditions.ScheduledRunMissed, false, DrillConditions.RunStarted, $"run {run.Name} started");
             SetCondition(drill, st, DrillConditions.Ready, true, DrillConditions.Running, $"run {run.Name} started ({run.Mode}, {DrillText.Trigger(trigger)})");
         }, ct);
-        _log.LogWarning("PRA drill {Namespace}/{Drill} run {Run} started ({Mode}, {Trigger})", drill.Namespace, drill.Name, run.Name, run.Mode, DrillText.Trigger(trigger));
+        _log.LogInformation("PRA drill {Namespace}/{Drill} run {Run} started ({Mode}, {Trigger})", drill.Namespace, drill.Name, run.Name, run.Mode, DrillText.Trigger(trigger));
         await _events.NormalAsync(drill, "RunStarted", $"run {run.Name} started: {run.Mode} ({DrillText.Trigger(trigger)}); RTO counts from now", ct);
         _metrics.Running.WithLabels(drill.Namespace!, drill.Name).Set(1);
         return ReconcileResult.After(TimeSpan.FromMilliseconds(1));

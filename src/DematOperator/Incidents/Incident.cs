@@ -36,7 +36,7 @@ public sealed class IncidentSpec
     [Doc("Reference of the ticket (ITSM number)."), Length(0, 128)] public string? Ticket { get; set; }
     [EnumValues("Operator", "Administration"), Default("\"Operator\""), Doc("Who qualified it; the Administration's qualification prevails (CCTP) and the operator never changes it.")]
     public string? Qualification { get; set; }
-    [Length(0, 1024)] public string? Summary { get; set; }
+    [Length(0, 1024), Doc("What happened, in a few words (shown in the monthly report).")] public string? Summary { get; set; }
 }
 
 public sealed class LocalRef

@@ -54,7 +54,7 @@ public sealed class ProbeRunner(KubeClient client) : IProbeRunner, IDisposable
         catch (Exception e) when (e is HttpRequestException or SocketException or IOException or KubeApiException or KubeConnectionException
                                       or AuthenticationException or CryptographicException or InvalidOperationException or RegexMatchTimeoutException)
         {
-            return new ProbeOutcome(probe.Name, false, Describe(e), watch.Elapsed);
+            return new ProbeOutcome(probe.Name, false, Describe(e, probe), watch.Elapsed);
         }
     }
 
@@ -142,12 +142,23 @@ public sealed class ProbeRunner(KubeClient client) : IProbeRunner, IDisposable
         return ready >= need ? (true, $"{ready} ready") : (false, $"{ready} ready replica(s), {need} needed");
     }
 
-    private static string Describe(Exception e)
+    /// <summary>What failed, in words: a name that does not resolve says DNS and the name (the OS alone says "Resource temporarily unavailable").</summary>
+    public static string Describe(Exception e, ProbeSpec? probe = null)
     {
         var inner = e;
         while (inner.InnerException is not null && inner is HttpRequestException) inner = inner.InnerException;
-        return inner.Message.Length > 300 ? inner.Message[..300] : inner.Message;
+        var text = inner is SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } dns
+            ? $"DNS: the name {HostOf(probe) ?? "of the endpoint"} does not resolve ({dns.Message})"
+            : inner.Message;
+        return text.Length > 300 ? text[..300] : text;
     }
+
+    private static string? HostOf(ProbeSpec? probe) => probe switch
+    {
+        { Http.Url: { } url } when Uri.TryCreate(url, UriKind.Absolute, out var uri) => uri.Host,
+        { Tcp.Host: { } host } => host,
+        _ => null,
+    };
 
     public void Dispose()
     {
