@@ -127,7 +127,7 @@ public static class OperatorHost
             .Watches(incidents, e => [new ReconcileRequest(e.New.Namespace, e.New.Spec.ServiceLevelRef.Name)], Predicates.GenerationOrAnnotationsChanged));
         manager.AddController(Incidents.IncidentController.Create(client, incidents, serviceLevels, events, metrics, loggers));
         var reports = new Reports.MonthlyReportPublisher(client, options.LeaseNamespace ?? endpoint.DefaultNamespace ?? "dematoperator-system", events,
-            loggers.CreateLogger<Reports.MonthlyReportPublisher>());
+            loggers.CreateLogger<Reports.MonthlyReportPublisher>(), cluster: endpoint.Name);
         manager.AddRunnable("monthly-report", reports.RunAsync, needLeaderElection: true);
         manager.AddRunnable("memory-trim", new MemoryTrimmer(client.Time, metrics, loggers).RunAsync, needLeaderElection: false);
         var certificateRenewals = manager.AddInformer(new Informer<Certificates.CertificateRenewal>(client, OperatorKinds.CertificateRenewals, loggers: loggers));

@@ -12,7 +12,9 @@ namespace DematOperator.Reports;
 /// (create-only: a restart or a second leader never writes it twice, nor differently), with an Event, and keeps
 /// the last 13 months. It waits an hour into the new month so that every ServiceLevel has closed the old one.
 /// </summary>
-public sealed class MonthlyReportPublisher(KubeClient client, string ns, EventRecorder events, ILogger<MonthlyReportPublisher> log, DateTimeZone? zone = null)
+/// <param name="cluster">How the report names this cluster: its kubeconfig context, or in-cluster.</param>
+public sealed class MonthlyReportPublisher(KubeClient client, string ns, EventRecorder events, ILogger<MonthlyReportPublisher> log, DateTimeZone? zone = null,
+    string cluster = "in-cluster")
 {
     public const string MonthLabel = Group.AnnotationPrefix + "report-month";
     public const int MonthsKept = 13;
@@ -48,8 +50,15 @@ public sealed class MonthlyReportPublisher(KubeClient client, string ns, EventRe
         if (now < _zone.AtStartOfDay(today.With(DateAdjusters.StartOfMonth)).ToInstant() + Settle) return null;
         var name = ConfigMapName(month);
         if (await client.TryGetAsync(Resources.ConfigMaps, ns, name, ct) is not null) return null;
-        var snapshot = await ReportSnapshot.GatherAsync(client, "local", ct);
+        var snapshot = await ReportSnapshot.GatherAsync(client, cluster, ct);
         var report = MonthlyServiceReport.Build([snapshot], month, _zone, now);
+        // A month this cluster holds nothing of (the operator was installed after it): no empty report that would stand
+        // for it forever, since a report is written once.
+        if (!HoldsAnything(report))
+        {
+            log.LogInformation("no monthly service report for {Month}: this cluster holds no figure of it", month.ToString("yyyy-MM", null));
+            return null;
+        }
         var data = new Dictionary<string, string> { ["report.md"] = ReportWriter.Markdown(report), ["report.json"] = ReportWriter.Json(report) };
         foreach (var (file, csv) in ReportWriter.Csv(report)) data[file] = csv;
         ConfigMap created;
@@ -75,6 +84,10 @@ public sealed class MonthlyReportPublisher(KubeClient client, string ns, EventRe
         await PruneAsync(ct);
         return name;
     }
+
+    /// <summary>Some ServiceLevel measured the month, or a backup or a drill ran in it.</summary>
+    public static bool HoldsAnything(MonthlyServiceReport report) =>
+        report.Availability.Any(a => a.ServiceSeconds > 0) || report.Backups.Any(b => b.Succeeded + b.Failed + b.Missed > 0) || report.Drills.Count > 0;
 
     private async Task PruneAsync(CancellationToken ct)
     {

@@ -381,8 +381,31 @@ public sealed class MonthlyReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_month_the_cluster_holds_nothing_of_is_never_published_empty()
+    {
+        // An operator installed in June 2026 (the world of this class starts in May): March 2026 has no figure here.
+        var publisher = new MonthlyReportPublisher(_operator, "dematoperator-system", new EventRecorder(_operator, "dematoperator"), NullLogger<MonthlyReportPublisher>.Instance,
+            cluster: "sbg");
+        var march = MonthlyServiceReport.Build([await ReportSnapshot.GatherAsync(_client, "sbg", default)], new YearMonth(2026, 3), Paris, Instant.FromUtc(2026, 4, 1, 8, 0));
+        MonthlyReportPublisher.HoldsAnything(march).ShouldBeFalse();
+        var may = MonthlyServiceReport.Build([await ReportSnapshot.GatherAsync(_client, "sbg", default)], new YearMonth(2026, 5), Paris, Instant.FromDateTimeOffset(_clock.GetUtcNow()));
+        MonthlyReportPublisher.HoldsAnything(may).ShouldBeTrue();
+        // May's report, published by the operator, names the cluster as its kubeconfig does, not "local".
+        (await publisher.PublishAsync(default)).ShouldBe("dematoperator-report-2026-05");
+        var written = await _client.GetAsync(Resources.ConfigMaps, "dematoperator-system", "dematoperator-report-2026-05");
+        written.Data!["report.md"].ShouldContain("Clusters lus : sbg.");
+        written.Data["report.md"].ShouldNotContain("| local |");
+    }
+
+    [Fact]
     public async Task In_the_first_hour_of_a_month_nothing_is_published_yet()
     {
+        // June measured (the figures as the ServiceLevel would hold them at the end of June: May's, renamed), so June has a report.
+        var sl = await _client.GetAsync(OperatorKinds.ServiceLevels, "platau-prod", "platau-production");
+        var may = sl.Status!.History!.Single(h => h.Month == "2026-05");
+        sl.Status.CurrentMonth = System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.Serialize(may, OperatorJsonContext.Default.MonthFigures), OperatorJsonContext.Default.MonthFigures);
+        sl.Status.CurrentMonth!.Month = "2026-06";
+        await _client.UpdateStatusAsync(OperatorKinds.ServiceLevels, sl);
         _clock.Advance(At("2026-07-01T00:30:00").ToDateTimeOffset() - _clock.GetUtcNow());
         var publisher = new MonthlyReportPublisher(_operator, "dematoperator-system", new EventRecorder(_operator, "dematoperator"), NullLogger<MonthlyReportPublisher>.Instance);
         (await publisher.PublishAsync(default)).ShouldBeNull();
