@@ -58,7 +58,7 @@ public static class HtmlReportWriter
 
         html.Append("<h2>Âge du point de reprise</h2>\n");
         foreach (var b in r.Backups)
-            html.Append($"<h3>{E(b.Namespace)}/{E(b.Policy)} ({E(b.Method)}, RPO {E(Durations.Human(b.Rpo))}) — RPO tenu {Pct(b.RpoMetRatio)} du mois, {b.Succeeded} sauvegarde(s) réussie(s) dont {b.ApplicationConsistent} cohérente(s) applicativement</h3>\n").Append(AgeChart(b, r));
+            html.Append($"<h3>{E(b.Namespace)}/{E(b.Policy)} ({E(b.Method)}, RPO {E(Durations.Human(b.Rpo))}) — RPO tenu {Pct(b.RpoMetRatio)} {Period(b, r)}, {b.Succeeded} sauvegarde(s) réussie(s) dont {b.ApplicationConsistent} cohérente(s) applicativement</h3>\n").Append(AgeChart(b, r));
         if (r.Backups.Count == 0) html.Append("<p>Aucune politique de sauvegarde.</p>\n");
 
         html.Append("<h2>Plan de reprise d'activité (PRA)</h2>\n");
@@ -162,5 +162,13 @@ public static class HtmlReportWriter
     private static string Pct(double? ratio) => ratio is { } v ? (v * 100).ToString("0.00", Inv) + " %" : "—";
     private static string F(double v) => v.ToString("0.#", Inv);
     private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
-    private static string Date(MonthlyServiceReport r, Instant? t) => t is { } v ? v.InZone(r.Zone).ToString("dd/MM/yyyy HH:mm", Inv) : "—";
+    private static string Date(MonthlyServiceReport r, Instant? t) => t is { } v ? Api.PersonTime.Format(v, r.Zone) : "—";
+
+    /// <summary>"du mois" only when the whole month was measured; otherwise the period the ratio covers, said.</summary>
+    private static string Period(BackupRow b, MonthlyServiceReport r)
+    {
+        var month = (Start: r.Zone.AtStartOfDay(r.Month.OnDayOfMonth(1)).ToInstant(), End: r.Zone.AtStartOfDay(r.Month.PlusMonths(1).OnDayOfMonth(1)).ToInstant());
+        return b.Measured is not { } m || (m.From <= month.Start && m.Until >= month.End) ? "du mois"
+            : $"de la période mesurée (du {Date(r, m.From)} au {Date(r, m.Until)})";
+    }
 }

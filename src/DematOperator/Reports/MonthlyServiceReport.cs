@@ -39,6 +39,8 @@ public sealed record BackupRow(string Cluster, string Namespace, string Policy, 
     public int ApplicationConsistent { get; init; }
     /// <summary>The recovery point's age, hour by hour over the month (null before the first recovery point): the HTML report's curve.</summary>
     public IReadOnlyList<(Instant At, Duration? Age)> AgeByHour { get; init; } = [];
+    /// <summary>The part of the month the RPO ratio covers: from the month's start, or the policy's creation, or the oldest run retention kept; to the month's end or now.</summary>
+    public (Instant From, Instant Until)? Measured { get; init; }
 }
 
 /// <summary>One day of a tier and environment: the service time, the downtime and the time without data, for the daily chart.</summary>
@@ -272,9 +274,12 @@ public sealed record MonthlyServiceReport(
             while (k < succeeded.Count && succeeded[k].Completed <= t) { newest = Max(newest, succeeded[k].RecoveryPoint); k++; }
             ages.Add((t, newest is { } n ? t - n : null));
         }
+        // The curve ends where the measure ends: a run of the last hour shows, as the title counts it.
+        while (k < succeeded.Count && succeeded[k].Completed <= until) { newest = Max(newest, succeeded[k].RecoveryPoint); k++; }
+        if (newest is { } last && (ages.Count == 0 || ages[^1].Item1 < until)) ages.Add((until, until - last));
         return new BackupRow(cluster, policy.Namespace!, policy.Name, policy.Spec.Method, rpo, span > Duration.Zero ? met / span : null,
             inMonth.Count(r => r.Phase == RunPhase.Succeeded), inMonth.Count(r => r.Phase == RunPhase.Failed), policy.Status?.MissedByMonth?.GetValueOrDefault(start.InZone(zone).ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture)) ?? 0, worst, note)
-        { AgeByHour = ages, ApplicationConsistent = inMonth.Count(r => r.Phase == RunPhase.Succeeded && r.Consistency == DematOperator.Backups.Hooks.RecoveryConsistency.Application) };
+        { AgeByHour = ages, Measured = (from, until), ApplicationConsistent = inMonth.Count(r => r.Phase == RunPhase.Succeeded && r.Consistency == DematOperator.Backups.Hooks.RecoveryConsistency.Application) };
     }
 
     /// <summary>A ServiceLevel's month day by day, by the rules of its figures: service windows less what was excluded, blocking platform downtime, time without data.</summary>

@@ -477,6 +477,27 @@ public sealed class MonthlyReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_html_chart_and_its_title_say_the_same_of_a_policy_measured_for_an_afternoon()
+    {
+        // Created on 7 December 2026 at 14:00 Paris, one run done at 17:20, the report read at 17:45: the ratio covers the
+        // afternoon, not the month, and the curve shows that run although no hourly sample followed it.
+        var created = At("2026-12-07T14:00:00");
+        var policy = new BackupPolicy
+        {
+            Metadata = new ObjectMeta { Name = "platau-velero", Namespace = "platau-prod", CreationTimestamp = created.ToDateTimeOffset() },
+            Spec = new BackupPolicySpec { Schedule = "0 */4 * * *", Method = "Velero", Rpo = "4h", Target = new BackupTarget { Namespaces = ["platau-prod"] } },
+        };
+        var run = new ObservedRun("platau-velero-now-1", RunPhase.Succeeded, At("2026-12-07T17:10:00"), At("2026-12-07T17:20:00"), At("2026-12-07T17:10:00"), null, true);
+        var report = MonthlyServiceReport.Build([new ReportSnapshot("sbg", [], [(policy, [run])], [], [], [])], new YearMonth(2026, 12), Paris, At("2026-12-07T17:45:00"));
+        var html = HtmlReportWriter.Render(report);
+        // Held from the completion at 17:20 (data of 17:10, 4 h RPO) to 17:45: 25 min of the 225 measured = 11.11 %.
+        html.ShouldContain("RPO tenu 11.11 % de la période mesurée (du 2026-12-07T14:00:00+01:00 au 2026-12-07T17:45:00+01:00), 1 sauvegarde(s) réussie(s)");
+        html.ShouldNotContain("aucun point de reprise ce mois-ci");
+        html.ShouldNotContain("% du mois");
+        html.ShouldContain("<polyline", customMessage: "the run of 17:20 is on the curve");
+    }
+
+    [Fact]
     public async Task The_html_report_is_one_french_page_with_its_charts_and_renders_in_chromium()
     {
         var html = HtmlReportWriter.Render(await Report());
