@@ -225,14 +225,16 @@ internal static class SandboxCommand
                 // Applied as `kubectl apply --server-side` would (field manager kubectl), so re-applying the adapted samples
                 // changes nothing and conflicts with no one; config/samples' own values (real host names) would replace them.
                 var json = obj.ToJsonString();
-                cluster.Patch(new RequestContext("kubernetes-admin", FieldManager: "kubectl"), def, ns, ObjectMetaAccess.Name(obj)!, "application/apply-patch+yaml", json);
+                var asKubectl = new RequestContext("kubernetes-admin", FieldManager: "kubectl");
+                cluster.Patch(asKubectl, def, ns, ObjectMetaAccess.Name(obj)!, "application/apply-patch+yaml", json);
                 Directory.CreateDirectory(adaptedSamples);
                 var copy = Path.Combine(adaptedSamples, Path.GetFileName(file));
                 File.AppendAllText(copy, (File.Exists(copy) ? "---\n" : "") + json + "\n");
             }
         if (Directory.Exists(adaptedSamples))
             File.WriteAllText(Path.Combine(adaptedSamples, "kustomization.yaml"),
-                "resources:\n" + string.Concat(Directory.EnumerateFiles(adaptedSamples, "*.yaml").Select(Path.GetFileName).Where(f => f != "kustomization.yaml").Order().Select(f => $"- {f}\n")));
+                "resources:\n" + string.Concat(Directory.EnumerateFiles(adaptedSamples, "*.yaml").Select(Path.GetFileName)
+                    .Where(f => f != "kustomization.yaml").Order().Select(f => $"- {f}\n")));
     }
 
     /// <summary>

@@ -104,7 +104,11 @@ public sealed class SlaCliTests
         ((bool?)json["incidents"]![0]!["withinGtr"]).ShouldBe(true);
         ((double?)json["withinGtrRatio"]!["blocking"]).ShouldBe(1.0);
         var text = await Sla("--tier", "OR", "--month", "2026-05");
-        text.Stdout.ShouldContain("Availability:    100.000 % (objective 99.8 %): MET");
+        text.Stdout.ShouldContain("Disponibilité :    100.000 % (objectif 99.8 %) : atteint");
+        text.Stdout.ShouldContain("Heures de service : 06:00-20:00, lundi, mardi, mercredi, jeudi, vendredi, samedi, jours fériés inclus");
+        text.Stdout.ShouldContain("critique    0, GTR 2 h de service, résolus dans la GTR : sans objet");
+        var withOutage = await Sla("--tier", "ARGENT", "--month", "2026-05", "--outages", outages);
+        withOutage.Stdout.ShouldContain("  2026-05-12T17:30:00+02:00   2026-05-12T19:00:00+02:00   critique   2026-05-13T11:30:00+02:00   oui");
         await File.WriteAllTextAsync(outages, "start,end\n2026-05-12 17:30,2026-05-12T19:00:00+02:00\n");
         var bad = await Sla("--tier", "ARGENT", "--month", "2026-05", "--outages", outages);
         bad.ExitCode.ShouldBe(2);

@@ -33,7 +33,9 @@ public static class KubeConfigLoader
     public const string ServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
     public static ClusterEndpoint Load(string? explicitPath = null, string? context = null, IReadOnlyDictionary<string, string?>? environment = null) =>
-        Files(explicitPath, environment) is { } files ? FromFiles(files, context) : InCluster(Env(environment, "KUBERNETES_SERVICE_HOST")!, Env(environment, "KUBERNETES_SERVICE_PORT") ?? "443");
+        Files(explicitPath, environment) is { } files
+            ? FromFiles(files, context)
+            : InCluster(Env(environment, "KUBERNETES_SERVICE_HOST")!, Env(environment, "KUBERNETES_SERVICE_PORT") ?? "443");
 
     /// <summary>
     /// Every context of the kubeconfig <see cref="Load"/> would read, in the order the files name them (first wins on a

@@ -186,7 +186,8 @@ public sealed class Controller
             {
                 var attempt = Queue.NumRequeues(request);
                 _log.LogWarning(e, "reconcile of {Object} failed (attempt {Attempt}); requeued with backoff", request, attempt);
-                if (_options.FailureReporter is not null && await ReportAsync(request, r => r.FailedAsync(request, e, attempt, ct))) _reportedFailures[request] = 0;
+                if (_options.FailureReporter is not null && await ReportAsync(request, r => r.FailedAsync(request, e, attempt, ct)))
+                    _reportedFailures[request] = 0;
             }
         }
         finally

@@ -18,3 +18,13 @@ public static class PersonTime
     /// <summary>"—" when there is no time.</summary>
     public static string Format(DateTimeOffset? t, DateTimeZone? zone = null) => t is { } v ? Format(Instant.FromDateTimeOffset(v), zone) : "—";
 }
+
+/// <summary>
+/// JSON that people and jq read (reports, report ConfigMaps): a `+01:00` stays `+01:00` and accents stay letters,
+/// instead of the HTML-safe `\u002B01:00`; none of it is ever embedded in HTML.
+/// </summary>
+public static class PeopleJson
+{
+    public static readonly System.Text.Json.JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static readonly System.Text.Json.JsonSerializerOptions Indented = new(Compact) { WriteIndented = true };
+}

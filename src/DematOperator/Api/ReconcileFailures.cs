@@ -22,14 +22,17 @@ public static class ReconcileFailureReasons
     /// <summary>An error of the operator itself (a bug): the message names it.</summary>
     public const string ReconcileError = "ReconcileError";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string> { Forbidden, Unauthorized, ApiUnavailable, ApiNotInstalled, ApiError, ReconcileError };
+    public static readonly IReadOnlySet<string> All =
+        new HashSet<string> { Forbidden, Unauthorized, ApiUnavailable, ApiNotInstalled, ApiError, ReconcileError };
 
     /// <summary>The reason and a message that names what failed, for a reconcile that threw <paramref name="error"/>.</summary>
     public static (string Reason, string Message) Describe(Exception error) => error switch
     {
-        KubeApiException { Code: 403 } e => (Forbidden, $"the API server refused the operator: {e.Status.Message} (grant it in the operator's role, config/rbac)"),
+        KubeApiException { Code: 403 } e =>
+            (Forbidden, $"the API server refused the operator: {e.Status.Message} (grant it in the operator's role, config/rbac)"),
         KubeApiException { Code: 401 } e => (Unauthorized, $"the API server did not accept the operator's credentials: {e.Status.Message}"),
-        KubeApiException { IsNotFound: true, Status.Name: null } e => (ApiNotInstalled, $"the API server does not serve a resource the operator needs ({e.Status.Message}): is its API installed?"),
+        KubeApiException { IsNotFound: true, Status.Name: null } e =>
+            (ApiNotInstalled, $"the API server does not serve a resource the operator needs ({e.Status.Message}): is its API installed?"),
         KubeApiException { IsTransient: true } e => (ApiUnavailable, $"the API server answered {e.Code} {e.Status.Reason}: {e.Status.Message}"),
         KubeApiException e => (ApiError, $"the API server answered {e.Code} {e.Status.Reason}: {e.Status.Message}"),
         KubeConnectionException e => (ApiUnavailable, e.Message),
@@ -64,11 +67,13 @@ public sealed class ReconcileFailureReporter<T>(KubeClient client, ResourceType<
         _readyBefore.TryRemove(request, out var before);
         var obj = await client.TryGetAsync(type, request.Namespace, request.Name, ct);
         if (obj is null || obj.IsDeleting) return;
-        if (Conditions.Find(ensureStatus(ObjectWriter.Copy(type, obj)).Conditions, "Ready") is not { } ready || !ReconcileFailureReasons.All.Contains(ready.Reason)) return;
+        var ready = Conditions.Find(ensureStatus(ObjectWriter.Copy(type, obj)).Conditions, "Ready");
+        if (ready is null || !ReconcileFailureReasons.All.Contains(ready.Reason)) return;
         await ObjectWriter.UpdateStatusAsync(client, type, obj, o =>
         {
             var conditions = ensureStatus(o).Conditions ??= [];
-            var restored = before ?? Conditions.Make("Ready", null, "Reconciled", "the error above cleared; the next pass sets this condition", o.Metadata.Generation);
+            var restored = before
+                ?? Conditions.Make("Ready", null, "Reconciled", "the error above cleared; the next pass sets this condition", o.Metadata.Generation);
             Conditions.Set(conditions, restored, client.Time.GetUtcNow());
         }, ct);
         await events.NormalAsync(obj, "Recovered", $"the reconcile succeeded again after {ready.Reason}", ct);

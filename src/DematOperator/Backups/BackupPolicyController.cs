@@ -18,7 +18,8 @@ public static class BackupPolicyController
                 new ControllerOptions
                 {
                     MaxConcurrentReconciles = 4,
-                    FailureReporter = new ReconcileFailureReporter<BackupPolicy>(client, OperatorKinds.BackupPolicies, p => p.Status ??= new BackupPolicyStatus(), events),
+                    FailureReporter = new ReconcileFailureReporter<BackupPolicy>(client,
+                        OperatorKinds.BackupPolicies, p => p.Status ??= new BackupPolicyStatus(), events),
                 }, metrics, loggers, client.Time)
             .For(policies, Predicates.GenerationOrAnnotationsChanged);
 }

@@ -30,7 +30,8 @@ public static class CertificateRenewalController
                 new ControllerOptions
                 {
                     MaxConcurrentReconciles = 2,
-                    FailureReporter = new ReconcileFailureReporter<CertificateRenewal>(client, OperatorKinds.CertificateRenewals, r => r.Status ??= new CertificateRenewalStatus(), events),
+                    FailureReporter = new ReconcileFailureReporter<CertificateRenewal>(client,
+                        OperatorKinds.CertificateRenewals, r => r.Status ??= new CertificateRenewalStatus(), events),
                 }, metrics, loggers, client.Time)
             .For(renewals, Predicates.GenerationOrAnnotationsChanged)
             .Watches(requests, e => RenewalOf(e.New), SignerAnswered);

@@ -47,7 +47,11 @@ internal static class ReportCommand
             // Every context of the kubeconfig by default: the PRA drill runs on RBX, production on SBG, and a report that read
             // one of them only would say "no drill" of the other. A cluster that cannot be read is said in the report.
             IReadOnlyList<string?> wanted;
-            try { wanted = parse.GetValue(contexts) is { Length: > 0 } list ? list : KubeConfigLoader.Contexts(parse.GetValue(kubeconfig)) is { Count: > 0 } all ? all : [null]; }
+            try
+            {
+                wanted = parse.GetValue(contexts) is { Length: > 0 } list ? list
+                    : KubeConfigLoader.Contexts(parse.GetValue(kubeconfig)) is { Count: > 0 } all ? all : [null];
+            }
             catch (Exception e) when (e is InvalidOperationException or IOException or FormatException) { return Fail(e.Message); }
             var snapshots = new List<ReportSnapshot>();
             var unread = new List<ClusterSource>();
@@ -67,7 +71,8 @@ internal static class ReportCommand
                 }
             }
             if (snapshots.Count == 0) return Fail("no cluster could be read");
-            Console.Error.WriteLine($"report: read {string.Join(", ", snapshots.Select(s => s.Cluster))}{(unread.Count > 0 ? $"; not read: {string.Join(", ", unread.Select(u => u.Name))}" : "")}");
+            var notRead = unread.Count > 0 ? $"; not read: {string.Join(", ", unread.Select(u => u.Name))}" : "";
+            Console.Error.WriteLine($"report: read {string.Join(", ", snapshots.Select(s => s.Cluster))}{notRead}");
             if (parse.GetValue(maintenance))
             {
                 var y = parse.GetValue(year) ?? now.InZone(tz).Year;

@@ -35,7 +35,7 @@ internal static class SlaCommand
                 var maintenanceList = parse.GetValue(maintenance) is { } mf ? OutageCsv.ParseMaintenance(File.ReadAllText(mf), mf) : [];
                 var result = MonthlyAvailability.Compute(new ServiceCalendar(t, z, h), m.Value, outageList, maintenanceList);
                 Console.Write(parse.GetValue(format) == "json"
-                    ? SlaReportWriter.Json(result, z).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n"
+                    ? SlaReportWriter.Json(result, z).ToJsonString(Api.PeopleJson.Indented) + "\n"
                     : SlaReportWriter.Text(result, z, t));
                 return 0;
             }

@@ -119,7 +119,7 @@ public static class DrillReport
                 ["kind"] = q.Kind, ["namespace"] = q.Namespace, ["name"] = q.Name, ["replicas"] = q.Replicas, ["suspend"] = q.Suspend,
             })]),
         };
-        return (md.ToString(), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        return (md.ToString(), json.ToJsonString(Api.PeopleJson.Indented));
     }
 
     private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ").Replace("`", "'");

@@ -248,6 +248,7 @@ public sealed class DrillRunSummary
     public string? Report { get; set; }
     [Doc("Why a run did not succeed, as a CamelCase reason documented in docs/pradrill.md.")] public string? Reason { get; set; }
     public string? Message { get; set; }
+    [Doc("Each step's state, times and message as the run left them (status.currentRun.steps while it runs).")] public List<DrillStep>? Steps { get; set; }
 }
 
 /// <summary>Why a drill run did not succeed: the reasons of history[].reason, each documented in docs/pradrill.md.</summary>

@@ -19,7 +19,8 @@ public static class PraDrillController
                 new ControllerOptions
                 {
                     MaxConcurrentReconciles = 2,
-                    FailureReporter = new ReconcileFailureReporter<PraDrill>(client, OperatorKinds.PraDrills, d => d.Status ??= new PraDrillStatus(), events),
+                    FailureReporter = new ReconcileFailureReporter<PraDrill>(client,
+                        OperatorKinds.PraDrills, d => d.Status ??= new PraDrillStatus(), events),
                 }, metrics, loggers, client.Time)
             .For(drills, Predicates.GenerationOrAnnotationsChanged);
 }

@@ -201,10 +201,12 @@ public sealed class PraDrillReconciler : IReconciler
             var before = DrillRunMachine.StepOf(cx.Run, name).Message;
             run = DrillRunMachine.Advance(cx.Run, outcome, now);
             var ready = apiError is { } failing
-                ? Conditions.Make(DrillConditions.Ready, false, failing.Reason, $"run {run.Name} step {name}: {failing.Message}; retried until the step's timeout", drill.Metadata.Generation)
+                ? Conditions.Make(DrillConditions.Ready, false, failing.Reason, $"run {run.Name} step {name}: {failing.Message}; retried until the step's timeout",
+                    drill.Metadata.Generation)
                 : Conditions.Make(DrillConditions.Ready, true, DrillConditions.Running, $"run {run.Name}: step {name}", drill.Metadata.Generation);
             var readyBefore = Conditions.Find(drill.Status?.Conditions, DrillConditions.Ready);
-            var readyChanged = readyBefore is null || readyBefore.Status != ready.Status || readyBefore.Reason != ready.Reason || readyBefore.Message != ready.Message;
+            var readyChanged = readyBefore is null || readyBefore.Status != ready.Status || readyBefore.Reason != ready.Reason
+                               || readyBefore.Message != ready.Message;
             if (readyChanged && (apiError is not null || ReconcileFailureReasons.All.Contains(readyBefore?.Reason ?? "")))
             {
                 await WriteStatusAsync(drill, st => Conditions.Set(st.Conditions!, ready, _client.Time.GetUtcNow()), ct);
@@ -239,7 +241,7 @@ public sealed class PraDrillReconciler : IReconciler
             RtoSeconds = run.RtoSeconds, RpoSeconds = run.RpoSeconds,
             RtoMet = run.RtoSeconds is { } rto ? rto <= cx.Settings.Rto.TotalSeconds : null,
             RpoMet = run.RpoSeconds is { } rpo ? rpo <= cx.Settings.Rpo.TotalSeconds : null,
-            BackupName = run.BackupName, Report = refused ? null : run.Report, Message = run.FailureReason,
+            BackupName = run.BackupName, Report = refused ? null : run.Report, Message = run.FailureReason, Steps = run.Steps,
             Reason = run.FailureReason is null ? null : run.FailureCode ?? DrillReasons.StepFailed,
         };
         var limit = drill.Spec.HistoryLimit ?? 10;

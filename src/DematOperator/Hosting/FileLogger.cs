@@ -37,5 +37,5 @@ public sealed class FileLoggerProvider(string path, LogLevel minimum = LogLevel.
 internal sealed partial class FileLogJson : System.Text.Json.Serialization.JsonSerializerContext
 {
     /// <summary>Offsets and quotes as a person reads them (`+01:00`, not `\u002B01:00`): a log line is for people and jq, never embedded in HTML.</summary>
-    public static readonly FileLogJson Relaxed = new(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    public static readonly FileLogJson Relaxed = new(new JsonSerializerOptions(Api.PeopleJson.Compact));
 }

@@ -26,7 +26,8 @@ public static class IncidentChecks
         // another: a refused duplicate (open, so reaching to now) must never shadow a later, real outage.
         var standing = new List<Incident>();
         foreach (var o in others
-                     .Where(o => o.Metadata.Uid != incident.Metadata.Uid && o.Spec.ServiceLevelRef.Name == name && o.Spec.Severity == incident.Spec.Severity && Basic(o, now) is null)
+                     .Where(o => o.Metadata.Uid != incident.Metadata.Uid && o.Spec.ServiceLevelRef.Name == name)
+                     .Where(o => o.Spec.Severity == incident.Spec.Severity && Basic(o, now) is null)
                      .Where(o => Before(o, incident))
                      .OrderBy(o => o.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(o => o.Name, StringComparer.Ordinal))
             if (!standing.Any(s => Overlap(s, o, now))) standing.Add(o);

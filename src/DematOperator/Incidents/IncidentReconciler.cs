@@ -73,7 +73,8 @@ public static class IncidentController
         new Kube.Controllers.Controller(Name, new IncidentReconciler(client, incidents, serviceLevels, events), new ControllerOptions
             {
                 MaxConcurrentReconciles = 2,
-                FailureReporter = new ReconcileFailureReporter<Incident>(client, OperatorKinds.Incidents, i => i.Status ??= new IncidentStatusFields(), events),
+                FailureReporter = new ReconcileFailureReporter<Incident>(client,
+                    OperatorKinds.Incidents, i => i.Status ??= new IncidentStatusFields(), events),
             }, metrics, loggers, client.Time)
             .For(incidents, Predicates.GenerationOrAnnotationsChanged)
             .Watches(incidents, e => incidents.List(e.New.Namespace).Where(i => i.Spec.ServiceLevelRef.Name == e.New.Spec.ServiceLevelRef.Name && i.Name != e.New.Name)

@@ -12,6 +12,21 @@ public static class FrenchTerms
     {
         "Valid" => "valide", "Renewed" => "renouvelé", "RenewalDue" => "à renouveler", "Expired" => "expiré", "Error" => "en erreur", _ => state,
     };
+    /// <summary>A certificate's reason (status.items[].reason) in French; the CamelCase reason beside it, for the docs.</summary>
+    public static string CertificateReason(string? reason) => reason is null ? "—" : (reason switch
+    {
+        "DoesNotExist" => "n'existait pas : créé", "MissingData" => "données absentes du Secret", "InvalidCertificate" => "certificat illisible",
+        "InvalidKeyPair" => "clé et certificat ne correspondent pas", "Expired" => "expiré", "Renewing" => "dans sa fenêtre de renouvellement",
+        "UpToDate" => "à jour", "EndpointMonitorOnly" => "point d'accès surveillé seulement", "NoIssuer" => "aucun émetteur configuré : surveillé seulement",
+        "ManagedByCertManager" => "géré par cert-manager", "NotManagedByCertManager" => "non géré par cert-manager",
+        "IssuerNotReady" => "émetteur pas prêt", "OutsideMaintenanceWindow" => "en attente de la fenêtre de maintenance",
+        "AwaitingApproval" => "demande de signature en attente d'approbation par l'IGC", "AwaitingCertificate" => "approuvée, en attente du certificat signé",
+        "SignatureDenied" => "signature refusée par l'IGC", "SignatureFailed" => "échec de signature à l'IGC", "CertificateRejected" => "certificat reçu rejeté",
+        "Signed" => "signé par l'IGC", "Retrying" => "nouvel essai programmé", "SecretNotFound" => "Secret introuvable", "RouteNotFound" => "Route introuvable",
+        "IssuerNotFound" => "émetteur introuvable", "IssuerInvalid" => "émetteur invalide", "Watching" => "surveillé", "MonitorOnly" => "surveillé seulement",
+        _ => "voir le message de l'opérateur",
+    }) + $" ({reason})";
+
     public static string Cause(string? cause, bool withdrawn = false) => withdrawn ? "supprimé par une personne (non compté)" : cause switch
     {
         "Application" => "applicative (non comptée)", "External" => "externe (non comptée)", _ => "socle technique",

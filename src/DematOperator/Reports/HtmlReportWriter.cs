@@ -167,8 +167,9 @@ public static class HtmlReportWriter
     /// <summary>"du mois" only when the whole month was measured; otherwise the period the ratio covers, said.</summary>
     private static string Period(BackupRow b, MonthlyServiceReport r)
     {
-        var month = (Start: r.Zone.AtStartOfDay(r.Month.OnDayOfMonth(1)).ToInstant(), End: r.Zone.AtStartOfDay(r.Month.PlusMonths(1).OnDayOfMonth(1)).ToInstant());
-        return b.Measured is not { } m || (m.From <= month.Start && m.Until >= month.End) ? "du mois"
+        var monthStart = r.Zone.AtStartOfDay(r.Month.OnDayOfMonth(1)).ToInstant();
+        var monthEnd = r.Zone.AtStartOfDay(r.Month.PlusMonths(1).OnDayOfMonth(1)).ToInstant();
+        return b.Measured is not { } m || (m.From <= monthStart && m.Until >= monthEnd) ? "du mois"
             : $"de la période mesurée (du {Date(r, m.From)} au {Date(r, m.Until)})";
     }
 }

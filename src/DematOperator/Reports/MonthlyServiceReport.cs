@@ -53,7 +53,11 @@ public sealed record DrillRow(string Cluster, string Namespace, string Drill, st
 
 public sealed record PraSummary(Instant? LastSuccess, string? LastSuccessDrill, long? LastRtoSeconds, long? LastRpoSeconds, int? DaysUntilYearlyDeadline);
 
-public sealed record CertificateRow(string Cluster, string Namespace, string Name, string Source, string Subject, string State, Instant? NotAfter, Instant? LastRenewal, string? Message);
+public sealed record CertificateRow(string Cluster, string Namespace, string Name, string Source, string Subject, string State, Instant? NotAfter, Instant? LastRenewal, string? Message)
+{
+    /// <summary>Why it is in its state, CamelCase (status.items[].reason): the French report says it in French from this.</summary>
+    public string? Reason { get; init; }
+}
 
 public sealed record CoverageRow(string Cluster, string Kind, string Namespace, string Name, bool Covered);
 
@@ -90,7 +94,8 @@ public sealed record MonthlyServiceReport(
 
     /// <summary>Builds the report of <paramref name="month"/> from snapshots taken at <paramref name="now"/>.</summary>
     /// <param name="unread">Clusters that were asked for and could not be read, with the reason.</param>
-    public static MonthlyServiceReport Build(IReadOnlyList<ReportSnapshot> snapshots, YearMonth month, DateTimeZone zone, Instant now, IReadOnlyList<ClusterSource>? unread = null) =>
+    public static MonthlyServiceReport Build(IReadOnlyList<ReportSnapshot> snapshots, YearMonth month, DateTimeZone zone, Instant now,
+        IReadOnlyList<ClusterSource>? unread = null) =>
         BuildFigures(snapshots, month, zone, now) with { Sources = [.. snapshots.Select(s => new ClusterSource(s.Cluster)), .. unread ?? []] };
 
     private static MonthlyServiceReport BuildFigures(IReadOnlyList<ReportSnapshot> snapshots, YearMonth month, DateTimeZone zone, Instant now)
@@ -189,7 +194,7 @@ public sealed record MonthlyServiceReport(
         var pra = new PraSummary(lastSuccess, lastSuccessRun?.Drill, lastSuccessRun?.Rto, lastSuccessRun?.Rpo, deadlineDays);
 
         var certificates = snapshots.SelectMany(s => s.CertificateRenewals.SelectMany(c => (c.Status?.Items ?? []).Select(i => new CertificateRow(s.Cluster, i.Namespace, i.Name, i.Source,
-            i.Subject ?? "", i.State, i.NotAfter is { } na ? Instant.FromDateTimeOffset(na) : null, i.LastRenewal is { } lr ? Instant.FromDateTimeOffset(lr) : null, i.Message))))
+            i.Subject ?? "", i.State, i.NotAfter is { } na ? Instant.FromDateTimeOffset(na) : null, i.LastRenewal is { } lr ? Instant.FromDateTimeOffset(lr) : null, i.Message) { Reason = i.Reason })))
             .DistinctBy(c => (c.Cluster, c.Source, c.Namespace, c.Name)).ToList();
         var renewed = certificates.Where(c => c.LastRenewal is { } r && r >= start && r < end).ToList();
         var failing = certificates.Where(c => c.State is "Error" or "Expired").ToList();

@@ -130,10 +130,12 @@ public static class ReportWriter
             md.AppendLine($"{title} : {rows.Count}");
             md.AppendLine();
             if (rows.Count == 0) return;
-            md.AppendLine("| cluster | source | objet | sujet | état | expiration | renouvelé le | message |");
+            // The report is French: the reason is said in French; the operator's own (English) message stays in the JSON and CSV.
+            md.AppendLine("| cluster | source | objet | sujet | état | expiration | renouvelé le | raison |");
             md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var c in rows)
-                md.AppendLine($"| {c.Cluster} | {c.Source} | {c.Namespace}/{c.Name} | {Cell(c.Subject)} | {FrenchTerms.CertificateState(c.State)} | {Date(r, c.NotAfter)} | {Date(r, c.LastRenewal)} | {Cell(c.Message)} |");
+                md.AppendLine($"| {c.Cluster} | {c.Source} | {c.Namespace}/{c.Name} | {Cell(c.Subject)} | {FrenchTerms.CertificateState(c.State)} | {Date(r, c.NotAfter)} "
+                              + $"| {Date(r, c.LastRenewal)} | {FrenchTerms.CertificateReason(c.Reason)} |");
             md.AppendLine();
         }
         Certificates("Renouvelés ce mois-ci", r.RenewedCertificates);
@@ -257,7 +259,7 @@ public static class ReportWriter
                 ["uncovered"] = new JsonArray([.. r.Coverage.Where(c => !c.Covered).Select(c => (JsonNode)$"{c.Cluster}:{c.Kind}/{c.Namespace}/{c.Name}")]),
             },
         };
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return json.ToJsonString(Api.PeopleJson.Indented);
     }
 
     private static JsonArray Certs(MonthlyServiceReport r, IReadOnlyList<CertificateRow> rows, Func<Instant?, string?> iso) =>

@@ -203,8 +203,10 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
         md.AppendLine();
         md.AppendLine($"- Résultat : **{FrenchPhase(s.Phase)}** ({s.Phase}{(s.FailureReason is { } r ? $", {r}" : "")}) — {s.Message}");
         md.AppendLine($"- Politique de sauvegarde : {rr.Spec.BackupPolicy} ({method})");
-        md.AppendLine($"- Point de reprise : {s.RecoveryPoint?.Run ?? "—"}, données du {PersonTime.Format(s.RecoveryPoint?.Time)}, cohérence : {FrenchConsistency(s.RecoveryPoint?.Consistency)}");
-        md.AppendLine($"- Depuis : {s.SourceNamespace ?? "—"} → vers : {s.TargetNamespace ?? "—"}{(rr.Spec.DryRun == true ? " (simulation : rien n'a été modifié)" : "")}");
+        md.AppendLine($"- Point de reprise : {s.RecoveryPoint?.Run ?? "—"}, données du {PersonTime.Format(s.RecoveryPoint?.Time)}, "
+                      + $"cohérence : {FrenchConsistency(s.RecoveryPoint?.Consistency)}");
+        var dry = rr.Spec.DryRun == true ? " (simulation : rien n'a été modifié)" : "";
+        md.AppendLine($"- Depuis : {s.SourceNamespace ?? "—"} → vers : {s.TargetNamespace ?? "—"}{dry}");
         md.AppendLine($"- Début : {PersonTime.Format(s.StartTime)} ; fin : {PersonTime.Format(now)}");
         md.AppendLine();
         md.AppendLine("## Contenu prévu");
@@ -231,7 +233,7 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
             Data = new()
             {
                 ["report.md"] = md.ToString(),
-                ["report.json"] = json.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
+                ["report.json"] = json.ToJsonString(PeopleJson.Compact),
             },
         };
         try { await client.CreateAsync(Resources.ConfigMaps, cm, ct); }
@@ -248,13 +250,19 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
 
     private static string FrenchPhase(RestorePhase? phase) => phase switch
     {
-        RestorePhase.Succeeded => "restauration réussie", RestorePhase.Failed => "restauration refusée ou échouée", RestorePhase.Planned => "simulation : plan établi",
-        RestorePhase.Restoring => "restauration en cours", _ => "en attente",
+        RestorePhase.Succeeded => "restauration réussie",
+        RestorePhase.Failed => "restauration refusée ou échouée",
+        RestorePhase.Planned => "simulation : plan établi",
+        RestorePhase.Restoring => "restauration en cours",
+        _ => "en attente",
     };
 
     private static string FrenchConsistency(string? consistency) => consistency switch
     {
-        "Application" => "applicative (écritures gelées pendant la capture)", "Crash" => "au niveau des disques (comme après un arrêt brutal)", null => "—", _ => consistency,
+        "Application" => "applicative (écritures gelées pendant la capture)",
+        "Crash" => "au niveau des disques (comme après un arrêt brutal)",
+        null => "—",
+        _ => consistency,
     };
 }
 
@@ -268,7 +276,8 @@ public static class RestoreRequestController
                 {
                     MaxConcurrentReconciles = 2,
                     // The phase column is never blank: a request that cannot start yet is Pending, with Ready=False saying why.
-                    FailureReporter = new ReconcileFailureReporter<RestoreRequest>(client, OperatorKinds.RestoreRequests, r => r.Status ??= new RestoreRequestStatus(), events,
+                    FailureReporter = new ReconcileFailureReporter<RestoreRequest>(client,
+                        OperatorKinds.RestoreRequests, r => r.Status ??= new RestoreRequestStatus(), events,
                         r => r.Status!.Phase ??= RestorePhase.Pending),
                 }, metrics, loggers, client.Time)
             .For(requests, Predicates.GenerationOrAnnotationsChanged);

@@ -24,12 +24,15 @@ public static class MonthVerdict
     public static Condition ObjectiveMet(MonthFigures month, double objective, long? generation)
     {
         var objectiveText = (objective * 100).ToString("0.###", CultureInfo.InvariantCulture) + "%";
-        var figures = $"{month.Month} so far: availability {month.AvailabilityPercent} over {month.CoveragePercent} of the service time measured, objective {objectiveText}";
+        var figures = $"{month.Month} so far: availability {month.AvailabilityPercent} over {month.CoveragePercent} of the service time measured, "
+                      + $"objective {objectiveText}";
+        var budget = $"{figures}, {month.ErrorBudgetRemainingPercent} of the error budget left";
         return month.Verdict switch
         {
-            Met => Conditions.Make("ObjectiveMet", true, "WithinBudget", $"{figures}, {month.ErrorBudgetRemainingPercent} of the error budget left", generation),
-            NotMet => Conditions.Make("ObjectiveMet", false, "BudgetExhausted", $"{figures}, {month.ErrorBudgetRemainingPercent} of the error budget left", generation),
-            InsufficientData => Conditions.Make("ObjectiveMet", null, "InsufficientData", $"{figures}: too little measured for a verdict (données insuffisantes)", generation),
+            Met => Conditions.Make("ObjectiveMet", true, "WithinBudget", budget, generation),
+            NotMet => Conditions.Make("ObjectiveMet", false, "BudgetExhausted", budget, generation),
+            InsufficientData => Conditions.Make("ObjectiveMet", null, "InsufficientData",
+                $"{figures}: too little measured for a verdict (données insuffisantes)", generation),
             _ => Conditions.Make("ObjectiveMet", null, "NoServiceTime", $"{month.Month}: no service time yet, nothing to judge (sans objet)", generation),
         };
     }

@@ -24,7 +24,8 @@ public static class ServiceLevelController
                 new ControllerOptions
                 {
                     MaxConcurrentReconciles = 16,
-                    FailureReporter = new ReconcileFailureReporter<ServiceLevel>(client, OperatorKinds.ServiceLevels, s => s.Status ??= new ServiceLevelStatus(), events),
+                    FailureReporter = new ReconcileFailureReporter<ServiceLevel>(client,
+                        OperatorKinds.ServiceLevels, s => s.Status ??= new ServiceLevelStatus(), events),
                 }, metrics, loggers, client.Time)
             .For(serviceLevels, Predicates.GenerationOrAnnotationsChanged);
 }

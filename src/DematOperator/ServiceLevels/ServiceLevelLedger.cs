@@ -116,6 +116,9 @@ public static class ServiceLevelLedger
                 var start = wanted is null ? now : current is null || wanted == Severity.Blocking
                     ? Instant.Max(Instant.FromDateTimeOffset(cause.Min(p => p.FailingSince!.Value)), current is null ? Instant.MinValue : Instant.FromDateTimeOffset(current.Start))
                     : now;
+                // To the second, as people read and tickets carry times (the GTR deadline then has no microseconds);
+                // floored, so the outage never starts later than the probes saw it.
+                start = Instant.FromUnixTimeSeconds(start.ToUnixTimeSeconds());
                 if (current is not null)
                 {
                     current.End = start.ToDateTimeOffset();

@@ -92,7 +92,8 @@ public sealed class ServiceLevelReconciler(
             status.Conditions ??= [];
             Conditions.Set(status.Conditions, Conditions.Make("Ready", true, "Measuring",
                 problems.FirstOrDefault(p => p.Warning) is { } w ? $"{w.Field}: {w.Message}" : $"{settings.Probes.Count} probe(s) every {settings.Interval.TotalSeconds:0}s", s.Metadata.Generation), client.Time.GetUtcNow());
-            Conditions.Set(status.Conditions, MonthVerdict.ObjectiveMet(status.CurrentMonth!, settings.Tier.Objective, s.Metadata.Generation), client.Time.GetUtcNow());
+            var objectiveMet = MonthVerdict.ObjectiveMet(status.CurrentMonth!, settings.Tier.Objective, s.Metadata.Generation);
+            Conditions.Set(status.Conditions, objectiveMet, client.Time.GetUtcNow());
             // Outside service hours nothing accrues: skip the write when only the checkpoint moved.
             if (!inService && previousCheckpoint is not null && Snapshot(status) == before) status.CheckpointTime = previousCheckpoint;
         }, ct);

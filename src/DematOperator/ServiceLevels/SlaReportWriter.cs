@@ -41,29 +41,42 @@ public static class SlaReportWriter
         };
     }
 
+    /// <summary>In French, the contract's words, every time ISO 8601 with its offset (as the monthly report).</summary>
     public static string Text(MonthlyReport report, DateTimeZone zone, ServiceTier tier)
     {
-        string Time(Instant i) => i.InZone(zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-        string Hours(Duration d) => $"{d.TotalHours:0.##} h";
+        var inv = CultureInfo.InvariantCulture;
+        string Time(Instant i) => Api.PersonTime.Format(i, zone);
+        string Hours(Duration d) => d.TotalHours.ToString("0.##", inv) + " h";
+        string Pct(double ratio, string format) => (ratio * 100).ToString(format, inv) + " %";
+        string Gtr(Gtr g) => g.InDays ? $"{g.Amount} jour(s) de service" : $"{g.Amount} h de service";
+        string[] days = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
         var sb = new StringBuilder();
-        sb.AppendLine($"Service level report, {report.Month.ToString("yyyy-MM", CultureInfo.InvariantCulture)}, tier {report.Tier} ({zone.Id})");
-        sb.AppendLine($"  Service hours:   {tier.Opens:HH:mm}-{tier.Closes:HH:mm}, {string.Join(", ", tier.Days.Order().Select(d => d.ToString()[..3]))}, public holidays {(tier.HolidaysAreServiceDays ? "included" : "excluded")}");
-        sb.AppendLine($"  Service time:    {Hours(report.ServiceTime)} (maintenance excluded: {Hours(report.MaintenanceTime)})");
-        sb.AppendLine($"  Downtime:        {Hours(report.Downtime)} (error budget {Hours(report.ErrorBudget)})");
-        sb.AppendLine($"  Availability:    {report.Availability * 100:0.000} % (objective {report.Objective * 100:0.0} %): {(report.Met ? "MET" : "NOT MET")}");
-        sb.AppendLine($"  Incidents:       {report.Incidents.Count}");
+        sb.AppendLine($"Rapport de niveau de service, {report.Month.ToString("yyyy-MM", inv)}, palier {report.Tier} ({zone.Id})");
+        var weekDays = string.Join(", ", tier.Days.Order().Select(d => days[(int)d - 1]));
+        sb.AppendLine($"  Heures de service : {tier.Opens.ToString("HH:mm", inv)}-{tier.Closes.ToString("HH:mm", inv)}, {weekDays}, "
+                      + $"jours fériés {(tier.HolidaysAreServiceDays ? "inclus" : "exclus")}");
+        sb.AppendLine($"  Temps de service : {Hours(report.ServiceTime)} (maintenance exclue : {Hours(report.MaintenanceTime)})");
+        sb.AppendLine($"  Indisponibilité :  {Hours(report.Downtime)} (budget d'indisponibilité {Hours(report.ErrorBudget)})");
+        sb.AppendLine($"  Disponibilité :    {Pct(report.Availability, "0.000")} (objectif {Pct(report.Objective, "0.0")}) : "
+                      + (report.Met ? "atteint" : "NON ATTEINT"));
+        sb.AppendLine($"  Incidents :        {report.Incidents.Count}");
         foreach (var s in Severities)
         {
             var count = report.Incidents.Count(i => i.Outage.Severity == s);
             var ratio = report.WithinGtrRatio(s);
-            sb.AppendLine($"    {Name(s),-9} {count,3}, GTR {tier.For(s)}, resolved within GTR: {(ratio is { } r ? $"{r * 100:0.#} %" : "n/a")}");
+            sb.AppendLine($"    {ContractIndicators.FrenchSeverity(s),-9} {count,3}, GTR {Gtr(tier.For(s))}, "
+                          + $"résolus dans la GTR : {(ratio is { } r ? Pct(r, "0.#") : "sans objet")}");
         }
         if (report.Incidents.Count > 0)
         {
             sb.AppendLine();
-            sb.AppendLine("  start              end                severity  deadline           within GTR");
+            sb.AppendLine("  début                       fin                         gravité    échéance GTR                dans la GTR");
             foreach (var i in report.Incidents)
-                sb.AppendLine($"  {Time(i.Outage.Start)}   {(i.Outage.End is { } e ? Time(e) : "open            ")}   {Name(i.Outage.Severity),-8}  {Time(i.Deadline)}   {(i.WithinGtr is { } w ? (w ? "yes" : "NO") : "open")}");
+            {
+                var end = i.Outage.End is { } e ? Time(e) : "en cours                 ";
+                var within = i.WithinGtr is { } w ? (w ? "oui" : "NON") : "en cours";
+                sb.AppendLine($"  {Time(i.Outage.Start)}   {end}   {ContractIndicators.FrenchSeverity(i.Outage.Severity),-9}  {Time(i.Deadline)}   {within}");
+            }
         }
         return sb.ToString();
     }

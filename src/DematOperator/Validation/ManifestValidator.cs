@@ -33,7 +33,8 @@ public static class ManifestValidator
         ["CertificateRenewal"] = Rules(OperatorKinds.CertificateRenewals, (o, _) => CertificateRenewalChecks.Check(o.Deserialize(OperatorJsonContext.Default.CertificateRenewal)!.Spec)),
         ["RestoreRequest"] = Rules(OperatorKinds.RestoreRequests, (o, _) => Restores.RestoreDecisions.Check(o.Deserialize(OperatorJsonContext.Default.RestoreRequest)!.Spec)),
         // An Incident's ServiceLevel and its overlaps need the cluster; what its own fields say does not.
-        ["Incident"] = Rules(OperatorKinds.Incidents, (o, now) => Incidents.IncidentChecks.Check(o.Deserialize(OperatorJsonContext.Default.Incident)!.Spec, now)),
+        ["Incident"] = Rules(OperatorKinds.Incidents,
+            (o, now) => Incidents.IncidentChecks.Check(o.Deserialize(OperatorJsonContext.Default.Incident)!.Spec, now)),
     };
 
     /// <summary>The kinds `validate` checks: every kind of the API group.</summary>

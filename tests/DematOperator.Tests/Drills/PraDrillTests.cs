@@ -303,6 +303,12 @@ public sealed class PraDrillTests : IAsyncLifetime
         result.Result.ShouldBe(DrillResult.Failed);
         result.Reason.ShouldBe(DrillReasons.NothingRestored, result.Message);
         result.RtoSeconds.ShouldBeNull("a run that restored nothing never reaches a recovery time");
+        // After the run, its steps stay readable in the history, as the run left them (docs/pradrill.md).
+        result.Steps!.Select(st => (st.Name, st.State)).ShouldBe([
+            (DrillStepName.Preflight, StepState.Succeeded), (DrillStepName.Quiesce, StepState.Succeeded), (DrillStepName.Restore, StepState.Failed),
+            (DrillStepName.Verify, StepState.Skipped), (DrillStepName.Measure, StepState.Skipped), (DrillStepName.Report, StepState.Succeeded),
+            (DrillStepName.Rollback, StepState.Succeeded)]);
+        result.Steps!.Single(st => st.Name == DrillStepName.Restore).Message!.ShouldContain("nothing");
         await AssertTestEnvironmentsGivenBack();
     }
 

@@ -163,7 +163,7 @@ public sealed class MonthlyReportTests : IAsyncLifetime
             Items =
             [
                 new CertificateStatusItem { Source = "Secret", Namespace = "platau-prod", Name = "platau-tls", Subject = "CN=platau", State = "Valid", NotAfter = At("2027-05-20T12:00:00").ToDateTimeOffset(), LastRenewal = At("2026-05-20T12:00:00").ToDateTimeOffset() },
-                new CertificateStatusItem { Source = "Secret", Namespace = "platau-prod", Name = "broken-tls", State = "Error", Message = "tls.crt is not valid PEM" },
+                new CertificateStatusItem { Source = "Secret", Namespace = "platau-prod", Name = "broken-tls", State = "Error", Reason = "InvalidCertificate", Message = "tls.crt is not valid PEM" },
                 new CertificateStatusItem { Source = "Route", Namespace = "platau-prod", Name = "platau-portal", Subject = "CN=portal", State = "Valid", NotAfter = At("2026-06-20T12:00:00").ToDateTimeOffset() },
                 new CertificateStatusItem { Source = "Secret", Namespace = "platau-prod", Name = "api-tls", Subject = "CN=api", State = "Valid", NotAfter = At("2026-09-01T12:00:00").ToDateTimeOffset(), LastRenewal = At("2026-04-02T12:00:00").ToDateTimeOffset() },
             ],
@@ -474,6 +474,16 @@ public sealed class MonthlyReportTests : IAsyncLifetime
         planning.Length.ShouldBe(3, "the header and the two windows of 2026, not 2027's");
         planning[1].ShouldBe("sbg,platau-prod,platau,2026-03-10T21:00:00+01:00,2026-03-10T23:00:00+01:00,Outage,ADM-2026-03,true,upgrade");
         planning[2].ShouldBe("sbg,platau-prod,platau,2026-03-20T21:00:00+01:00,2026-03-20T22:00:00+01:00,Outage,,false,\"patch, not agreed\"");
+    }
+
+    [Fact]
+    public async Task The_french_report_says_a_certificate_s_reason_in_french_and_keeps_the_operator_s_message_as_data()
+    {
+        var report = await Report();
+        var md = ReportWriter.Markdown(report);
+        md.ShouldContain("| en erreur | — | — | certificat illisible (InvalidCertificate) |");
+        md.ShouldNotContain("tls.crt is not valid PEM", customMessage: "the operator's English message is not the French report's text");
+        ReportWriter.Json(report).ShouldContain("\"message\": \"tls.crt is not valid PEM\"");
     }
 
     [Fact]

@@ -37,6 +37,22 @@ public sealed class ServiceLevelLedgerTests
     }
 
     [Fact]
+    public void A_probe_incident_starts_and_ends_on_whole_seconds_so_its_GTR_deadline_has_no_fraction()
+    {
+        var settings = Settings();
+        var status = new ServiceLevelStatus();
+        var down = new ProbeOutcome[] { new("api", false, "HTTP 503", TimeSpan.FromMilliseconds(20)), new("search", true, "", TimeSpan.Zero) };
+        // Rounds at a quarter of a second past the minute, as a real clock gives them.
+        var first = At("2026-05-04T10:00:00") + Duration.FromMilliseconds(250);
+        for (var t = first; t < first + Duration.FromMinutes(2); t += Duration.FromSeconds(30))
+            ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), t, down);
+        var incident = status.Incidents!.Single();
+        incident.Start.ShouldBe(At("2026-05-04T10:00:00").ToDateTimeOffset(), "floored to the second the first failure was seen in");
+        (incident.Deadline.Ticks % TimeSpan.TicksPerSecond).ShouldBe(0);
+        incident.Deadline.ShouldBe(At("2026-05-04T14:00:00").ToDateTimeOffset(), "ARGENT blocking: 4 h of service time");
+    }
+
+    [Fact]
     public void Time_a_PRA_drill_stops_the_environment_is_planned_no_incident_opens_and_failures_count_anew_after_it()
     {
         var status = new ServiceLevelStatus();

@@ -74,10 +74,12 @@ public sealed class VeleroRestoreMethod : IRestoreMethod
             // one namespace of it, less our own kinds and what the selection leaves out: say so when the numbers differ.
             var planned = cx.Request.Status?.PlannedItems;
             var why = planned is { } p && p != restored
-                ? $" (the plan counted the Backup's {p} item(s) across all its namespaces and kinds; the Restore takes {cx.Source} only, without DematOperator's kinds{(cx.Kinds is null && cx.Selector is null ? "" : ", and only the selection")})"
+                ? $" (the plan counted the Backup's {p} item(s) across all its namespaces and kinds; the Restore takes {cx.Source} only, "
+                  + $"without DematOperator's kinds{(cx.Kinds is null && cx.Selector is null ? "" : ", and only the selection")})"
                 : "";
             return restored == 0 ? RestoreProgress.Failed(RestoreReasons.NothingRestored, $"Velero Restore {cx.ObjectName} completed but restored nothing")
-                : RestoreProgress.Succeeded($"Velero Restore {cx.ObjectName} completed: {restored} item(s) into {cx.Target}{why}{(status.Warnings is > 0 and var w ? $", {w} warning(s) (existing objects left as they were)" : "")}");
+                : RestoreProgress.Succeeded($"Velero Restore {cx.ObjectName} completed: {restored} item(s) into {cx.Target}{why}"
+                                            + (status.Warnings is > 0 and var w ? $", {w} warning(s) (existing objects left as they were)" : ""));
         }
         if (VeleroPhases.IsFailure(status?.Phase))
             return RestoreProgress.Failed(RestoreReasons.RestoreFailed, $"Velero Restore {cx.ObjectName} ended {status!.Phase}: {status.FailureReason ?? status.ValidationErrors?.FirstOrDefault() ?? $"{status.Errors ?? 0} error(s)"}");
