@@ -49,8 +49,9 @@ internal static class ReportCommand
             IReadOnlyList<string?> wanted;
             try
             {
-                wanted = parse.GetValue(contexts) is { Length: > 0 } list ? list
-                    : KubeConfigLoader.Contexts(parse.GetValue(kubeconfig)) is { Count: > 0 } all ? all : [null];
+                IReadOnlyList<string> named = parse.GetValue(contexts) is { Length: > 0 } list ? list : KubeConfigLoader.Contexts(parse.GetValue(kubeconfig));
+                // No context at all: inside a pod, the in-cluster API.
+                wanted = named.Count > 0 ? [.. named] : [null];
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or FormatException) { return Fail(e.Message); }
             var snapshots = new List<ReportSnapshot>();
