@@ -346,6 +346,16 @@ public sealed class PraDrillTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rehearsal_with_nothing_to_verify_fails_NoVerification_and_rolls_back()
+    {
+        // Workload readiness switched off and no HTTP, Job or exec check: a run that checked nothing proves nothing.
+        await ProductionBackup("platau-velero-1");
+        var result = await RunFailsAndRollsBack(DrillReasons.NoVerification, "no verification ran", s => s.Verify = new DrillVerify { Workloads = false });
+        result.RtoSeconds.ShouldBeNull("no recovery time without a verification");
+        result.Steps!.Single(st => st.Name == DrillStepName.Verify).State.ShouldBe(StepState.Failed);
+    }
+
+    [Fact]
     public async Task Verification_that_never_becomes_ready_times_out_and_rolls_back()
     {
         _host["rbx"].Controllers.Workloads.NeverReady = o => o.Namespace == "platau-prod" && o.Name == "mongodb";
