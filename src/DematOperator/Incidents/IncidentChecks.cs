@@ -33,7 +33,7 @@ public static class IncidentChecks
             if (!standing.Any(s => Overlap(s, o, now))) standing.Add(o);
         var earlier = standing.FirstOrDefault(o => Overlap(o, incident, now));
         return earlier is null ? null
-            : new("Overlapping", $"overlaps Incident {earlier.Name} ({earlier.Spec.Severity}, from {earlier.Spec.StartTime:yyyy-MM-dd HH:mm:ssZ}) of the same ServiceLevel: edit that one instead");
+            : new("Overlapping", $"overlaps Incident {earlier.Name} ({earlier.Spec.Severity}, from {PersonTime.Format(earlier.Spec.StartTime)}) of the same ServiceLevel: edit that one instead");
     }
 
     private static IncidentProblem? Basic(Incident i, Instant now) => Check(i.Spec, now).FirstOrDefault() is { } p ? new(p.Reason, p.Message) : null;
@@ -46,11 +46,11 @@ public static class IncidentChecks
         if (spec.Cause is not (null or IncidentValues.Platform or IncidentValues.Application or IncidentValues.External))
             yield return new("spec.cause", "InvalidCause", $"cause \"{spec.Cause}\" is not Platform, Application or External");
         if (spec.ResolvedTime is { } resolved && resolved < spec.StartTime)
-            yield return new("spec.resolvedTime", "ResolvedBeforeStart", $"resolvedTime {resolved:O} is before startTime {spec.StartTime:O}");
+            yield return new("spec.resolvedTime", "ResolvedBeforeStart", $"resolvedTime {PersonTime.Format(resolved)} is before startTime {PersonTime.Format(spec.StartTime)}");
         if (spec.AcknowledgedTime is { } ack && ack < spec.StartTime)
-            yield return new("spec.acknowledgedTime", "AcknowledgedBeforeStart", $"acknowledgedTime {ack:O} is before startTime {spec.StartTime:O}");
+            yield return new("spec.acknowledgedTime", "AcknowledgedBeforeStart", $"acknowledgedTime {PersonTime.Format(ack)} is before startTime {PersonTime.Format(spec.StartTime)}");
         if (Instant.FromDateTimeOffset(spec.StartTime) > now + FutureTolerance)
-            yield return new("spec.startTime", "StartInFuture", $"startTime {spec.StartTime:O} is in the future");
+            yield return new("spec.startTime", "StartInFuture", $"startTime {PersonTime.Format(spec.StartTime)} is in the future");
     }
 
     /// <summary>Written first: by creation time, then by name (ordinal, as the standing ones are ordered).</summary>

@@ -63,7 +63,7 @@ public sealed class IncidentChecksTests
     {
         var verdicts = Verdicts(Inc("blocking", 20, 1, 3), Inc("minor", 21, 2, 5, "Minor"), Inc("backwards", 19, 4, 2), Inc("later", 22, 3.5, 4));
         verdicts["minor"].ShouldBeNull("another severity is another incident");
-        verdicts["backwards"].ShouldBe("ResolvedBeforeStart: resolvedTime 2026-05-04T02:00:00.0000000+02:00");
+        verdicts["backwards"].ShouldBe("ResolvedBeforeStart: resolvedTime 2026-05-04T02:00:00+02:00");
         verdicts["later"].ShouldBeNull("an invalid Incident refuses nothing");
     }
 
