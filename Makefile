@@ -18,8 +18,8 @@ test:
 ## The sandbox, the emulator and the manifest generator are development tools (src/DematOperator.Dev),
 ## never part of the shipped operator.
 run sandbox:
-	@echo "Building the sandbox (the first build takes a minute or two; dotnet prints nothing meanwhile)..."
-	$(DOTNET) build src/DematOperator.Dev -c Release -nologo -v quiet -clp:NoSummary
+	@echo "Building the sandbox (the first build takes a minute or two; its output goes to .sandbox/build.log)..."
+	@mkdir -p .sandbox && $(DOTNET) build src/DematOperator.Dev -c Release -nologo > .sandbox/build.log 2>&1 || (cat .sandbox/build.log; exit 1)
 	@echo "Starting two emulated clusters, the CRDs, the samples and one operator per cluster..."
 	$(DOTNET) run --project src/DematOperator.Dev -c Release --no-build -- sandbox $(SANDBOX_ARGS)
 
