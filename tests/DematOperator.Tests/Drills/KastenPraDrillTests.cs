@@ -164,6 +164,8 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
     [Fact]
     public async Task A_rehearsal_restores_the_newest_exported_point_without_our_resources_measures_it_and_rolls_back()
     {
+        // Production holds one object of each of our kinds: the exports carry them, the rehearsal must restore none.
+        await OurKindsInNamespace.CreateAsync(_sbg, "platau-prod");
         var older = await ProductionExport("platau-4h-run-1");
         _clock.Advance(TimeSpan.FromMinutes(30));
         var newest = await ProductionExport("platau-4h-run-2");
@@ -177,12 +179,13 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
         var run = (await Drill()).Status!.CurrentRun!;
         run.RecoveryPoints!.ShouldHaveSingleItem().Name.ShouldBe(newest.Name, "the newest export, not the older one");
         (await _rbx.TryGetAsync(Resources.Deployments, "platau-prod", "platau-portal")).ShouldNotBeNull("production's workloads restored");
-        (await _rbx.ListAsync(OperatorKinds.BackupPolicies, "platau-prod")).Items.ShouldBeEmpty("a rehearsal restores none of DematOperator's resources");
+        (await OurKindsInNamespace.FoundAsync(_rbx, "platau-prod")).ShouldBeEmpty("a rehearsal restores none of DematOperator's resources");
         var action = (await _rbx.ListAsync(ForeignKinds.KastenRestoreActions, "platau-prod")).Items.Single();
         action.Name.ShouldBe(run.Name);
         action.Spec!.TargetNamespace.ShouldBe("platau-prod");
         action.Spec.Profile!.Name.ShouldBe(Profile);
-        action.Spec.Filters!.ExcludeResources!.ShouldContain(f => f.Group == Group.Name && f.Resource == "backuppolicies");
+        action.Spec.Filters!.ExcludeResources!.Where(f => f.Group == Group.Name).Select(f => f.Resource).Order()
+            .ShouldBe(OurKindsInNamespace.All.Select(k => k.Plural).Order());
         var point = await _rbx.GetAsync(ForeignKinds.KastenRestorePoints, "platau-prod", run.Name);
         point.Spec!.RestorePointContentRef!.Name.ShouldBe(newest.Name);
 

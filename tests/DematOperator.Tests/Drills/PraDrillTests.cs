@@ -186,6 +186,8 @@ public sealed class PraDrillTests : IAsyncLifetime
     [InlineData(true)]
     public async Task Rehearsal_restores_verifies_measures_reports_and_gives_everything_back(bool sbgBurnt)
     {
+        // Production holds one object of each of our kinds: the backup carries them, the rehearsal must restore none.
+        await OurKindsInNamespace.CreateAsync(_sbg, "platau-prod");
         await ProductionBackup("platau-velero-202603141900");
         _clock.Advance(TimeSpan.FromMinutes(40));
         _host["rbx"].Controllers.Velero.Delay = TimeSpan.FromMinutes(5);
@@ -203,9 +205,10 @@ public sealed class PraDrillTests : IAsyncLifetime
         // Isolation: production's workloads are restored, production's BackupPolicy is not (it would back up on rbx).
         await AdvanceUntil(async () => (await Drill()).Status?.CurrentRun?.Steps.FirstOrDefault(s => s.Name == DrillStepName.Restore)?.State == StepState.Succeeded, "restored");
         (await _rbx.TryGetAsync(Resources.Deployments, "platau-prod", "platau-portal")).ShouldNotBeNull("production's workloads restored");
-        (await _rbx.ListAsync(OperatorKinds.BackupPolicies, "platau-prod")).Items.ShouldBeEmpty("a rehearsal restores none of DematOperator's resources");
+        (await OurKindsInNamespace.FoundAsync(_rbx, "platau-prod")).ShouldBeEmpty("a rehearsal restores none of DematOperator's resources");
         var restore = (await _rbx.ListAsync(Restores, "openshift-adp")).Items.Single();
-        restore.Spec!["excludedResources"]!.AsArray().Select(r => (string?)r).ShouldContain("backuppolicies.ops.demat.gouv.fr");
+        restore.Spec!["excludedResources"]!.AsArray().Select(r => (string?)r).Order()
+            .ShouldBe(OurKindsInNamespace.All.Select(k => $"{k.Plural}.ops.demat.gouv.fr").Order());
 
         var result = await RunToEnd();
         result.Result.ShouldBe(DrillResult.Succeeded, result.Message);
