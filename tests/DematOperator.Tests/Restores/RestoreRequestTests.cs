@@ -254,6 +254,28 @@ public sealed class RestoreRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restore_that_brings_nothing_back_fails_NothingRestored_with_Velero_and_Kasten()
+    {
+        await using var op = StartOperator();
+        await BackUp("velero", "kasten");
+        // Velero: a selection no object of the backup carries; the Restore completes with 0 items.
+        await Request("velero-none", "velero", s => { s.TargetNamespace = "scratch-none-velero"; s.Include = new RestoreSelection { Selector = new LabelSelectorSpec { MatchLabels = new() { ["app"] = "no-such-app" } } }; });
+        // Kasten: K10 reports the RestoreAction Complete, yet nothing came back (the emulator's fault, as K10 does with a
+        // filter that keeps nothing).
+        _host["sbg"].Controllers.Kasten.RestoreNothing = a => a.Namespace == "scratch-none-kasten";
+        await Request("kasten-none", "kasten", s => s.TargetNamespace = "scratch-none-kasten");
+        foreach (var name in new[] { "velero-none", "kasten-none" })
+        {
+            var rr = await Ended(name);
+            rr.Status!.Phase.ShouldBe(RestorePhase.Failed, rr.Status.Message);
+            rr.Status.FailureReason.ShouldBe(RestoreReasons.NothingRestored, rr.Status.Message);
+            Conditions.Find(rr.Status.Conditions, "Ready")!.Reason.ShouldBe(RestoreReasons.NothingRestored);
+        }
+        await Eventually.HoldsAsync(async () => (await _client.ListAsync(Resources.Events, Ns)).Items.Count(e => e.Reason == RestoreReasons.NothingRestored && e.Type == "Warning") == 2,
+            "a Warning Event each");
+    }
+
+    [Fact]
     public async Task Before_picks_the_newest_run_older_than_the_instant_and_the_choice_is_kept()
     {
         await using var op = StartOperator();
