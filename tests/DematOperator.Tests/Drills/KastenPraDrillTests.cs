@@ -220,6 +220,22 @@ public sealed class KastenPraDrillTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_source_namespace_with_no_imported_export_is_refused_naming_it_while_the_others_have_one()
+    {
+        // platau-prod was exported and imported; platau-dossiers, also named by the drill, never was.
+        await ProductionExport("platau-4h-run-1");
+        await CreateDrill(s => s.Source.Namespaces = ["platau-prod", "platau-dossiers"]);
+        await using var op = StartOperator();
+        await RunNow("1");
+        var result = await RunToEnd();
+        result.Result.ShouldBe(DrillResult.Refused);
+        result.Reason.ShouldBe(DrillReasons.BackupMissesNamespace, result.Message);
+        result.Message!.ShouldContain("imported on the target for platau-dossiers; there is for platau-prod");
+        (await _rbx.ListAsync(ForeignKinds.KastenRestoreActions, null)).Items.ShouldBeEmpty("refused before anything was restored");
+        await AssertGivenBack();
+    }
+
+    [Fact]
     public async Task A_RestoreAction_K10_calls_Complete_that_restored_nothing_is_never_a_success()
     {
         await ProductionExport("platau-4h-run-1");
