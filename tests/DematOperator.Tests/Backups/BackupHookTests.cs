@@ -272,6 +272,42 @@ public sealed class BackupHookTests : IAsyncLifetime
         problems.ShouldContain("HooksUnsupported");
     }
 
+    [Theory]
+    // preset, the command its docs give (written here, not read from the preset), whether the database answers it
+    [InlineData(HookPresets.PostgreSql, "psql -U postgres -v ON_ERROR_STOP=1 -c CHECKPOINT", true)]
+    [InlineData(HookPresets.PostgreSql, "psql -U postgres -v ON_ERROR_STOP=1 -c CHECKPOINT", false)]
+    [InlineData(HookPresets.RabbitMq, "rabbitmqctl export_definitions /var/lib/rabbitmq/mnesia/definitions.json", true)]
+    [InlineData(HookPresets.RabbitMq, "rabbitmqctl export_definitions /var/lib/rabbitmq/mnesia/definitions.json", false)]
+    public async Task The_PostgreSQL_and_RabbitMQ_presets_run_their_command_once_before_the_capture_and_a_failure_captures_nothing(string preset, string command, bool answers)
+    {
+        var calls = new List<(string Command, string Pod, int SnapshotsBefore)>();
+        Cluster.Exec.Answer(c => c.Namespace == Ns, call =>
+        {
+            lock (calls) calls.Add((string.Join(' ', call.Command), call.Pod, Cluster.Snapshot("snapshot.storage.k8s.io/volumesnapshots").Count));
+            return answers ? ExecAnswer.Ok("ok\n") : new ExecAnswer(2, "", "could not connect to server");
+        });
+        await Create("db", [new BackupHook { Name = "db", Workload = new WorkloadRef { Kind = "StatefulSet", Name = "mongodb" }, Preset = preset }]);
+        await using var op = StartOperator();
+        await AdvanceUntil(async () => (await Policy("db")).Status is { ActiveHooks: null, LastRun.Phase: "Succeeded" or "Failed" }, "the run ended");
+        List<(string Command, string Pod, int SnapshotsBefore)> seen;
+        lock (calls) seen = [.. calls];
+        seen.Select(c => c.Command).ShouldBe([command], "one command, no thaw: neither preset freezes anything");
+        seen[0].SnapshotsBefore.ShouldBe(0, "run before the capture");
+        var run = (await Policy("db")).Status!.LastRun!;
+        if (answers)
+        {
+            run.Phase.ShouldBe("Succeeded");
+            run.Consistency.ShouldBe("Application");
+            (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items.Count.ShouldBe(3);
+        }
+        else
+        {
+            run.Phase.ShouldBe("Failed");
+            run.Error!.ShouldContain("could not connect to server");
+            (await _client.ListAsync(ForeignKinds.VolumeSnapshots, Ns)).Items.ShouldBeEmpty("onError Fail: nothing captured");
+        }
+    }
+
     [Fact]
     public async Task Without_hooks_a_recovery_point_is_crash_consistent()
     {
