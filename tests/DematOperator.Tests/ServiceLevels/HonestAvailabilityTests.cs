@@ -12,6 +12,11 @@ public sealed class HonestAvailabilityTests
     [InlineData(36000, 3600, 0, 0.995, 1.0, 0.9, 1.0, 0.9, true, false)]          // exactly at the 90 % threshold: a verdict
     [InlineData(36000, 3601, 0, 0.995, 1.0, 0.89997, 1.0, 0.89997, null, true)]  // just below it: none
     [InlineData(50400, 50400, 0, 0.998, null, 0.0, 1.0, 0.0, null, true)]        // nothing measured: no figure, never 100 %
+    // Unknown time and downtime together (hand-computed): availability over the known time only (1 − down / known),
+    // low counts the unknown as down, high as up.
+    [InlineData(36000, 1800, 360, 0.995, 0.98947368421, 0.94, 0.99, 0.95, false, false)]      // 1 − 360/34 200
+    [InlineData(36000, 1800, 36, 0.995, 0.99894736842, 0.949, 0.999, 0.95, true, false)]      // 1 − 36/34 200
+    [InlineData(36000, 7200, 360, 0.995, 0.9875, 0.79, 0.99, 0.8, null, true)]                // 1 − 360/28 800, 80 % covered
     public void Figures_follow_the_rule(long service, long unknown, long downtime, double objective,
         double? availability, double low, double high, double coverage, bool? met, bool insufficient)
     {
