@@ -27,7 +27,9 @@ public sealed class MemoryTrimmerTests
         var metrics = new MetricsRegistry();
         var facts = new HeapFacts(200 * MiB, 4 * MiB);
         var trims = 0;
-        var trimmer = new MemoryTrimmer(clock, metrics, read: () => facts, trim: () => { trims++; facts = new HeapFacts(20 * MiB, 4 * MiB); });
+        var reads = 0;
+        var trimmer = new MemoryTrimmer(clock, metrics, read: () => { Interlocked.Increment(ref reads); return facts; },
+            trim: () => { trims++; facts = new HeapFacts(20 * MiB, 4 * MiB); });
         using var stop = new CancellationTokenSource();
         var running = trimmer.RunAsync(stop.Token);
         metrics.Scrape().ShouldContain("dematoperator_memory_trims_total 0");
@@ -38,8 +40,12 @@ public sealed class MemoryTrimmerTests
         await DematOperator.TestSupport.Eventually.HoldsAsync(() => trims == 1, "trimmed at the first check");
         metrics.Scrape().ShouldContain("dematoperator_memory_trims_total 1");
 
+        // Memory piles up again a minute later: the loop's check runs (it reads the heap) and declines.
         facts = new HeapFacts(200 * MiB, 4 * MiB);
+        var readsBefore = Volatile.Read(ref reads);
         clock.Advance(TimeSpan.FromMinutes(1));
+        await DematOperator.TestSupport.Eventually.HoldsAsync(() => Volatile.Read(ref reads) > readsBefore, "the loop's check at two minutes ran");
+        trims.ShouldBe(1, "checked, and declined: two minutes have not passed since the last trim");
         trimmer.Check().ShouldBeFalse("two minutes have not passed");
         stop.Cancel();
         await running;
