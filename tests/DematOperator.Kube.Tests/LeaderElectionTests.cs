@@ -53,11 +53,30 @@ public sealed class LeaderElectionTests(SimFixture sim) : IClassFixture<SimFixtu
         await using var a = Start("crash", "a", release: false);
         await using var b = Start("crash", "b", release: false);
         await Eventually.HoldsAsync(() => a.Working || b.Working, "someone leads");
-        for (var i = 0; i < 10; i++)
+        // Never both, watched continuously over a window that ends on facts, not on a sleep: the leader renewed the
+        // Lease three times, the follower retrying (every 300 ms) all along.
+        var both = false;
+        using (var watching = new CancellationTokenSource())
         {
-            (a.Working && b.Working).ShouldBeFalse("both replicas lead");
-            await Task.Delay(200);
+            var watcher = Task.Run(async () =>
+            {
+                while (!watching.IsCancellationRequested)
+                {
+                    if (a.Working && b.Working) both = true;
+                    await Task.Delay(5);
+                }
+            });
+            using var admin = SimClients.For(sim.Host, "sim");
+            var renewals = new HashSet<DateTimeOffset>();
+            await Eventually.HoldsAsync(async () =>
+            {
+                if ((await admin.GetAsync(Resources.Leases, "default", "crash")).Spec.RenewTime is { } renewed) renewals.Add(renewed);
+                return renewals.Count >= 4;
+            }, "three renewals by the leader", TimeSpan.FromSeconds(30));
+            watching.Cancel();
+            await watcher;
         }
+        both.ShouldBeFalse("both replicas led at once");
         var (leader, follower) = a.Working ? (a, b) : (b, a);
         leader.Metrics.Scrape().ShouldContain("leader_election_master_status{name=\"crash\"} 1");
         follower.Metrics.Scrape().ShouldContain("leader_election_master_status{name=\"crash\"} 0");
