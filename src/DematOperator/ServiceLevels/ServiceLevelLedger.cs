@@ -258,6 +258,8 @@ public static class ServiceLevelLedger
         // As if nothing were excluded: the report shows both (CCTP: maintenance "ne doit pas engendrer de perte d'exploitation").
         var unexcluded = MonthlyAvailability.Compute(settings.Calendar, month, incidents.Select(ToOutage), [], now, unknown);
         var monthRange = settings.Calendar.Month(month);
+        // "So far" for the current month: met while the downtime stays within the whole month's budget. Null: nothing to judge.
+        bool? metSoFar = honest.Availability is null ? null : ended ? honest.Met : report.Downtime <= report.ErrorBudget;
         var figures = new MonthFigures
         {
             AvailabilityWithoutExclusions = AvailabilityFigure.Of((long)unexcluded.ServiceTime.TotalSeconds, (long)unexcluded.UnknownTime.TotalSeconds,
@@ -282,10 +284,8 @@ public static class ServiceLevelLedger
             PlannedSeconds = plannedInService == Duration.Zero ? null : (long)plannedInService.TotalSeconds,
             ErrorBudgetRemaining = report.ErrorBudgetRemaining,
             ErrorBudgetRemainingPercent = Percent(report.ErrorBudgetRemaining),
-            // "So far" for the current month: met while the downtime stays within the whole month's budget.
-            Met = honest.InsufficientData || honest.Availability is null ? null : ended ? honest.Met : report.Downtime <= report.ErrorBudget,
-            Verdict = MonthVerdict.Of(honest.InsufficientData, honest.Availability is null ? null
-                : ended ? honest.Met : report.Downtime <= report.ErrorBudget),
+            Met = honest.InsufficientData ? null : metSoFar,
+            Verdict = MonthVerdict.Of(honest.InsufficientData, metSoFar),
             Incidents = report.Incidents.Count,
             BySeverity = report.Incidents.Count == 0 ? null : report.Incidents.GroupBy(i => SeverityName(i.Outage.Severity)).ToDictionary(g => g.Key, g => new IncidentTally
             {
