@@ -33,11 +33,14 @@ internal sealed class SandboxWorld : IAsyncDisposable
         public string KeyPem => (Key is RSA r ? r.ExportPkcs8PrivateKeyPem() : ((ECDsa)Key).ExportPkcs8PrivateKeyPem()) + "\n";
     }
 
-    private SandboxWorld(int httpPort, int tlsPort)
+    private readonly TimeProvider _time;
+
+    private SandboxWorld(int httpPort, int tlsPort, TimeProvider time)
     {
+        _time = time;
         HttpPort = httpPort;
         TlsPort = tlsPort;
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         Root = Issue(null, "CN=IGC Racine (sandbox),O=Ministere,C=FR", now.AddYears(-2), now.AddYears(10), ca: true);
         Intermediate = Issue(Root, "CN=IGC Serveurs (sandbox),O=Ministere,C=FR", now.AddYears(-1), now.AddYears(5), ca: true);
         PortalCertificate = Leaf("portal.platau.example.gouv.fr", 300);
@@ -55,9 +58,9 @@ internal sealed class SandboxWorld : IAsyncDisposable
             .Build();
     }
 
-    public static async Task<SandboxWorld> StartAsync(int httpPort, int tlsPort)
+    public static async Task<SandboxWorld> StartAsync(int httpPort, int tlsPort, TimeProvider time)
     {
-        var world = new SandboxWorld(httpPort, tlsPort);
+        var world = new SandboxWorld(httpPort, tlsPort, time);
         await world._web.StartAsync();
         return world;
     }
@@ -79,7 +82,7 @@ internal sealed class SandboxWorld : IAsyncDisposable
     }
 
     public Pem Leaf(string dnsName, int daysLeft, int daysOld = 60) =>
-        Issue(Intermediate, $"CN={dnsName},O=Ministere,C=FR", DateTimeOffset.UtcNow.AddDays(-daysOld), DateTimeOffset.UtcNow.AddDays(daysLeft), ca: false, dnsName);
+        Issue(Intermediate, $"CN={dnsName},O=Ministere,C=FR", _time.GetUtcNow().AddDays(-daysOld), _time.GetUtcNow().AddDays(daysLeft), ca: false, dnsName);
 
     private static Pem Issue(Pem? issuer, string subject, DateTimeOffset notBefore, DateTimeOffset notAfter, bool ca, string? dnsName = null)
     {

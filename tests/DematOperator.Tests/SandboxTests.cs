@@ -14,12 +14,19 @@ namespace DematOperator.Tests;
 /// </summary>
 public sealed class SandboxTests
 {
+    /// <summary>Tuesday 2 June 2026, 10:35 in Paris.</summary>
+    internal static readonly DateTimeOffset ClockStart = TestClock.Start.AddMinutes(35);
+
     /// <summary>Starts `sandbox` (of the development tools, DematOperator.Dev) as the README says and reads what it prints up to its `ready` line.</summary>
     internal static async Task<(Process Sandbox, string Printed)> StartAsync(string dir, params string[] options)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         // --port-base 0: ports chosen by the system, so the sandboxes of parallel tests never race for 8080-8091.
-        foreach (var a in new[] { typeof(DematOperator.Dev.SandboxCommand).Assembly.Location, "sandbox", "--dir", dir, "--port-base", "0" }.Concat(options)) psi.ArgumentList.Add(a);
+        // --clock-start: the samples' schedules (every 2 h at :15, every 4 h at :00, every 3 h at :30 from 01:30, Paris) have
+        // no slot within 85 minutes of 10:35 Paris, so the only runs are the ones a test asks for and its counts are exact.
+        var start = ClockStart.ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var a in new[] { typeof(DematOperator.Dev.SandboxCommand).Assembly.Location, "sandbox", "--dir", dir, "--port-base", "0", "--clock-start", start }.Concat(options))
+            psi.ArgumentList.Add(a);
         var sandbox = Process.Start(psi)!;
         var printed = new StringBuilder();
         try
@@ -57,8 +64,8 @@ public sealed class SandboxTests
             (await kubectl.RunAsync("--context", "sbg", "annotate", "bp", "platau-kasten", "-n", "platau-prod", "ops.demat.gouv.fr/run-now=first-look", "--overwrite")).ShouldSucceed();
             await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "bp", "platau-kasten", "-n", "platau-prod", "-o", "jsonpath={.status.conditions[?(@.type==\"RecoveryPointObjectiveMet\")].status}")) == "True",
                 "a K10 backup completed", TimeSpan.FromSeconds(30));
-            // The real clock may bring a scheduled slot during the test: the on-demand run is the one asked for.
-            var runActions = (await Get("--context", "sbg", "get", "runactions.actions.kio.kasten.io", "-n", "kasten-io", "-l", "ops.demat.gouv.fr/backup-policy=platau-kasten,ops.demat.gouv.fr/trigger=manual", "-o", "name"))
+            // No scheduled slot falls while the test runs (ClockStart): the policy's only RunAction is the one asked for.
+            var runActions = (await Get("--context", "sbg", "get", "runactions.actions.kio.kasten.io", "-n", "kasten-io", "-l", "ops.demat.gouv.fr/backup-policy=platau-kasten", "-o", "name"))
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries);
             runActions.ShouldHaveSingleItem().ShouldStartWith("runaction.actions.kio.kasten.io/platau-kasten-now-");
             (await Get("--context", "sbg", "get", "restorepoints.apps.kio.kasten.io", "-n", "platau-prod", "-L", "k10.kasten.io/exportProfile")).ShouldContain("ovh-s3-shared");
@@ -88,9 +95,11 @@ public sealed class SandboxTests
             var month = (await Get("--context", "sbg", "get", "bp", "platau-kasten", "-n", "platau-prod", "-o", "jsonpath={.status.recoveryPoint}"))[..7];
             var reportRun = await Processes.OperatorAsync(typeof(RunCommand).Assembly, ["report", "--kubeconfig", kubeconfig, "--context", "sbg", "--month", month, "--format", "json"]);
             var row = JsonNode.Parse(reportRun.ShouldSucceed().Stdout)!["backups"]!.AsArray().Single(b => (string?)b!["policy"] == "platau-kasten")!;
-            var completed = (await Get("--context", "sbg", "get", "runactions.actions.kio.kasten.io", "-n", "kasten-io", "-l", "ops.demat.gouv.fr/backup-policy=platau-kasten", "-o", "jsonpath={.items[*].status.state}"))
-                .Split(' ', StringSplitOptions.RemoveEmptyEntries).Count(state => state == "Complete");
-            ((int?)row["succeeded"]).ShouldBe(completed, "every Complete RunAction of the policy, the on-demand one and any scheduled slot");
+            month.ShouldBe("2026-06");
+            (await Get("--context", "sbg", "get", "runactions.actions.kio.kasten.io", "-n", "kasten-io", "-l", "ops.demat.gouv.fr/backup-policy=platau-kasten", "-o", "jsonpath={.items[*].status.state}"))
+                .ShouldBe("Complete");
+            ((int?)row["succeeded"]).ShouldBe(1, "the one run asked for, completed");
+            ((int?)row["failed"]).ShouldBe(0);
             // Under config/rbac's ServiceAccount: nothing forbidden.
             using var http = new HttpClient();
             var metrics = string.Join("\n", await Task.WhenAll(Regex.Matches(text, @"http://127\.0\.0\.1:\d+/metrics").Select(m => http.GetStringAsync(m.Value))));
@@ -149,7 +158,11 @@ public sealed class SandboxTests
                 "a signature requested of the IGC", TimeSpan.FromSeconds(30));
             var igcLines = text[text.IndexOf("Play the IGC", StringComparison.Ordinal)..].Split('\n').Skip(1).TakeWhile(l => l.Trim().Length > 0).Select(l => l.Trim()).ToList();
             igcLines.Count.ShouldBe(8);
-            var igc = await Processes.RunAsync("bash", ["-euo", "pipefail", "-c", string.Join("\n", igcLines)], new Dictionary<string, string?> { ["KUBECONFIG"] = kubeconfig }, TimeSpan.FromSeconds(60));
+            // openssl signs from the machine's clock; the sandbox runs on ClockStart's: faketime gives openssl that instant, so the
+            // certificate is valid from the sandbox's "now" (kubectl, a static binary, is not affected and needs not be).
+            var at = ClockStart.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            var igc = await Processes.RunAsync("faketime", [at, "bash", "-euo", "pipefail", "-c", string.Join("\n", igcLines)],
+                new Dictionary<string, string?> { ["KUBECONFIG"] = kubeconfig, ["TZ"] = "UTC" }, TimeSpan.FromSeconds(60));
             igc.ExitCode.ShouldBe(0, igc.Output);
             await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "certrenewal", "platau-igc", "-n", "platau-prod", "-o", "jsonpath={.status.items[0].state}")) is "Created" or "Valid",
                 "the IGC's certificate installed", TimeSpan.FromSeconds(30));
@@ -178,12 +191,13 @@ public sealed class SandboxTests
             var manualBackups = (await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-l", "ops.demat.gouv.fr/backup-policy=platau-velero,ops.demat.gouv.fr/trigger=manual", "-o", "name"))
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries);
             manualBackups.Length.ShouldBe(1, "one backup was asked for, one exists: no rehearsal added to production's chain");
-            // The sandbox runs on the real clock: a scheduled slot of the policy may fall during the test. Either way, each
-            // rehearsal restored a backup production made, never one made on rbx.
-            var productionBackups = (await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-l", "ops.demat.gouv.fr/backup-policy=platau-velero", "-o", "jsonpath={.items[*].metadata.name}"))
-                .Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            history.Select(h => (string?)h!["backupName"]).ShouldAllBe(b => productionBackups.Contains(b), "both rehearsals restored production's own backups");
-            history.Select(h => (string?)h!["backupName"]).ShouldContain(manualBackups[0]["backup.velero.io/".Length..]);
+            // No scheduled slot falls while the test runs (ClockStart): production's only backup is the one asked for, and
+            // both rehearsals restored it, never one made on rbx.
+            var productionBackups = (await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-l", "ops.demat.gouv.fr/backup-policy=platau-velero", "-o", "name"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            productionBackups.ShouldBe(manualBackups);
+            var asked = manualBackups[0]["backup.velero.io/".Length..];
+            history.Select(h => (string?)h!["backupName"]).ShouldBe([asked, asked], "both rehearsals restored production's backup");
             // By meaning: the rbx operator never wrote anything a restored BackupPolicy, ServiceLevel or CertificateRenewal would.
             var rbxWrites = Regex.Matches(await File.ReadAllTextAsync(Path.Combine(dir, "operator-rbx.log")), @"verb=(create|update|patch|delete) resource=(\S+)")
                 .Select(m => (Verb: m.Groups[1].Value, Resource: m.Groups[2].Value)).ToList();
@@ -193,11 +207,13 @@ public sealed class SandboxTests
             rbxWrites.Where(w => forbidden.Contains(w.Resource)).ShouldBeEmpty("a rehearsal's restored objects never act on rbx");
             // The monthly report counts production's runs exactly: the completed Velero backups of the policy on sbg.
             var backups = JsonNode.Parse(await Get("--context", "sbg", "get", "backups.velero.io", "-n", "openshift-adp", "-l", "ops.demat.gouv.fr/backup-policy=platau-velero", "-o", "json"))!["items"]!.AsArray();
+            backups.Select(b => (string?)b!["status"]?["phase"]).ShouldBe(["Completed"]);
             var month = ((string)backups[0]!["metadata"]!["creationTimestamp"]!)[..7];
-            var completed = backups.Count(b => (string?)b!["status"]?["phase"] == "Completed" && ((string)b["metadata"]!["creationTimestamp"]!).StartsWith(month, StringComparison.Ordinal));
+            month.ShouldBe("2026-06");
             var reportRun = await Processes.OperatorAsync(typeof(RunCommand).Assembly, ["report", "--kubeconfig", kubeconfig, "--context", "sbg", "--month", month, "--format", "json"]);
             var row = JsonNode.Parse(reportRun.ShouldSucceed().Stdout)!["backups"]!.AsArray().Single(b => (string?)b!["policy"] == "platau-velero")!;
-            ((int?)row["succeeded"]).ShouldBe(completed);
+            ((int?)row["succeeded"]).ShouldBe(1, "the one backup asked for, completed");
+            ((int?)row["failed"]).ShouldBe(0);
 
             // Metrics of both operators expose the demat_* families.
             using var http = new HttpClient();
