@@ -42,10 +42,11 @@ public static class BackupDecisions
             if (start == i || !double.TryParse(s[start..i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
                 throw new FormatException($"\"{text}\" is not a duration like 4h, 30m or 1h30m");
             var unitStart = i;
-            while (i < s.Length && char.IsAsciiLetter(s[i])) i++;
+            // Go's time.ParseDuration takes both micro signs, U+00B5 and U+03BC (unitMap in time/format.go).
+            while (i < s.Length && (char.IsAsciiLetter(s[i]) || s[i] is '\u00B5' or '\u03BC')) i++;
             total += s[unitStart..i] switch
             {
-                "h" => n * 3600, "m" => n * 60, "s" => n, "ms" => n / 1000, "us" or "µs" => n / 1e6, "ns" => n / 1e9,
+                "h" => n * 3600, "m" => n * 60, "s" => n, "ms" => n / 1000, "us" or "\u00B5s" or "\u03BCs" => n / 1e6, "ns" => n / 1e9,
                 _ => throw new FormatException($"\"{text}\" is not a duration like 4h, 30m or 1h30m"),
             };
         }

@@ -205,7 +205,7 @@ public static class CertificatePolicies
         if (current.NotAfter <= opens.ToInstant()) return null;
         var what = s.Request?.State == SignatureRequestState.Signed ? "signed; installing waits" : "due; waiting";
         return new(CertificateAction.WaitForWindow, CertificateReasons.OutsideMaintenanceWindow,
-            $"{what} for the maintenance window at {opens.ToString("yyyy-MM-dd HH:mm x", CultureInfo.InvariantCulture)}");
+            $"{what} for the maintenance window at {Api.PersonTime.Format(opens.ToInstant(), opens.Zone)}");
     }
 
     public static CertificateDecision? Issue(CertificateSnapshot s, Finding why) => s.Issuer == IssuerKind.External

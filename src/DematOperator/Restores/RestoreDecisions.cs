@@ -25,7 +25,7 @@ public static class RestoreDecisions
         {
             var instant = Instant.FromDateTimeOffset(limit);
             return good.FirstOrDefault(r => r.RecoveryPoint < instant) is { } older ? (older, null, null)
-                : (null, RestoreReasons.NoRecoveryPoint, $"no successful run has data older than {limit:yyyy-MM-dd HH:mm:ss}Z");
+                : (null, RestoreReasons.NoRecoveryPoint, $"no successful run has data older than {PersonTime.Format(instant)}");
         }
         return good.Count > 0 ? (good[0], null, null) : (null, RestoreReasons.NoRecoveryPoint, "the policy has no successful run yet");
     }

@@ -100,4 +100,65 @@ public sealed class HookRunMachineTests
                     (end.CaptureTime is null).ShouldBe(!continueOnError && mask != 0, $"mask {mask} continue {continueOnError}");
                 }
     }
+
+    private static string Steps(HookRun run) => string.Join(" | ", run.Hooks.Select(h => $"{h.Name} {h.Pod} {h.Pre}/{h.Post} {h.Message}"));
+
+    /// <summary>Everything a run records, step by step, written by hand: what `kubectl get bp -o yaml` shows of a run with hooks.</summary>
+    [Fact]
+    public void A_run_records_each_hook_s_pod_states_and_messages()
+    {
+        ResolvedHook[] hooks = [Hook("a"), Hook("b", pre: false), Hook("c", post: false), Hook("d", continueOnError: true)];
+        var origin = new RunOrigin(Now - Duration.FromMinutes(1), "request-7");
+        var run = HookRunMachine.Begin("run-1", origin, hooks, Now);
+        (run.Run, run.Slot, run.RunNowRequest, run.Phase, run.StartTime, run.CaptureTime, run.Failure)
+            .ShouldBe(("run-1", (Now - Duration.FromMinutes(1)).ToDateTimeOffset(), "request-7", HookPhase.Quiescing, Now.ToDateTimeOffset(), null, null));
+        Steps(run).ShouldBe("a  Pending/Pending  | b  Skipped/Pending  | c  Pending/Skipped  | d  Pending/Pending ");
+        var at = Now;
+        HookRun Step(HookAction expected, HookOutcome outcome)
+        {
+            HookRunMachine.Next(run).ShouldBe(expected);
+            at += Duration.FromSeconds(10);
+            return run = HookRunMachine.Record(HookRunMachine.Starting(run, expected), expected, outcome, hooks, at);
+        }
+        Step(new HookAction.Pre(0), new HookOutcome.Ran(true, "locked", "a-0"));
+        Step(new HookAction.Pre(2), new HookOutcome.Ran(true, "flushed", "c-0"));
+        Step(new HookAction.Pre(3), new HookOutcome.Ran(false, "exit 1", "d-0"));
+        Step(new HookAction.Capture(), new HookOutcome.Started());
+        (run.Phase, run.CaptureTime).ShouldBe((HookPhase.Capturing, (Now + Duration.FromSeconds(40)).ToDateTimeOffset()));
+        Step(new HookAction.AwaitCapture(), new HookOutcome.Captured());
+        Step(new HookAction.Post(0), new HookOutcome.Ran(true, "unlocked", "a-1"));
+        Step(new HookAction.Post(1), new HookOutcome.Ran(false, "exit 2", "b-1"));
+        Step(new HookAction.Post(3), new HookOutcome.Ran(true, "resumed", "d-1"));
+        HookRunMachine.Next(run).ShouldBe(new HookAction.Finished());
+        Steps(run).ShouldBe("a a-0 Succeeded/Succeeded pre: locked; post: unlocked | b b-1 Skipped/Failed post: exit 2 | c c-0 Succeeded/Skipped pre: flushed"
+                            + " | d d-0 Failed/Succeeded pre: exit 1; post: resumed");
+        run.Failure.ShouldBeNull("d's pre-hook may fail (continueOnError)");
+        HookRunMachine.Consistency(run).ShouldBe(RecoveryConsistency.Crash, "d's freeze failed");
+    }
+
+    [Fact]
+    public void A_failed_pre_hook_names_itself_and_a_restart_during_one_fails_it()
+    {
+        ResolvedHook[] hooks = [Hook("mongodb"), Hook("rabbitmq")];
+        var run = HookRunMachine.Begin("run-2", new RunOrigin(Now, null), hooks, Now);
+        run = HookRunMachine.Starting(run, new HookAction.Pre(0));
+        Steps(run).ShouldBe("mongodb  Running/Pending  | rabbitmq  Pending/Pending ");
+        var resumed = HookRunMachine.Resume(run, hooks, Now);
+        resumed.Failure.ShouldBe("pre-hook mongodb failed: interrupted while it ran (the operator stopped): its effect is unknown");
+        Steps(resumed).ShouldBe("mongodb  Failed/Pending pre: interrupted while it ran (the operator stopped): its effect is unknown | rabbitmq  Pending/Skipped ");
+        (resumed.Phase, HookRunMachine.Next(resumed)).ShouldBe((HookPhase.Thawing, new HookAction.Post(0)));
+        HookRunMachine.Resume(resumed, hooks, Now).ShouldBeSameAs(resumed, "nothing was running: nothing to resume");
+    }
+
+    [Fact]
+    public void Consistency_is_application_when_every_attempted_freeze_succeeded()
+    {
+        HookRun With(params HookState[] pres) => new() { Hooks = [.. pres.Select((p, i) => new HookStep { Name = $"h{i}", Pre = p })] };
+        HookRunMachine.Consistency(With(HookState.Succeeded, HookState.Skipped)).ShouldBe(RecoveryConsistency.Application);
+        HookRunMachine.Consistency(With(HookState.Succeeded, HookState.Succeeded)).ShouldBe(RecoveryConsistency.Application);
+        HookRunMachine.Consistency(With(HookState.Skipped, HookState.Skipped)).ShouldBe(RecoveryConsistency.Crash, "no freeze at all");
+        HookRunMachine.Consistency(With(HookState.Succeeded, HookState.Failed)).ShouldBe(RecoveryConsistency.Crash);
+        HookRunMachine.Consistency(With(HookState.Succeeded, HookState.Running)).ShouldBe(RecoveryConsistency.Crash);
+        HookRunMachine.Consistency(With()).ShouldBe(RecoveryConsistency.Crash);
+    }
 }

@@ -130,4 +130,94 @@ public sealed class KastenRunsTests
         KastenRuns.Observe([], [BackupAction("p-1", "platau-prod", "Complete", "gone"), BackupAction("p-1", "platau-mongo", "Complete", "rp-b")], [], points, ns, "ovh-s3").Single()
             .Error!.ShouldContain("left no RestorePoint in platau-prod", customMessage: "a missing RestorePoint is a failure, not an export forever awaited");
     }
+
+    private static KastenRestorePoint PointAt(string ns, string name, DateTimeOffset dataTime) => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = ns, CreationTimestamp = dataTime.AddMinutes(1) },
+        Status = new KastenRestorePointStatus { ActionTime = dataTime },
+    };
+
+    /// <summary>
+    /// Namespace mode, two namespaces, exported: started at the first action's start, ended at the last end of the
+    /// actions and exports, recovered to the older namespace's data, manual when any of its actions was asked for.
+    /// </summary>
+    [Fact]
+    public void A_namespace_mode_run_takes_its_times_from_all_its_actions_and_exports()
+    {
+        var ns = new[] { "a", "b" };
+        var first = BackupAction("r1", "a", "Complete", "rp-a");
+        first.Status!.StartTime = T0.AddMinutes(1);
+        var second = BackupAction("r1", "b", "Complete", "rp-b");
+        second.Metadata.Labels![RunLabels.Trigger] = "manual";
+        var points = new[] { PointAt("a", "rp-a", T0.AddSeconds(30)), PointAt("b", "rp-b", T0.AddSeconds(20)), PointAt("b", "rp-other", T0.AddSeconds(5)) };
+        var exports = new[] { Export("r1", "a", "rp-a", "Complete"), Export("r1", "b", "rp-b", "Complete") };
+        KastenRuns.Observe([], [first, second], exports, points, ns, "ovh-s3").ShouldBe(
+            [new ObservedRun("r1", RunPhase.Succeeded, Instant.FromDateTimeOffset(T0), Instant.FromDateTimeOffset(T0.AddMinutes(6)), Instant.FromDateTimeOffset(T0.AddSeconds(20)), null, true)]);
+        // An end K10 has not written yet: the run ends when its data was taken.
+        exports[1].Status!.EndTime = null;
+        KastenRuns.Observe([], [first, second], exports, points, ns, "ovh-s3").Single().Completed.ShouldBe(Instant.FromDateTimeOffset(T0.AddSeconds(20)));
+        KastenRuns.Observe([], [BackupAction("r1", "a", "Complete", "rp-a")], [], points, ["a"], null).Single().Manual.ShouldBeFalse();
+    }
+
+    [Fact]
+    public void A_namespace_mode_run_is_complete_only_when_every_namespace_s_action_is()
+    {
+        var ns = new[] { "a", "b" };
+        var points = new[] { PointAt("a", "rp-a", T0), PointAt("b", "rp-b", T0) };
+        KastenRuns.Observe([], [BackupAction("r1", "a", "Complete", "rp-a"), BackupAction("r1", "b", "Running")], [], points, ns, null).Single().Phase.ShouldBe(RunPhase.Running);
+        KastenRuns.Observe([], [BackupAction("r1", "a", "Complete", "rp-a"), BackupAction("r1", "c", "Complete", "rp-b")], [], points, ns, null).Single().Phase
+            .ShouldBe(RunPhase.Running, "b has no action yet: another namespace's does not stand for it");
+    }
+
+    [Fact]
+    public void Failures_say_which_action_failed_and_why()
+    {
+        var ns = new[] { "a", "b" };
+        var actions = new[] { BackupAction("r1", "a", "Complete", "rp-a"), BackupAction("r1", "b", "Complete", "rp-b") };
+        var points = new[] { PointAt("a", "rp-a", T0), PointAt("b", "rp-b", T0) };
+        var failedExport = Export("r1", "b", "rp-b", "Failed");
+        failedExport.Status!.Error = new KastenError { Message = "bucket unreachable" };
+        KastenRuns.Observe([], actions, [Export("r1", "a", "rp-a", "Complete"), failedExport], points, ns, "ovh-s3").Single().Error
+            .ShouldBe("K10 ExportAction r1-b of b/rp-b to ovh-s3 Failed: bucket unreachable");
+        Policy([RunAction("p-1", "Failed")], []).Single().Error.ShouldBe("K10 RunAction p-1 Failed: no error message");
+        Policy([RunAction("p-1", "Skipped")], []).Single().Error.ShouldBe("K10 RunAction p-1 Skipped: K10 skipped it (a run of the same policy was still going)");
+        Policy([RunAction("p-1", "Failed", error: new string('x', 400))], []).Single().Error.ShouldBe($"K10 RunAction p-1 Failed: {new string('x', 400)}");
+        Policy([RunAction("p-1", "Failed", error: new string('x', 401))], []).Single().Error.ShouldBe($"K10 RunAction p-1 Failed: {new string('x', 400)}…");
+    }
+
+    [Fact]
+    public void A_run_that_left_nothing_says_where_and_what_to_check()
+    {
+        Policy([RunAction("p-1", "Complete")], [], ["a"]).Single().Error
+            .ShouldBe("K10 RunAction p-1 is Complete but left no RestorePoint in a: not a recovery point (does the K10 Policy select this namespace?)");
+        Policy([RunAction("p-1", "Complete")], [], ["a", "b"]).Single().Error
+            .ShouldBe("K10 RunAction p-1 is Complete but left no RestorePoint in a, b: not a recovery point (does the K10 Policy select these namespaces?)");
+        Policy([RunAction("p-1", "Complete")], [Point("a", "rp-a", "p-1")], ["a"], profile: "ovh-s3").Single().Error
+            .ShouldBe("K10 RunAction p-1 is Complete but a was not exported to profile ovh-s3: the recovery site could not restore it");
+        Policy([RunAction("p-1", "Complete")], [Point("a", "rp-a", "p-1"), Point("b", "rp-b", "p-1")], ["a", "b"], profile: "ovh-s3").Single().Error
+            .ShouldBe("K10 RunAction p-1 is Complete but a, b were not exported to profile ovh-s3: the recovery site could not restore it");
+    }
+
+    [Fact]
+    public void A_run_without_data_fails_unless_a_strictly_newer_one_holds_data()
+    {
+        var runs = Policy([RunAction("p-1", "Complete", hour: 2), RunAction("p-2", "Complete", hour: 2)], [Point("platau-prod", "b", "p-2", hour: 2)]);
+        runs.Select(r => (r.Name, r.Phase)).ShouldBe([("p-1", RunPhase.Failed), ("p-2", RunPhase.Succeeded)], "started at the same instant: not newer");
+        runs[0].RecoveryPoint.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_run_starts_when_K10_started_it_else_when_it_was_created()
+    {
+        var action = RunAction("p-1", "Running");
+        action.Status!.StartTime = T0.AddMinutes(7);
+        Policy([action], []).Single().Started.ShouldBe(Instant.FromDateTimeOffset(T0.AddMinutes(7)));
+        Policy([RunAction("p-1", null)], []).Single().Started.ShouldBe(Instant.FromDateTimeOffset(T0));
+        var bare = RunAction("p-1", null);
+        bare.Metadata.CreationTimestamp = null;
+        Policy([bare], []).Single().Started.ShouldBe(Instant.FromDateTimeOffset(DateTimeOffset.UnixEpoch));
+        var manual = RunAction("p-1", null);
+        manual.Metadata.Labels![RunLabels.Trigger] = "manual";
+        (Policy([manual], []).Single().Manual, Policy([RunAction("p-1", null)], []).Single().Manual).ShouldBe((true, false));
+    }
 }

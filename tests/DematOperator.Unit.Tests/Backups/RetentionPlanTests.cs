@@ -70,4 +70,38 @@ public sealed class RetentionPlanTests
                    && d.Keep.Count + d.Delete.Count == runs.Count
                    && again.Delete.Count == 0;
         }).QuickCheckThrowOnFailure();
+
+    private static BackupRun Ok(string local, string? name = null) =>
+        new(name ?? local, NodaTime.Text.LocalDateTimePattern.GeneralIso.Parse(local).Value.InZoneLeniently(Paris).ToInstant(), true);
+
+    private static string[] Kept(RetentionLimits limits, params BackupRun[] runs) => [.. RetentionPlan.Decide(runs, limits, Paris).Keep.Select(r => r.Name)];
+
+    /// <summary>Each period alone, with one more period of runs than it keeps: the newest run of each of the newest N periods, newest first.</summary>
+    [Fact]
+    public void Each_period_keeps_the_newest_run_of_its_newest_periods()
+    {
+        BackupRun[] hours = [Ok("2026-06-02T10:10:00"), Ok("2026-06-02T10:40:00"), Ok("2026-06-02T11:05:00"), Ok("2026-06-02T11:50:00"), Ok("2026-06-02T12:30:00")];
+        Kept(new RetentionLimits(KeepHourly: 2), hours).ShouldBe(["2026-06-02T12:30:00", "2026-06-02T11:50:00"]);
+        BackupRun[] weeks = [Ok("2026-06-01T10:00:00"), Ok("2026-06-07T10:00:00"), Ok("2026-06-08T10:00:00"), Ok("2026-06-10T10:00:00"), Ok("2026-06-15T10:00:00")];
+        Kept(new RetentionLimits(KeepWeekly: 2), weeks).ShouldBe(["2026-06-15T10:00:00", "2026-06-10T10:00:00"], "ISO weeks start on Monday");
+        BackupRun[] months = [Ok("2026-04-30T10:00:00"), Ok("2026-05-01T10:00:00"), Ok("2026-05-31T10:00:00"), Ok("2026-06-01T10:00:00")];
+        Kept(new RetentionLimits(KeepMonthly: 2), months).ShouldBe(["2026-06-01T10:00:00", "2026-05-31T10:00:00"]);
+        BackupRun[] years = [Ok("2024-12-31T10:00:00"), Ok("2025-01-01T10:00:00"), Ok("2025-12-31T10:00:00"), Ok("2026-01-01T10:00:00")];
+        Kept(new RetentionLimits(KeepYearly: 2), years).ShouldBe(["2026-01-01T10:00:00", "2025-12-31T10:00:00"]);
+        BackupRun[] days = [Ok("2026-06-01T23:30:00"), Ok("2026-06-02T00:30:00"), Ok("2026-06-02T23:00:00"), Ok("2026-06-03T01:00:00")];
+        Kept(new RetentionLimits(KeepDaily: 2), days).ShouldBe(["2026-06-03T01:00:00", "2026-06-02T23:00:00"], "days of Paris, not of UTC");
+        Kept(new RetentionLimits(KeepLast: 2), days).ShouldBe(["2026-06-03T01:00:00", "2026-06-02T23:00:00"]);
+        Kept(new RetentionLimits(), days).ShouldBe(["2026-06-03T01:00:00"], "the newest recovery point is always kept");
+    }
+
+    [Fact]
+    public void Runs_of_the_same_instant_are_ordered_by_name()
+    {
+        var d = RetentionPlan.Decide([Ok("2026-06-02T10:00:00", "run-a"), Ok("2026-06-02T10:00:00", "run-b")], new RetentionLimits(KeepLast: 1), Paris);
+        d.Keep.Select(r => r.Name).ShouldBe(["run-b"]);
+        d.Delete.Select(r => r.Name).ShouldBe(["run-a"]);
+    }
+
+    [Fact]
+    public void The_total_is_every_kept_period() => new RetentionLimits(1, 2, 3, 4, 5, 6).Total.ShouldBe(21);
 }

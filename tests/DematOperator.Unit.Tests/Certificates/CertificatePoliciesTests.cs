@@ -166,4 +166,67 @@ public sealed class CertificatePoliciesTests
         decision.Message.ShouldContain("CertificateSigningRequest platau-prod-portal-tls-1 was denied");
         decision.Message.ShouldContain("asked again at 2026-12-01T12:00:00Z");
     }
+
+    private const string Csr = "CertificateSigningRequest platau-prod-portal-tls-1";
+
+    /// <summary>Every path of the chain with the whole decision a person reads in status.items[] and the Events, written by hand.</summary>
+    public static TheoryData<string, CertificateSnapshot, CertificateDecision> Messages => new()
+    {
+        { "not due", Snapshot(), new(CertificateAction.Valid, CertificateReasons.UpToDate, "") },
+        { "due exactly now", Snapshot(daysLeft: 30), new(CertificateAction.Sign, CertificateReasons.Renewing, "due for renewal") },
+        { "expires exactly now", Snapshot(daysLeft: 0), new(CertificateAction.Sign, CertificateReasons.Expired, "expired") },
+        { "listed, not created yet", Snapshot(material: MaterialState.Missing, listed: true), new(CertificateAction.Sign, CertificateReasons.DoesNotExist, "the Secret does not exist yet") },
+        { "endpoint", Snapshot(daysLeft: 29, source: CertificateSource.Endpoint),
+            new(CertificateAction.MonitorOnly, CertificateReasons.EndpointMonitorOnly, "due for renewal: the endpoint is monitored only; renew its source") },
+        { "broken, problem told", Snapshot(material: MaterialState.Malformed), new(CertificateAction.CannotRenew, CertificateReasons.InvalidCertificate, "broken") },
+        { "missing data, untold", Snapshot(material: MaterialState.MissingData) with { MaterialProblem = null },
+            new(CertificateAction.CannotRenew, CertificateReasons.MissingData, "the Secret lacks tls.crt or tls.key") },
+        { "malformed, untold", Snapshot(material: MaterialState.Malformed) with { MaterialProblem = null },
+            new(CertificateAction.CannotRenew, CertificateReasons.InvalidCertificate, "the certificate cannot be read") },
+        { "key mismatch, untold", Snapshot(material: MaterialState.KeyMismatch) with { MaterialProblem = null },
+            new(CertificateAction.CannotRenew, CertificateReasons.InvalidKeyPair, "the key does not match the certificate") },
+        { "cert-manager's, delegated", Snapshot(daysLeft: 29, certManager: "portal", issuer: IssuerKind.CertManager),
+            new(CertificateAction.DelegateToCertManager, CertificateReasons.Renewing, "due for renewal; cert-manager Certificate portal re-issues it") },
+        { "cert-manager's, other issuer", Snapshot(daysLeft: 29, certManager: "portal"),
+            new(CertificateAction.MonitorOnly, CertificateReasons.ManagedByCertManager, "due; managed by cert-manager Certificate portal: set issuer.certManager to have it re-issued") },
+        { "cert-manager issuer, not its Secret", Snapshot(daysLeft: 29, issuer: IssuerKind.CertManager),
+            new(CertificateAction.MonitorOnly, CertificateReasons.NotManagedByCertManager, "due, but not managed by cert-manager (no cert-manager.io/certificate-name annotation)") },
+        { "no issuer, due", Snapshot(daysLeft: 29, issuer: IssuerKind.None), new(CertificateAction.MonitorOnly, CertificateReasons.NoIssuer, "due; monitor only (no issuer)") },
+        { "no issuer, expired", Snapshot(daysLeft: -1, issuer: IssuerKind.None), new(CertificateAction.MonitorOnly, CertificateReasons.NoIssuer, "expired; monitor only (no issuer)") },
+        { "issuer unusable", Snapshot(daysLeft: 29, issuerProblem: "ClusterIssuer igc not found"),
+            new(CertificateAction.Misconfigured, CertificateReasons.IssuerNotReady, "cannot renew: ClusterIssuer igc not found") },
+        { "external, to ask", Snapshot(daysLeft: 29, issuer: IssuerKind.External),
+            new(CertificateAction.RequestSignature, CertificateReasons.Renewing, "due for renewal; a signature is requested from igc.example.gouv.fr/server") },
+        { "external, pending", Snapshot(daysLeft: 29, issuer: IssuerKind.External, request: Request(SignatureRequestState.Pending)),
+            new(CertificateAction.AwaitSignature, CertificateReasons.AwaitingApproval, $"due; {Csr} waits for approval (signer igc.example.gouv.fr/server)") },
+        { "external, approved, expired", Snapshot(daysLeft: -1, issuer: IssuerKind.External, request: Request(SignatureRequestState.Approved)),
+            new(CertificateAction.AwaitSignature, CertificateReasons.AwaitingCertificate, $"expired; {Csr} is approved and waits for the signer's certificate") },
+        { "external, denied, retry due now", Snapshot(daysLeft: 29, issuer: IssuerKind.External, request: Request(SignatureRequestState.Denied, 0)),
+            new(CertificateAction.RequestSignature, CertificateReasons.Retrying, "due; the last request was refused (Refused: not our host): asked again") },
+        { "external, denied, retry later", Snapshot(daysLeft: 29, issuer: IssuerKind.External, request: Request(SignatureRequestState.Denied, 2)),
+            new(CertificateAction.Refused, CertificateReasons.SignatureDenied, $"{Csr} was denied: Refused: not our host; the current certificate stays; asked again at 2026-12-01T12:00:00Z") },
+        { "external, failed", Snapshot(daysLeft: 29, issuer: IssuerKind.External, request: Request(SignatureRequestState.Failed)),
+            new(CertificateAction.Refused, CertificateReasons.SignatureFailed, $"the signer failed {Csr}: refused; the current certificate stays") },
+        { "external, rejected", Snapshot(daysLeft: 29, issuer: IssuerKind.External, request: Request(SignatureRequestState.Rejected)),
+            new(CertificateAction.Refused, CertificateReasons.CertificateRejected, $"the certificate signed for {Csr} was not installed: refused; the current certificate stays") },
+        { "external, signed, window later", Snapshot(daysLeft: 29, issuer: IssuerKind.External, windowInHours: 2, request: Request(SignatureRequestState.Signed)),
+            new(CertificateAction.WaitForWindow, CertificateReasons.OutsideMaintenanceWindow, "signed; installing waits for the maintenance window at 2026-12-01T13:00:00+01:00") },
+        { "CA, window later", Snapshot(daysLeft: 29, windowInHours: 2),
+            new(CertificateAction.WaitForWindow, CertificateReasons.OutsideMaintenanceWindow, "due; waiting for the maintenance window at 2026-12-01T13:00:00+01:00") },
+        { "CA, expires before the window", Snapshot(daysLeft: 29, windowInHours: 29 * 24), new(CertificateAction.Sign, CertificateReasons.Renewing, "due for renewal") },
+        { "external, signed, in the window", Snapshot(daysLeft: 29, issuer: IssuerKind.External, request: Request(SignatureRequestState.Signed)),
+            new(CertificateAction.Install, CertificateReasons.Signed, $"{Csr} signed and verified") },
+    };
+
+    [Theory, MemberData(nameof(Messages))]
+    public void Each_path_decides_its_action_reason_and_message(string what, CertificateSnapshot snapshot, CertificateDecision decision) =>
+        CertificatePolicies.Decide(snapshot).ShouldBe(decision, what);
+
+    [Fact]
+    public void A_valid_certificate_shows_what_this_check_did_to_it()
+    {
+        var valid = CertificatePolicies.Decide(Snapshot());
+        CertificatePolicies.StateOf(Snapshot() with { Recent = CertificateState.Renewed }, valid).ShouldBe(CertificateState.Renewed);
+        CertificatePolicies.StateOf(Snapshot(), valid).ShouldBe(CertificateState.Valid);
+    }
 }

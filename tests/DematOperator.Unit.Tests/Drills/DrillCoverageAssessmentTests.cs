@@ -64,4 +64,73 @@ public sealed class DrillCoverageAssessmentTests
         var everything = new BackupScope([], ["platau-prod"], null, LabelSelector.Everything);
         DrillCoverageAssessment.Assess([Ns("platau-prod")], [], ["platau-prod"], everything, LastSuccess).Verdict.ShouldBe(CoverageVerdict.NotBackedUp, "an excluded namespace is not held even when every other one is");
     }
+
+    private static string Gaps(CoverageAssessment a) => string.Join(" | ", a.Gaps.Select(g => $"{g.Kind} {g.Namespace}/{g.Name} {g.Gap}: {g.Message}"));
+
+    /// <summary>
+    /// Every kind of gap at once, with what a person reads: namespaces first by name, then objects by namespace, kind and
+    /// name; appearing exactly at the last success is not "after" it. Seven gaps: the message lists five and counts the rest.
+    /// </summary>
+    [Fact]
+    public void Every_gap_with_its_message_in_order()
+    {
+        var app = new Dictionary<string, string> { ["app"] = "platau" };
+        var scope = new BackupScope(["a-prod", "b-prod", "c-prod"], [], null, LabelSelector.Parse("app=platau"));
+        var a = DrillCoverageAssessment.Assess(
+            [Ns("c-prod", After), Ns("b-prod", LastSuccess), Ns("a-prod"), Ns("z-new")],
+            [
+                Obj("StatefulSet", "b-prod", "mongodb", After, app), Obj("Deployment", "b-prod", "api", After, app), Obj("Deployment", "a-prod", "unlabelled"),
+                Obj("PersistentVolumeClaim", "a-prod", "data", LastSuccess, app), Obj("Deployment", "z-new", "web", After, app),
+                Obj("Deployment", "a-prod", "excluded", After, new Dictionary<string, string> { ["app"] = "platau", ["velero.io/exclude-from-backup"] = "true" }),
+                Obj("Deployment", "c-prod", "portal", After, app),
+            ],
+            ["a-prod", "b-prod", "c-prod"], scope, LastSuccess);
+        Gaps(a).ShouldBe(string.Join(" | ",
+            "Namespace z-new/z-new NotBackedUp: namespace z-new is production but not in the drill's spec.source.namespaces",
+            "Deployment a-prod/excluded NotBackedUp: Deployment a-prod/excluded is left out of the backups (labels)",
+            "Deployment a-prod/unlabelled NotBackedUp: Deployment a-prod/unlabelled is left out of the backups (labels)",
+            "Namespace c-prod/c-prod NotRehearsed: namespace c-prod appeared after the last successful run",
+            "Deployment b-prod/api NotRehearsed: Deployment b-prod/api appeared after the last successful run",
+            "StatefulSet b-prod/mongodb NotRehearsed: StatefulSet b-prod/mongodb appeared after the last successful run",
+            "Deployment c-prod/portal NotRehearsed: Deployment c-prod/portal appeared after the last successful run"));
+        (a.Verdict, a.NotBackedUp, a.NotRehearsed).ShouldBe((CoverageVerdict.NotBackedUp, 3, 4));
+        a.Message.ShouldBe(string.Join("; ", a.Gaps.Take(5).Select(g => g.Message)) + "; and 2 more (status.coverageGaps)");
+    }
+
+    [Fact]
+    public void Five_gaps_are_all_in_the_message()
+    {
+        var a = DrillCoverageAssessment.Assess([.. Enumerable.Range(1, 5).Select(i => Ns($"n{i}"))], [], [], PlatauOnly, LastSuccess);
+        a.Message.ShouldBe(string.Join("; ", Enumerable.Range(1, 5).Select(i => $"namespace n{i} is production but not in the drill's spec.source.namespaces")));
+    }
+
+    [Fact]
+    public void The_messages_of_a_complete_and_a_never_rehearsed_drill_count_the_namespaces()
+    {
+        var scope = new BackupScope(["a", "b"], [], null, LabelSelector.Everything);
+        DrillCoverageAssessment.Assess([Ns("a"), Ns("b")], [], ["a", "b"], scope, LastSuccess).Message.ShouldBe("2 production namespace(s) backed up and rehearsed");
+        var never = DrillCoverageAssessment.Assess([Ns("a"), Ns("b")], [Obj("Deployment", "a", "new", After)], ["a", "b"], scope, null);
+        (never.Verdict, never.Message, never.NotRehearsed).ShouldBe((CoverageVerdict.NeverRehearsed, "2 production namespace(s) backed up, but no run of this drill has succeeded yet", 0));
+    }
+
+    [Fact]
+    public void At_most_twenty_gaps_are_kept_in_the_status()
+    {
+        var a = DrillCoverageAssessment.Assess([.. Enumerable.Range(10, 25).Select(i => Ns($"n{i}"))], [], [], PlatauOnly, LastSuccess);
+        (a.Gaps.Count, a.NotBackedUp).ShouldBe((20, 25));
+        a.Message.ShouldEndWith("; and 20 more (status.coverageGaps)");
+    }
+
+    [Theory]
+    [InlineData("platau-prod", true)]
+    [InlineData("platau-preprod", false)]
+    [InlineData("kube-system", false)]
+    public void A_scope_holds_the_namespaces_it_names_or_selects_never_the_excluded(string ns, bool held)
+    {
+        var labels = new Dictionary<string, string> { ["env"] = ns == "platau-prod" ? "prod" : "other" };
+        new BackupScope([], [], LabelSelector.Parse("env=prod"), LabelSelector.Everything).HoldsNamespace(ns, labels).ShouldBe(held);
+        new BackupScope([], [], null, LabelSelector.Everything).HoldsNamespace(ns, labels).ShouldBeTrue("no namespace named nor selected: all of them");
+        new BackupScope(["*"], [ns], null, LabelSelector.Everything).HoldsNamespace(ns, labels).ShouldBeFalse("excluded wins over *");
+        new BackupScope([ns], [], LabelSelector.Parse("env=none"), LabelSelector.Everything).HoldsNamespace(ns, labels).ShouldBeTrue("named");
+    }
 }

@@ -172,4 +172,46 @@ public sealed class DrillRunMachineTests
         names.Count.ShouldBeGreaterThan(20);
         names.Where(n => !doc.Contains($"`{n}`", StringComparison.Ordinal)).ShouldBeEmpty("reasons missing from docs/pradrill.md");
     }
+
+    private static string Table(DrillRunStatus run) =>
+        string.Join(" | ", run.Steps.Select(s => $"{s.Name} {s.State} {(s.EndTime is { } e ? (Instant.FromDateTimeOffset(e) - T0).TotalMinutes : null)} {s.Message}"));
+
+    /// <summary>An interruption while Verify runs, written out step by step: Verify fails with the reason, the work left is skipped, Report and Rollback remain.</summary>
+    [Fact]
+    public void An_interruption_fails_the_step_in_flight_and_leaves_report_and_rollback()
+    {
+        var run = DrillRunMachine.Interrupt(RunAt(DrillStepName.Verify), DrillReasons.Deleted, "the PraDrill is being deleted", T0 + Duration.FromMinutes(2));
+        (run.FailureCode, run.FailureReason, run.Step).ShouldBe((DrillReasons.Deleted, "the PraDrill is being deleted", DrillStepName.Report));
+        var table = Table(run);
+        table.ShouldContain("Verify Failed 2 the PraDrill is being deleted");
+        foreach (var skipped in Steps.SkipWhile(s => s != DrillStepName.Verify).Skip(1).Where(s => s is not (DrillStepName.Report or DrillStepName.Rollback)))
+            table.ShouldContain($"{skipped} Skipped 2 skipped: the run failed");
+        table.ShouldContain("Report Pending  ");
+        table.ShouldContain("Rollback Pending  ");
+        DrillRunMachine.Result(run).ShouldBe(DrillResult.Aborted);
+    }
+
+    [Fact]
+    public void An_interruption_at_preflight_ends_the_run_where_it_stands()
+    {
+        var run = DrillRunMachine.Interrupt(RunAt(DrillStepName.Preflight), DrillReasons.Aborted, "aborted", T0);
+        run.Step.ShouldBe(DrillStepName.Preflight);
+        DrillRunMachine.Current(run).ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_failure_without_a_reason_is_StepFailed_and_a_wait_polls_every_five_seconds()
+    {
+        var run = DrillRunMachine.Advance(RunAt(DrillStepName.Restore), new StepOutcome(StepOutcomeKind.Failed, "broke"), T0);
+        (run.FailureCode, run.FailureReason).ShouldBe((DrillReasons.StepFailed, "Restore: broke"));
+        StepOutcome.Wait("restoring").ShouldBe(new StepOutcome(StepOutcomeKind.Wait, "restoring", null, TimeSpan.FromSeconds(5)));
+        StepOutcome.Wait("restoring", TimeSpan.FromMinutes(1)).RetryAfter.ShouldBe(TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public void A_run_without_steps_touched_nothing_and_a_missing_step_is_an_error()
+    {
+        DrillRunMachine.TouchedNothing(new DrillRunStatus { Steps = [] }).ShouldBeTrue();
+        Should.Throw<InvalidOperationException>(() => DrillRunMachine.StepOf(new DrillRunStatus { Steps = [] }, DrillStepName.Verify));
+    }
 }

@@ -46,4 +46,55 @@ public sealed class ContractIndicatorsTests
         var disp = indicators.Single(i => i.Indicator == "IND_DISP02");
         (disp.Value, disp.Met, disp.Meaning).ShouldBe((null, null, "données insuffisantes"));
     }
+
+    private static IncidentFacts Facts(Severity severity, double startHoursAgo, double? endHoursAgo, double deadlineHoursAfterStart, long? gti = null) =>
+        new(severity, T - Duration.FromMinutes(startHoursAgo * 60), endHoursAgo is { } e ? T - Duration.FromMinutes(e * 60) : null,
+            T - Duration.FromMinutes(startHoursAgo * 60) + Duration.FromMinutes(deadlineHoursAfterStart * 60), gti);
+
+    /// <summary>
+    /// Every indicator of one BRONZE month, each boundary on its edge, written by hand. Critical incidents: resolved within
+    /// (1), resolved exactly at its deadline (2, within), open past its deadline (3, missed), open before it (4, not
+    /// judged), resolved exactly at the end of the period (5, judged, within, no longer open), open with its deadline
+    /// exactly at the end (6, not judged yet). IND_INC = 3 within / 4 judged = 75 % &lt; BRONZE's 85 %.
+    /// </summary>
+    [Fact]
+    public void Every_indicator_of_a_month_with_each_boundary_on_its_edge()
+    {
+        IncidentFacts[] month =
+        [
+            Facts(Severity.Blocking, 10, 9, 2), Facts(Severity.Blocking, 10, 8, 2), Facts(Severity.Blocking, 5, null, 2), Facts(Severity.Blocking, 1, null, 2),
+            Facts(Severity.Blocking, 1.5, 0, 2), Facts(Severity.Blocking, 2, null, 2),
+            Facts(Severity.Major, 3, null, 8, gti: 300), Facts(Severity.Minor, 0, null, 40, gti: 100), Facts(Severity.Minor, 20, 19, 40, gti: 200),
+        ];
+        // IND_SUP looks at the incidents open at the end, those begun in an earlier month too.
+        IncidentFacts[] open = [.. month, Facts(Severity.Blocking, 800, null, 2), Facts(Severity.Major, 700, 600, 8)];
+        var indicators = ContractIndicators.Compute("BRONZE", AvailabilityFigure.Of(100_000, 0, 100, 0.99), 0.99, month, T, open);
+        indicators.ShouldBe(
+        [
+            new("IND_DISP03", 0.999, 0.99, true, "disponibilité du socle technique"),
+            new("IND_INC03", 0.75, 0.85, false, "3 / 4 incident(s) critique(s) résolu(s) dans la GTR"),
+            new("IND_SUP01", 4, null, null, "incidents critiques ouverts"),
+            new("IND_SUP02", 1, null, null, "incidents majeurs ouverts"),
+            new("IND_SUP03", 1, null, null, "incidents mineurs ouverts"),
+            new("GTI_BLOCKING", null, null, null, "sans objet : aucune prise en compte datée"),
+            new("GTI_MAJOR", 300, null, null, "GTI moyenne mesurée sur 1 incident(s) majeur(s), en secondes de service"),
+            new("GTI_MINOR", 150, null, null, "GTI moyenne mesurée sur 2 incident(s) mineur(s), en secondes de service"),
+        ]);
+        ContractIndicators.Compute("BRONZE", AvailabilityFigure.Of(100_000, 0, 100, 0.99), 0.99, month, T).Single(i => i.Indicator == "IND_SUP01").Value
+            .ShouldBe(3, "without candidates, the month's own incidents");
+    }
+
+    [Fact]
+    public void A_month_without_service_time_has_no_availability_figure()
+    {
+        var disp = ContractIndicators.Compute("OR", AvailabilityFigure.Of(0, 0, 0, 0.998), 0.998, [], T)[0];
+        disp.ShouldBe(new IndicatorValue("IND_DISP01", null, 0.998, null, "sans objet"));
+    }
+
+    [Theory]
+    [InlineData("blocking", "critique")]
+    [InlineData("MAJOR", "majeur")]
+    [InlineData("Minor", "mineur")]
+    [InlineData("unheard-of", "unheard-of")]
+    public void Ledger_severities_in_French(string ledgerName, string french) => ContractIndicators.FrenchSeverity(ledgerName).ShouldBe(french);
 }

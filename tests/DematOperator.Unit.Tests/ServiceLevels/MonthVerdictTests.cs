@@ -69,4 +69,31 @@ public sealed class MonthVerdictTests
         month.AvailabilityPercent.ShouldBe("—");
         (MonthVerdict.ObjectiveMet(month, 0.995, 1).Status, MonthVerdict.ObjectiveMet(month, 0.995, 1).Reason).ShouldBe(("Unknown", "NoServiceTime"));
     }
+
+    /// <summary>The condition's whole message, each verdict: what a person reads in `kubectl describe sl`, written here by hand.</summary>
+    [Theory]
+    [InlineData("atteint", 0.995, "True", "WithinBudget",
+        "2026-05 so far: availability 99.900% over 100.000% of the service time measured, objective 99.5%, 80.000% of the error budget left")]
+    [InlineData("non atteint", 0.9995, "False", "BudgetExhausted",
+        "2026-05 so far: availability 99.900% over 100.000% of the service time measured, objective 99.95%, 80.000% of the error budget left")]
+    [InlineData("données insuffisantes", 0.998, "Unknown", "InsufficientData",
+        "2026-05 so far: availability 99.900% over 100.000% of the service time measured, objective 99.8%: too little measured for a verdict (données insuffisantes)")]
+    [InlineData("sans objet", 0.99, "Unknown", "NoServiceTime", "2026-05: no service time yet, nothing to judge (sans objet)")]
+    public void The_condition_says_the_verdict_with_the_figures_of_the_columns(string verdict, double objective, string status, string reason, string message)
+    {
+        var month = new MonthFigures
+        {
+            Month = "2026-05", AvailabilityPercent = "99.900%", CoveragePercent = "100.000%", ErrorBudgetRemainingPercent = "80.000%", Verdict = verdict,
+        };
+        var condition = MonthVerdict.ObjectiveMet(month, objective, 7);
+        (condition.Type, condition.Status, condition.Reason, condition.Message, condition.ObservedGeneration).ShouldBe(("ObjectiveMet", status, reason, message, 7L));
+    }
+
+    [Theory]
+    [InlineData(true, true, "données insuffisantes")]
+    [InlineData(true, null, "données insuffisantes")]
+    [InlineData(false, true, "atteint")]
+    [InlineData(false, false, "non atteint")]
+    [InlineData(false, null, "sans objet")]
+    public void The_verdict_of_a_month(bool insufficientData, bool? met, string verdict) => MonthVerdict.Of(insufficientData, met).ShouldBe(verdict);
 }

@@ -303,4 +303,70 @@ public sealed class ServiceLevelLedgerTests
             return honest && m.DowntimeSeconds <= m.ServiceSeconds - m.UnknownSeconds && disjoint
                    && ordered.Count(i => i.End is null) <= 1;
         }).QuickCheckThrowOnFailure();
+
+    /// <summary>
+    /// Failure threshold 2, rounds every 30 s. api fails at 10:00 and 10:00:30: blocking from 10:00. At 10:01 api is back and
+    /// search (not critical) down since 10:00:30: the grade falls to major, from now. api fails again at 10:01:30 and 10:02:
+    /// blocking again, from 10:01:30.
+    /// </summary>
+    [Fact]
+    public void Grades_change_with_the_probes_a_downgrade_starts_now_an_escalation_at_the_first_failure()
+    {
+        var settings = Settings();
+        var status = new ServiceLevelStatus();
+        LedgerChanges Round(string time, bool api, bool search) => ServiceLevelLedger.Advance(status, settings, At("2026-05-04T09:00:00"), At(time),
+            [new ProbeOutcome("api", api, api ? "HTTP 200" : "HTTP 503", TimeSpan.Zero), new ProbeOutcome("search", search, search ? "open" : "connection refused", TimeSpan.Zero)]);
+        Round("2026-05-04T09:59:30", true, true);
+        Round("2026-05-04T10:00:00", false, true).Opened.ShouldBeEmpty();
+        status.State.ShouldBe("Up", "one failure is below the threshold");
+        Round("2026-05-04T10:00:30", false, false).Opened.Select(i => i.Severity).ShouldBe(["blocking"], "api's second failure");
+        status.Incidents![0].Start.ShouldBe(At("2026-05-04T10:00:00").ToDateTimeOffset());
+        status.Incidents[0].Id.ShouldBe("20260504T100000-blocking");
+        status.Incidents[0].Message.ShouldBe("api: HTTP 503");
+        (status.State, status.OpenIncidents, status.WorstOpenSeverity).ShouldBe(("Down", 1, "blocking"));
+        var down = Round("2026-05-04T10:01:00", true, false);
+        down.Closed.Select(i => (i.Severity, i.End)).ShouldBe([("blocking", (DateTimeOffset?)At("2026-05-04T10:01:00").ToDateTimeOffset())]);
+        var major = down.Opened.Single();
+        (major.Severity, major.Start, major.Id, major.Message).ShouldBe(("major", At("2026-05-04T10:01:00").ToDateTimeOffset(), "20260504T100100-major", "search: connection refused"),
+            "a downgrade starts now, not when search first failed");
+        (status.State, status.WorstOpenSeverity).ShouldBe(("Degraded", "major"));
+        Round("2026-05-04T10:01:30", false, false).Opened.ShouldBeEmpty("api's first failure of a new streak");
+        var escalated = Round("2026-05-04T10:02:00", false, false);
+        escalated.Closed.Single().Severity.ShouldBe("major");
+        escalated.Opened.Single().Start.ShouldBe(At("2026-05-04T10:01:30").ToDateTimeOffset(), "an escalation is dated from the blocking probe's first failure");
+        (status.State, status.OpenIncidents).ShouldBe(("Down", 1));
+    }
+
+    [Fact]
+    public void The_state_outside_service_hours_and_without_probes()
+    {
+        var status = new ServiceLevelStatus();
+        ServiceLevelLedger.Advance(status, Settings(), At("2026-05-04T09:00:00"), At("2026-05-04T19:00:00"),
+            [new ProbeOutcome("api", true, "HTTP 200", TimeSpan.Zero), new ProbeOutcome("search", true, "", TimeSpan.Zero)]);
+        status.State.ShouldBe("OutsideServiceHours");
+        var none = new ServiceLevelStatus();
+        ServiceLevelLedger.Advance(none, Settings(tweak: s => s.Probes = []), At("2026-05-04T09:00:00"), At("2026-05-04T10:00:00"), []);
+        none.State.ShouldBe("Unknown");
+    }
+
+    [Fact]
+    public void Declared_incidents_replace_probe_incidents_and_deleted_or_withdrawn_ones_no_longer_count()
+    {
+        IncidentStatus Probe(string id, bool? withdrawn = null) => new() { Id = id, Severity = "blocking", Start = At("2026-05-04T10:00:00").ToDateTimeOffset(), Withdrawn = withdrawn };
+        var declared = new DeclaredIncidents([Probe("a"), Probe("ticket")], new HashSet<string> { "b" });
+        declared.Effective([Probe("a"), Probe("b"), Probe("c", withdrawn: true), Probe("d"), Probe("e", withdrawn: false)]).Select(i => i.Id)
+            .ShouldBe(["a", "ticket", "d", "e"]);
+    }
+
+    [Fact]
+    public void The_worst_open_severity_is_the_worst_of_all_open_incidents()
+    {
+        var status = new ServiceLevelStatus();
+        var declared = new DeclaredIncidents(
+            [new IncidentStatus { Id = "m", Severity = "minor", Start = At("2026-05-04T10:00:00").ToDateTimeOffset() },
+             new IncidentStatus { Id = "j", Severity = "major", Start = At("2026-05-04T10:05:00").ToDateTimeOffset() }], new HashSet<string>());
+        ServiceLevelLedger.Advance(status, Settings(), At("2026-05-04T09:00:00"), At("2026-05-04T10:10:00"),
+            [new ProbeOutcome("api", true, "HTTP 200", TimeSpan.Zero), new ProbeOutcome("search", true, "", TimeSpan.Zero)], declared: declared);
+        (status.OpenIncidents, status.WorstOpenSeverity, status.State).ShouldBe((2, "major", "Up"));
+    }
 }

@@ -127,6 +127,66 @@ public sealed class SlaCalculatorTests
         r.WithinGtrRatio(Severity.Minor).ShouldBeNull();
     }
 
+    [Fact]
+    public void The_share_within_the_gtr_counts_only_judged_incidents_of_that_severity()
+    {
+        var r = Month(ServiceTier.Argent, 2026, 5,
+            [
+                Down("2026-05-04T09:00:00", "2026-05-04T10:00:00"), Down("2026-05-05T09:00:00", "2026-05-05T10:00:00"),
+                Down("2026-05-06T09:00:00", "2026-05-06T18:00:00"),                     // 9 h of service time: late
+                Down("2026-05-07T09:00:00", "2026-05-07T18:00:00", Severity.Major),   // another severity
+                new Outage(At("2026-05-11T09:00:00"), null, Severity.Blocking),         // open: not judged
+            ]);
+        r.WithinGtrRatio(Severity.Blocking).ShouldBe(2 / 3.0);
+        r.WithinGtrRatio(Severity.Major).ShouldBe(0.0, "ARGENT's major GTR is 8 h of service time: 9 h is late");
+    }
+
+    /// <summary>
+    /// ARGENT, May 2026: 170 h of service time, objective 99.5 %, so 51 minutes of budget. Exactly 51 minutes down is
+    /// exactly the objective: met, and nothing of the budget is left.
+    /// </summary>
+    [Fact]
+    public void Availability_equal_to_the_objective_meets_it_and_the_budget_is_spent()
+    {
+        var r = Month(ServiceTier.Argent, 2026, 5, [Down("2026-05-12T10:00:00", "2026-05-12T10:51:00")]);
+        r.ErrorBudget.ShouldBe(Duration.FromMinutes(51));
+        r.Availability.ShouldBe(1 - 51 / 10_200.0);
+        r.Met.ShouldBeTrue("≥ the objective, not >");
+        r.ErrorBudgetRemaining.ShouldBe(0, 1e-12);
+        var thirty = Month(ServiceTier.Argent, 2026, 5, [Down("2026-05-12T10:00:00", "2026-05-12T10:30:00")]);
+        thirty.ErrorBudgetRemaining.ShouldBe(1 - 30 / 51.0, 1e-12);
+        Month(ServiceTier.Argent, 2026, 5, [Down("2026-05-12T10:00:00", "2026-05-12T11:42:00")]).ErrorBudgetRemaining.ShouldBe(-1, 1e-12, "overspent twice over");
+        (thirty with { Objective = 1 }).ErrorBudgetRemaining.ShouldBe(1, "no budget at all: nothing to spend");
+    }
+
+    [Fact]
+    public void Figures_so_far_stop_at_now_and_keep_the_whole_month_s_service_time_for_the_budget()
+    {
+        // Read on Tuesday 12 May at 12:00: 5 service days before (4-7 and 11 May; 1 and 8 May are holidays) and 08:00-12:00.
+        var r = MonthlyAvailability.Compute(Calendar(ServiceTier.Argent), new YearMonth(2026, 5),
+            [new Outage(At("2026-05-12T10:00:00"), null, Severity.Blocking)], [], At("2026-05-12T12:00:00"));
+        r.ServiceTime.ShouldBe(Duration.FromHours(5 * 10 + 4));
+        r.MonthServiceTime.ShouldBe(Duration.FromHours(170));
+        r.Downtime.ShouldBe(Duration.FromHours(2), "an open outage runs until now");
+        r.Incidents.Single().WithinGtr.ShouldBeNull("its 4 h deadline has not come");
+        var later = MonthlyAvailability.Compute(Calendar(ServiceTier.Argent), new YearMonth(2026, 5),
+            [new Outage(At("2026-05-12T10:00:00"), null, Severity.Blocking)], [], At("2026-05-12T14:00:00"));
+        later.Incidents.Single().WithinGtr.ShouldBeNull("exactly at its deadline, an open incident has not missed it yet");
+        var past = MonthlyAvailability.Compute(Calendar(ServiceTier.Argent), new YearMonth(2026, 5),
+            [new Outage(At("2026-05-12T10:00:00"), null, Severity.Blocking)], [], At("2026-05-12T14:00:01"));
+        past.Incidents.Single().WithinGtr.ShouldBe(false);
+    }
+
+    [Fact]
+    public void Nothing_known_is_no_downtime_and_incidents_belong_to_the_month_they_start_in()
+    {
+        var allUnknown = MonthlyAvailability.Compute(Calendar(ServiceTier.Argent), new YearMonth(2026, 5), [Down("2026-05-12T10:00:00", "2026-05-12T11:00:00")], [],
+            unknown: [new TimeSpanInterval(At("2026-05-01T00:00:00"), At("2026-06-01T00:00:00"))]);
+        (allUnknown.Availability, allUnknown.Downtime, allUnknown.UnknownTime).ShouldBe((1.0, Duration.Zero, Duration.FromHours(170)));
+        var edges = Month(ServiceTier.Argent, 2026, 5, [Down("2026-05-01T00:00:00", "2026-05-01T01:00:00"), Down("2026-06-01T00:00:00", "2026-06-01T01:00:00")]);
+        edges.Incidents.Select(i => i.Outage.Start).ShouldBe([At("2026-05-01T00:00:00")], "the first instant of the month is in it, the first of June is not");
+    }
+
     // ---- properties
 
     private static readonly Instant MayStart = At("2026-05-01T00:00:00");
