@@ -4,15 +4,30 @@ DOTNET ?= dotnet
 KUBECTL ?= kubectl
 SANDBOX_ARGS ?=
 
-.PHONY: build test run sandbox sim manifests publish publish-jit docker-build docker-push deploy undeploy e2e-k3d bench clean
+.PHONY: build test mutation smoke-aot run sandbox sim manifests publish publish-jit docker-build docker-push deploy undeploy e2e-k3d bench clean
 
 build:
 	$(DOTNET) build DematOperator.sln -c Release
 
-## The test command of the README (and of CI): every test, with a summary line.
+## The test command of the README (and of CI): every test, with a summary line, then the shipped Native AOT executable
+## itself run against the emulator (hack/aot-smoke.sh: the unit suite loads JIT assemblies, never the executable).
 test:
 	hack/install-test-tools.sh >/dev/null
 	hack/test.sh
+	hack/aot-smoke.sh
+
+## Mutation testing (Stryker.NET, pinned in dotnet-tools.json) of the decisions the contract rests on, against the pure
+## unit tests (tests/DematOperator.Unit.Tests, whose stryker-config.json lists the modules). Fails when any module scores
+## below 85 %. Reports: artifacts/mutation/reports/mutation-report.html and .json.
+mutation:
+	$(DOTNET) tool restore
+	rm -rf artifacts/mutation
+	cd tests/DematOperator.Unit.Tests && $(DOTNET) tool run dotnet-stryker --output ../../artifacts/mutation
+	hack/mutation-scores.py artifacts/mutation/reports/mutation-report.json 85
+
+## The published Native AOT executable itself, run against the emulator (hack/aot-smoke.sh).
+smoke-aot:
+	hack/aot-smoke.sh
 
 ## The run command of the README: the operator on two embedded emulated clusters.
 ## The sandbox, the emulator and the manifest generator are development tools (src/DematOperator.Dev),
