@@ -84,6 +84,39 @@ public sealed class IncidentTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Moves the clock to exactly <paramref name="instant"/> and has the ServiceLevel probe and measure there (an annotation
+    /// wakes it, as `kubectl annotate` would): the figures then describe a period the test chose, and their expected values
+    /// are computed by hand, not read back from the operator's status.
+    /// </summary>
+    private async Task RoundAt(DateTimeOffset instant)
+    {
+        // The controllers start on the shared manual clock (their cache-sync waits are timers): nudge it a millisecond at a
+        // time until the first round, so that round, which ends the unknown time before creation, is within a second of it.
+        for (var i = 0; (await Sl()).Status?.CheckpointTime is null; i++)
+        {
+            if (i >= 900) throw new Xunit.Sdk.XunitException("no first round within 900 ms of the test clock");
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+            await Task.Delay(20);
+        }
+        while (_clock.GetUtcNow() < instant)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(Math.Min(15, (instant - _clock.GetUtcNow()).TotalSeconds)));
+            await Task.Delay(20);
+        }
+        var stamp = instant.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["test.demat/round"] = stamp } } };
+        await _client.PatchAsync(OperatorKinds.ServiceLevels, Ns, "platau", PatchType.Merge, patch.ToJsonString());
+        await Eventually.HoldsAsync(async () => (await Sl()).Status?.CheckpointTime == instant, $"measured at {instant:O}", TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// OR service time (06:00-20:00 Monday-Saturday, Paris) from the month's start to the ServiceLevel's creation, Tuesday
+    /// 2 June 2026 10:00: Monday 1 June 06:00-20:00 (not a holiday: Whit Monday 2026 is 25 May) and 2 June 06:00-10:00. The
+    /// operator counts it as unknown: nothing measured it.
+    /// </summary>
+    private const long UnknownBeforeCreation = (14 + 4) * 3600;
+
     /// <summary>Lets the ServiceLevel measure, one round per step, until its checkpoint has passed <paramref name="minutes"/> more minutes.</summary>
     private async Task Measure(int minutes)
     {
@@ -108,8 +141,10 @@ public sealed class IncidentTests : IAsyncLifetime
     {
         await using var op = StartOperator();
         // 45 minutes measured up first, so the corrected start below falls in measured service time.
-        await Measure(45);
+        var down = TestClock.Start.AddMinutes(45);
+        await RoundAt(down);
         _probes.Up = false;
+        await RoundAt(down.AddSeconds(1));
         await AdvanceUntil(async () => (await Incidents()).Count == 1, "the probes' incident written as an Incident");
         var incident = (await Incidents()).Single();
         incident.Spec.Qualification.ShouldBe(IncidentValues.Operator);
@@ -141,16 +176,24 @@ public sealed class IncidentTests : IAsyncLifetime
         await Patch(incident.Name, """{"spec":{"summary":"touched"}}""");
         var generation = (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Metadata.Generation;
         await Eventually.HoldsAsync(async () => (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Status?.ObservedGeneration == generation, "the spec edit reconciled");
+        // The counter moves after the status write: wait for it. Events are handled in order, so a reconcile of the label
+        // edits would have been counted before this one.
+        await Eventually.HoldsAsync(() => Task.FromResult(Reconciled.Count(_metrics, IncidentController.Name) > before), "the spec edit's reconcile counted");
         (Reconciled.Count(_metrics, IncidentController.Name) - before).ShouldBe(1, "status and label changes do not reconcile the Incident");
         (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Status!.GtrDeadline.ShouldBe(started + TimeSpan.FromHours(2), "OR blocking GTR: 2 h of service time");
 
-        await Measure(10);
+        // The first failed probe ran at down + 1 s, the first success at up + 1 s: an incident starts at its first failed
+        // probe and ends at the first successful round (docs/servicelevel.md), so it lasted exactly up - down.
+        started.ShouldBe(down.AddSeconds(1));
+        var up = down.AddMinutes(20);
+        await RoundAt(up);
         _probes.Up = true;
+        await RoundAt(up.AddSeconds(1));
         await AdvanceUntil(async () => (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Spec.ResolvedTime is not null, "resolved when the probes see the end");
-        var resolved = (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Spec.ResolvedTime!.Value;
+        (await _client.GetAsync(OperatorKinds.Incidents, Ns, incident.Name)).Spec.ResolvedTime.ShouldBe(up.AddSeconds(1));
         await Measure(1);
-        var downtime = (await Sl()).Status!.CurrentMonth!.DowntimeSeconds!.Value;
-        downtime.ShouldBe((long)(resolved - started).TotalSeconds);
+        var downtime = (long)(up - down).TotalSeconds;
+        (await Sl()).Status!.CurrentMonth!.DowntimeSeconds.ShouldBe(downtime);
 
         // The ticket says it began 30 minutes earlier: a person corrects the start and adds the ticket.
         var corrected = started - TimeSpan.FromMinutes(30);
@@ -174,16 +217,18 @@ public sealed class IncidentTests : IAsyncLifetime
     public async Task An_Incident_declared_from_a_ticket_moves_the_figures_and_bad_input_never_does()
     {
         await using var op = StartOperator();
-        await Measure(60);
-        var now = _clock.GetUtcNow();
+        var now = TestClock.Start.AddMinutes(60);
+        await RoundAt(now);
         await _client.CreateAsync(OperatorKinds.Incidents, Declared("ticket-0042", now - TimeSpan.FromMinutes(50), now - TimeSpan.FromMinutes(20)));
         await AdvanceUntil(async () => (await Sl()).Status!.CurrentMonth!.DowntimeSeconds == 1800, "30 minutes of downtime from the ticket");
+        await RoundAt(TestClock.Start.AddMinutes(65));
         var figures = (await Sl()).Status!.CurrentMonth!;
+        // By hand: measured service time is creation (10:00) to 11:05, all within OR's hours; the month's earlier service time is unknown.
+        (figures.ServiceSeconds, figures.UnknownSeconds, figures.DowntimeSeconds).ShouldBe((UnknownBeforeCreation + 65 * 60, UnknownBeforeCreation, 1800L));
         await AdvanceUntil(async () => Conditions.Find((await _client.GetAsync(OperatorKinds.Incidents, Ns, "ticket-0042")).Status?.Conditions, "Ready")?.Reason == "Counted", "the ticket's Incident counted");
         (await _client.GetAsync(OperatorKinds.Incidents, Ns, "ticket-0042")).Status!.WithinGtr.ShouldBe(true);
         // The same figures in the metrics and in every format of the report.
-        var expected = 1 - 1800.0 / (figures.ServiceSeconds!.Value - figures.UnknownSeconds!.Value);
-        figures.Availability!.Value.ShouldBe(expected, 1e-12);
+        figures.Availability!.Value.ShouldBe(1 - 1800.0 / (65 * 60), 1e-6, "the first round came a few milliseconds after creation");
         var scrape = _metrics.Scrape();
         scrape.ShouldContain("demat_indicator_value{namespace=\"platau-prod\",servicelevel=\"platau\",tier=\"OR\",environment=\"production\",indicator=\"IND_INC01\"} 1");
         scrape.ShouldContain("demat_sla_downtime_seconds_total{namespace=\"platau-prod\",servicelevel=\"platau\",tier=\"OR\",environment=\"production\"}");
