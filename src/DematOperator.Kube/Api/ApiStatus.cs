@@ -79,8 +79,6 @@ public sealed record ApiStatus(
     public static string Qualified(string resource, string group) =>
         string.IsNullOrEmpty(group) ? resource : $"{resource}.{group}";
 
-    public bool IsStatusReason(string reason) => Reason == reason;
-
     public JsonObject ToJson()
     {
         var o = new JsonObject
@@ -143,7 +141,6 @@ public sealed class KubeApiException : Exception
     public bool IsAlreadyExists => Status.Reason == ApiStatus.ReasonAlreadyExists;
     public bool IsGoneOrExpired => Code == 410 || Status.Reason is ApiStatus.ReasonExpired or ApiStatus.ReasonGone;
     public bool IsInvalid => Code == 422;
-    public bool IsForbidden => Code == 403;
     /// <summary>Failures that a later identical request may not meet: throttling and server-side trouble.</summary>
     public bool IsTransient => Code is 429 or 500 or 502 or 503 or 504;
 }

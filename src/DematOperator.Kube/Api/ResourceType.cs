@@ -23,9 +23,6 @@ public sealed record ResourceType<T>(
         if (subresource is not null) path += "/" + subresource;
         return path;
     }
-
-    /// <summary>The same kind read as <see cref="DynamicObject"/>s.</summary>
-    public ResourceType<DynamicObject> AsDynamic() => Resources.Dynamic(Group, Version, Plural, Kind, Namespaced);
 }
 
 public static class Resources

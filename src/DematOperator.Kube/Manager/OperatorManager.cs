@@ -55,7 +55,6 @@ public sealed class OperatorManager
     public LeaderElector? Elector { get; }
     public HealthEndpoint Healthz { get; }
     public HealthEndpoint Readyz { get; }
-    public bool IsLeading => Elector?.IsLeader ?? true;
     public IReadOnlyList<Controller> Controllers => _controllers;
 
     public Informer<T> AddInformer<T>(Informer<T> informer) where T : Api.KubeObject

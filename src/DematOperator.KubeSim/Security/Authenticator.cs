@@ -24,13 +24,6 @@ public sealed class Authenticator
     /// <summary>False only for plain-HTTP clusters started without authentication.</summary>
     public bool Required { get; set; } = true;
 
-    public string AddUser(string name, params string[] groups)
-    {
-        var token = NewToken();
-        _tokens[token] = new UserInfo(name, [.. groups, "system:authenticated"]);
-        return token;
-    }
-
     /// <summary>A token for a service account, as the TokenRequest API would issue one.</summary>
     public string IssueServiceAccountToken(string ns, string serviceAccount)
     {

@@ -27,30 +27,4 @@ public static class BackupDecisions
 
     /// <summary>The instant the recovery point becomes older than the RPO (when RecoveryPointObjectiveMet flips).</summary>
     public static Instant RpoDeadline(Instant recoveryPoint, Duration rpo) => recoveryPoint + rpo;
-
-    /// <summary>Go duration syntax (`4h`, `90m`, `1h30m`, `720h`, `1.5h`) as Kubernetes writes durations.</summary>
-    public static Duration? ParseDuration(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        var total = 0.0;
-        var i = 0;
-        var s = text.Trim();
-        while (i < s.Length)
-        {
-            var start = i;
-            while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.')) i++;
-            if (start == i || !double.TryParse(s[start..i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
-                throw new FormatException($"\"{text}\" is not a duration like 4h, 30m or 1h30m");
-            var unitStart = i;
-            // Go's time.ParseDuration takes both micro signs, U+00B5 and U+03BC (unitMap in time/format.go).
-            while (i < s.Length && (char.IsAsciiLetter(s[i]) || s[i] is '\u00B5' or '\u03BC')) i++;
-            total += s[unitStart..i] switch
-            {
-                "h" => n * 3600, "m" => n * 60, "s" => n, "ms" => n / 1000, "us" or "\u00B5s" or "\u03BCs" => n / 1e6, "ns" => n / 1e9,
-                _ => throw new FormatException($"\"{text}\" is not a duration like 4h, 30m or 1h30m"),
-            };
-        }
-        if (total > 100L * 365 * 24 * 3600) throw new FormatException($"\"{text}\" is longer than a century");
-        return Duration.FromSeconds(total);
-    }
 }

@@ -19,10 +19,10 @@ public static class BackupPolicyChecks
         {
             Duration? parsed = null;
             string? error = null;
-            try { parsed = BackupDecisions.ParseDuration(value); }
+            try { parsed = Durations.Parse(value); }
             catch (FormatException e) { error = e.Message; }
             if (error is not null) yield return new SpecProblem(field, "InvalidDuration", error);
-            else if (field == "spec.rpo") rpo = parsed ?? Duration.FromHours(4);
+            else if (field == "spec.rpo") rpo = parsed ?? ContractDefaults.Rpo;
         }
         if (rpo is { } r && r <= Duration.Zero) yield return new SpecProblem("spec.rpo", "InvalidDuration", "must be positive");
         if ((spec.Target.Namespaces?.Count ?? 0) == 0 && spec.Target.NamespaceSelector is null)
@@ -54,7 +54,7 @@ public static class BackupPolicyChecks
             foreach (var (f, value) in new[] { ($"{field}.pre.timeout", hook.Pre?.Timeout), ($"{field}.post.timeout", hook.Post?.Timeout) })
             {
                 string? error = null;
-                try { BackupDecisions.ParseDuration(value); }
+                try { Durations.Parse(value); }
                 catch (FormatException e) { error = e.Message; }
                 if (error is not null) yield return new SpecProblem(f, "InvalidDuration", error);
             }

@@ -186,9 +186,9 @@ public sealed class BackupPolicyReconciler(
         if (problem is not null) throw new InvalidPolicyException(problem.Reason, $"{problem.Field}: {problem.Message}");
         var schedule = CronSchedule.Parse(spec.Schedule);
         var zone = DateTimeZoneProviders.Tzdb[spec.TimeZone ?? "UTC"];
-        var rpo = BackupDecisions.ParseDuration(spec.Rpo ?? "4h") ?? Duration.FromHours(4);
-        var deadline = BackupDecisions.ParseDuration(spec.StartingDeadline);
-        var csiTimeout = BackupDecisions.ParseDuration(spec.CsiSnapshot?.Timeout ?? "10m") ?? Duration.FromMinutes(10);
+        var rpo = Durations.Parse(spec.Rpo) ?? ContractDefaults.Rpo;
+        var deadline = Durations.Parse(spec.StartingDeadline);
+        var csiTimeout = Durations.Parse(spec.CsiSnapshot?.Timeout ?? "10m") ?? Duration.FromMinutes(10);
         var namespaces = await spec.Target.ResolveAsync(client, ct);
         if (namespaces.Count == 0) throw new InvalidPolicyException("NoTarget", "spec.target: the namespace selector matches no namespace", transient: true);
         foreach (var n in namespaces)
@@ -391,7 +391,7 @@ public sealed class BackupPolicyReconciler(
         if (policy.Spec.DeletionPolicy == "Delete")
         {
             var namespaces = policy.Spec.Target.Namespaces ?? [];
-            var settings = new BackupSettings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, Duration.FromHours(4), null, Duration.FromMinutes(10), namespaces, null);
+            var settings = new BackupSettings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, ContractDefaults.Rpo, null, Duration.FromMinutes(10), namespaces, null);
             try
             {
                 foreach (var run in await ObserveRunsAsync(policy, settings, Instant.FromDateTimeOffset(client.Time.GetUtcNow()), ct))

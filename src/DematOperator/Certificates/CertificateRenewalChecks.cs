@@ -36,7 +36,7 @@ public static class CertificateRenewalChecks
         {
             try
             {
-                var d = BackupDecisions.ParseDuration(text) ?? fallback;
+                var d = Durations.Parse(text) ?? fallback;
                 if (d is { } v && (v <= Duration.Zero || v > Duration.FromDays(3650))) { problems.Add(new(field, "InvalidDuration", "must be positive and at most 10 years")); return fallback; }
                 return d;
             }

@@ -18,7 +18,7 @@ public sealed record DrillSettings(
     IReadOnlyDictionary<string, string> NamespaceMapping)
 {
     /// <summary>What a run in flight carries on with when its spec became unreadable: the contract's defaults.</summary>
-    public static readonly DrillSettings Defaults = new(null, DateTimeZone.Utc, false, Duration.FromHours(2), Duration.FromHours(4), Duration.FromHours(1),
+    public static readonly DrillSettings Defaults = new(null, DateTimeZone.Utc, false, ContractDefaults.Rto, ContractDefaults.Rpo, Duration.FromHours(1),
         Duration.FromMinutes(30), Duration.Zero, new Dictionary<string, string>());
 
     /// <summary>Where each production namespace is restored on the target.</summary>
@@ -43,15 +43,15 @@ public static class PraDrillChecks
         {
             try
             {
-                var d = BackupDecisions.ParseDuration(value) ?? fallback;
+                var d = Durations.Parse(value) ?? fallback;
                 if (d >= Duration.Zero && d <= Duration.FromDays(30)) return d;
                 problems.Add(new(field, "InvalidDuration", "must be between 0s and 720h"));
             }
             catch (FormatException e) { problems.Add(new(field, "InvalidDuration", e.Message)); }
             return fallback;
         }
-        var rto = Parse("spec.objectives.rto", spec.Objectives?.Rto, Duration.FromHours(2));
-        var rpo = Parse("spec.objectives.rpo", spec.Objectives?.Rpo, Duration.FromHours(4));
+        var rto = Parse("spec.objectives.rto", spec.Objectives?.Rto, ContractDefaults.Rto);
+        var rpo = Parse("spec.objectives.rpo", spec.Objectives?.Rpo, ContractDefaults.Rpo);
         var restoreTimeout = Parse("spec.restore.timeout", spec.Restore?.Timeout, Duration.FromHours(1));
         var verifyTimeout = Parse("spec.verify.timeout", spec.Verify?.Timeout, Duration.FromMinutes(30));
         var rollbackAfter = Parse("spec.rollback.after", spec.Rollback?.After, Duration.Zero);

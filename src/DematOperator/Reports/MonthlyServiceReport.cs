@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using System.Text.RegularExpressions;
 using DematOperator.Backups;
 using DematOperator.ServiceLevels;
@@ -230,7 +231,7 @@ public sealed record MonthlyServiceReport(
     public static BackupRow Backup(string cluster, BackupPolicy policy, IReadOnlyList<ObservedRun> runs, Instant start, Instant until, DateTimeZone zone)
     {
         Duration rpo;
-        try { rpo = BackupDecisions.ParseDuration(policy.Spec.Rpo ?? "4h") ?? Duration.FromHours(4); }
+        try { rpo = Durations.Parse(policy.Spec.Rpo) ?? ContractDefaults.Rpo; }
         catch (FormatException e)
         {
             // The policy itself is Ready=False for this; the report says so rather than guess an objective.

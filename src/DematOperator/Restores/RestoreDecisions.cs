@@ -35,7 +35,7 @@ public static class RestoreDecisions
         if (!string.IsNullOrEmpty(spec.Run) && spec.Before is not null)
             yield return new SpecProblem("spec.before", "AmbiguousRecoveryPoint", "give a run or an instant, not both");
         string? error = null;
-        try { BackupDecisions.ParseDuration(spec.Timeout); }
+        try { Durations.Parse(spec.Timeout); }
         catch (FormatException e) { error = e.Message; }
         if (error is not null) yield return new SpecProblem("spec.timeout", "InvalidDuration", error);
         if (spec.Include?.PvcsOnly == true && spec.Include.Kinds is { Count: > 0 } kinds && kinds.Any(k => k != "PersistentVolumeClaim"))
@@ -49,7 +49,7 @@ public static class RestoreDecisions
 
     public static Duration Timeout(RestoreRequestSpec spec)
     {
-        try { return BackupDecisions.ParseDuration(spec.Timeout) ?? Duration.FromHours(1); }
+        try { return Durations.Parse(spec.Timeout) ?? Duration.FromHours(1); }
         catch (FormatException) { return Duration.FromHours(1); }
     }
 }

@@ -67,7 +67,7 @@ public sealed class RestoreRequestReconciler(KubeClient client, Informer<Restore
         var namespaces = await policy.Spec.Target.ResolveAsync(client, ct);
         if (!namespaces.Contains(source))
             return await FailAsync(rr, method, RestoreReasons.NamespaceNotBackedUp, $"BackupPolicy {policy.Name} does not back up {source} (its targets: {string.Join(", ", namespaces)})", now, ct);
-        var settings = new BackupSettings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, Duration.FromHours(4), null, Duration.FromMinutes(10), namespaces, null);
+        var settings = new BackupSettings(CronSchedule.Parse("@yearly"), DateTimeZone.Utc, ContractDefaults.Rpo, null, Duration.FromMinutes(10), namespaces, null);
         var runs = await _backups[method].ObserveAsync(policy, settings, now, ct);
 
         ObservedRun? run;

@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Security;
@@ -32,7 +33,7 @@ public sealed class ProbeRunner(KubeClient client) : IProbeRunner, IDisposable
 
     public async Task<ProbeOutcome> RunAsync(string ns, ProbeSpec probe, CancellationToken ct)
     {
-        var timeout = (BackupDecisions.ParseDuration(probe.Timeout) ?? NodaTime.Duration.FromTimeSpan(DefaultTimeout)).ToTimeSpan();
+        var timeout = (Durations.Parse(probe.Timeout) ?? NodaTime.Duration.FromTimeSpan(DefaultTimeout)).ToTimeSpan();
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
         attempt.CancelAfter(timeout);
         var watch = Stopwatch.StartNew();

@@ -173,7 +173,7 @@ public static class ServiceLevelChecks
     private static IEnumerable<SpecProblem> DurationProblem(string field, string? text, Duration max)
     {
         Duration? d;
-        try { d = BackupDecisions.ParseDuration(text); }
+        try { d = Durations.Parse(text); }
         catch (FormatException e) { return [new SpecProblem(field, "InvalidDuration", e.Message)]; }
         if (d is { } v && (v <= Duration.Zero || v > max)) return [new SpecProblem(field, "InvalidDuration", $"must be between 0 and {max.TotalSeconds:0}s")];
         return [];
@@ -183,7 +183,7 @@ public static class ServiceLevelChecks
     {
         try
         {
-            var d = BackupDecisions.ParseDuration(text) ?? fallback;
+            var d = Durations.Parse(text) ?? fallback;
             if (d >= min && d <= Duration.FromDays(1)) return d;
             problems.Add(new(field, "InvalidDuration", $"must be between {min.TotalSeconds:0}s and 24h"));
         }

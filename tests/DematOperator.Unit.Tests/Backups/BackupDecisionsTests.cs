@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using DematOperator.Backups;
 using NodaTime;
 using NodaTime.Text;
@@ -12,7 +13,7 @@ public sealed class BackupDecisionsTests
     private static Instant At(string local) => LocalDateTimePattern.GeneralIso.Parse($"2026-06-02T{local}").Value.InZoneLeniently(Paris).ToInstant();
 
     private static SlotDecision Decide(string now, string? deadline = null, bool runActive = false, bool suspended = false) =>
-        BackupDecisions.Decide(Hourly, Paris, At("10:00:00"), At(now), deadline is null ? null : BackupDecisions.ParseDuration(deadline), runActive, suspended);
+        BackupDecisions.Decide(Hourly, Paris, At("10:00:00"), At(now), deadline is null ? null : Durations.Parse(deadline), runActive, suspended);
 
     [Fact]
     public void No_slot_since_the_last_one_is_nothing_to_do() => Decide("10:59:59").ShouldBe(new SlotDecision(null, null, 0, false));
@@ -53,13 +54,13 @@ public sealed class BackupDecisionsTests
     [InlineData(" 4h ", 4 * 3600)]
     [InlineData("1h1m1s", 3661)]
     [InlineData("876000h", 100L * 365 * 24 * 3600)]
-    public void More_go_durations(string text, double seconds) => BackupDecisions.ParseDuration(text)!.Value.TotalSeconds.ShouldBe(seconds, 1e-9);
+    public void More_go_durations(string text, double seconds) => Durations.Parse(text)!.Value.TotalSeconds.ShouldBe(seconds, 1e-9);
 
     [Theory]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("  ")]
-    public void No_duration_is_null(string? text) => BackupDecisions.ParseDuration(text).ShouldBeNull();
+    public void No_duration_is_null(string? text) => Durations.Parse(text).ShouldBeNull();
 
     [Theory]
     [InlineData("4", "\"4\" is not a duration like 4h, 30m or 1h30m")]
@@ -68,5 +69,18 @@ public sealed class BackupDecisionsTests
     [InlineData("1..5h", "\"1..5h\" is not a duration like 4h, 30m or 1h30m")]
     [InlineData("876001h", "\"876001h\" is longer than a century")]
     public void Refused_durations_say_why(string text, string message) =>
-        Should.Throw<FormatException>(() => BackupDecisions.ParseDuration(text)).Message.ShouldBe(message);
+        Should.Throw<FormatException>(() => Durations.Parse(text)).Message.ShouldBe(message);
+
+    [Theory]
+    [InlineData(2 * 3600, "2h")]
+    [InlineData(2 * 3600 + 30 * 60, "2h30m")]
+    [InlineData(3600 + 59, "1h")]
+    [InlineData(3599, "59m")]
+    [InlineData(45 * 60, "45m")]
+    [InlineData(90, "1m")]
+    [InlineData(60, "1m")]
+    [InlineData(59, "59s")]
+    [InlineData(0, "0s")]
+    [InlineData(30 * 3600, "30h")]
+    public void Durations_as_people_write_them(int seconds, string text) => Durations.Human(Duration.FromSeconds(seconds)).ShouldBe(text);
 }

@@ -1,3 +1,4 @@
+using DematOperator.Api;
 using System.Text.Json.Nodes;
 using DematOperator.Backups;
 using DematOperator.Foreign;
@@ -87,14 +88,14 @@ public sealed class RunObservationTests
     [InlineData("1.5h", 90 * 60)]
     [InlineData("720h", 720 * 3600)]
     [InlineData("45s", 45)]
-    public void Go_durations_parse(string text, int seconds) => BackupDecisions.ParseDuration(text).ShouldBe(Duration.FromSeconds(seconds));
+    public void Go_durations_parse(string text, int seconds) => Durations.Parse(text).ShouldBe(Duration.FromSeconds(seconds));
 
     [Theory]
     [InlineData("4 hours")]
     [InlineData("4d")]
     [InlineData("h")]
     [InlineData("1000000h")]
-    public void Bad_durations_are_refused(string text) => Should.Throw<FormatException>(() => BackupDecisions.ParseDuration(text));
+    public void Bad_durations_are_refused(string text) => Should.Throw<FormatException>(() => Durations.Parse(text));
 
     [Fact]
     public void Run_names_come_from_the_utc_slot_and_long_names_stay_valid()

@@ -61,7 +61,7 @@ public static class HookPresets
     /// <summary>The hook's timeout; a bad one (reported by the checks as InvalidDuration) reads as the default, never throws.</summary>
     private static Duration Timeout(string? text, Duration fallback)
     {
-        try { return BackupDecisions.ParseDuration(text) ?? fallback; }
+        try { return Durations.Parse(text) ?? fallback; }
         catch (FormatException) { return fallback; }
     }
 }

@@ -34,7 +34,7 @@ public sealed class DataChecks
                 evidence.Add(new ExecEvidence { Name = check.Name, Pod = $"{ns}/-", Command = command, Output = $"no ready pod of {check.Workload!.Kind} {ns}/{check.Workload.Name}" });
                 continue;
             }
-            var timeout = BackupDecisions.ParseDuration(check.Timeout)?.ToTimeSpan() ?? TimeSpan.FromMinutes(1);
+            var timeout = Durations.Parse(check.Timeout)?.ToTimeSpan() ?? TimeSpan.FromMinutes(1);
             var result = await PodCommands.RunAsync(cx.Target, ns, pod, check.Container, check.Command, timeout, ct);
             var output = result.Stdout.Trim();
             var (passed, why) = result.ExitCode == 0 ? Expect(check.Expect, output) : (false, result.Error ?? $"exit code {result.ExitCode}: {result.Stderr.Trim()}");
