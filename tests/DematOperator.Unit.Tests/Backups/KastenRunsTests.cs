@@ -220,4 +220,26 @@ public sealed class KastenRunsTests
         manual.Metadata.Labels![RunLabels.Trigger] = "manual";
         (Policy([manual], []).Single().Manual, Policy([RunAction("p-1", null)], []).Single().Manual).ShouldBe((true, false));
     }
+
+    [Fact]
+    public void An_export_of_another_namespace_does_not_stand_for_a_missing_one()
+    {
+        var ns = new[] { "a", "b" };
+        var actions = new[] { BackupAction("r1", "a", "Complete", "rp-a"), BackupAction("r1", "b", "Complete", "rp-b") };
+        var points = new[] { PointAt("a", "rp-a", T0), PointAt("b", "rp-b", T0) };
+        KastenRuns.Observe([], actions, [Export("r1", "a", "rp-a", "Complete"), Export("r1", "c", "rp-c", "Complete")], points, ns, "ovh-s3").Single().Phase
+            .ShouldBe(RunPhase.Running, "b's export is still to be made");
+        KastenRuns.Observe([], [BackupAction("r1", "a", "Complete", "gone")], [], points, ["a"], null).Single().Error
+            .ShouldBe("K10 BackupActions are Complete but left no RestorePoint in a: not a recovery point (does the K10 Policy select this namespace?)");
+    }
+
+    [Fact]
+    public void A_namespace_with_several_points_of_the_run_counts_its_newest_and_the_run_its_oldest_namespace()
+    {
+        var points = new[] { Point("a", "a-1", "p-1"), Point("a", "a-2", "p-1"), Point("b", "b-1", "p-1") };
+        points[0].Status!.ActionTime = T0.AddSeconds(10);
+        points[1].Status!.ActionTime = T0.AddSeconds(50);
+        points[2].Status!.ActionTime = T0.AddSeconds(40);
+        Policy([RunAction("p-1", "Complete")], points, ["a", "b"]).Single().RecoveryPoint.ShouldBe(Instant.FromDateTimeOffset(T0.AddSeconds(40)));
+    }
 }

@@ -104,4 +104,18 @@ public sealed class RetentionPlanTests
 
     [Fact]
     public void The_total_is_every_kept_period() => new RetentionLimits(1, 2, 3, 4, 5, 6).Total.ShouldBe(21);
+
+    /// <summary>The newest two runs share a period: the period, not the run, is what is counted.</summary>
+    [Fact]
+    public void Runs_of_one_period_count_once()
+    {
+        Kept(new RetentionLimits(KeepHourly: 2), Ok("2026-06-02T11:30:00"), Ok("2026-06-02T12:10:00"), Ok("2026-06-02T12:40:00"))
+            .ShouldBe(["2026-06-02T12:40:00", "2026-06-02T11:30:00"]);
+        Kept(new RetentionLimits(KeepDaily: 2), Ok("2026-06-01T10:00:00"), Ok("2026-06-02T09:00:00"), Ok("2026-06-02T12:00:00"))
+            .ShouldBe(["2026-06-02T12:00:00", "2026-06-01T10:00:00"]);
+        Kept(new RetentionLimits(KeepMonthly: 2), Ok("2026-05-20T10:00:00"), Ok("2026-06-01T10:00:00"), Ok("2026-06-15T10:00:00"))
+            .ShouldBe(["2026-06-15T10:00:00", "2026-05-20T10:00:00"]);
+        Kept(new RetentionLimits(KeepYearly: 2), Ok("2025-06-01T10:00:00"), Ok("2026-01-01T10:00:00"), Ok("2026-06-01T10:00:00"))
+            .ShouldBe(["2026-06-01T10:00:00", "2025-06-01T10:00:00"]);
+    }
 }

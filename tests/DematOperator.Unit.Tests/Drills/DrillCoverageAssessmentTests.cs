@@ -133,4 +133,12 @@ public sealed class DrillCoverageAssessmentTests
         new BackupScope(["*"], [ns], null, LabelSelector.Everything).HoldsNamespace(ns, labels).ShouldBeFalse("excluded wins over *");
         new BackupScope([ns], [], LabelSelector.Parse("env=none"), LabelSelector.Everything).HoldsNamespace(ns, labels).ShouldBeTrue("named");
     }
+
+    [Fact]
+    public void Every_namespace_with_a_star_and_new_namespaces_listed_by_name()
+    {
+        new BackupScope(["*"], [], null, LabelSelector.Everything).HoldsNamespace("anything", new Dictionary<string, string>()).ShouldBeTrue();
+        var a = DrillCoverageAssessment.Assess([Ns("b-new", After), Ns("a-new", After)], [], ["a-new", "b-new"], new BackupScope(["*"], [], null, LabelSelector.Everything), LastSuccess);
+        a.Gaps.Select(g => g.Name).ShouldBe(["a-new", "b-new"]);
+    }
 }

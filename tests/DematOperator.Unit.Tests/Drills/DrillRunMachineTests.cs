@@ -214,4 +214,12 @@ public sealed class DrillRunMachineTests
         DrillRunMachine.TouchedNothing(new DrillRunStatus { Steps = [] }).ShouldBeTrue();
         Should.Throw<InvalidOperationException>(() => DrillRunMachine.StepOf(new DrillRunStatus { Steps = [] }, DrillStepName.Verify));
     }
+
+    [Fact]
+    public void A_finished_step_moves_the_run_to_the_next()
+    {
+        var run = DrillRunMachine.Advance(RunAt(DrillStepName.Preflight), StepOutcome.Done("ok"), T0);
+        run.Step.ShouldBe(Steps[1]);
+        DrillRunMachine.Advance(run, StepOutcome.Skip("nothing to quiesce"), T0).Step.ShouldBe(Steps[2]);
+    }
 }

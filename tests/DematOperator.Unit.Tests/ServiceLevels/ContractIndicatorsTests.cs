@@ -55,7 +55,7 @@ public sealed class ContractIndicatorsTests
     /// Every indicator of one BRONZE month, each boundary on its edge, written by hand. Critical incidents: resolved within
     /// (1), resolved exactly at its deadline (2, within), open past its deadline (3, missed), open before it (4, not
     /// judged), resolved exactly at the end of the period (5, judged, within, no longer open), open with its deadline
-    /// exactly at the end (6, not judged yet). IND_INC = 3 within / 4 judged = 75 % &lt; BRONZE's 85 %.
+    /// exactly at the end (6, not judged yet), open long past its deadline (7, missed). IND_INC = 3 within / 5 judged = 60 %.
     /// </summary>
     [Fact]
     public void Every_indicator_of_a_month_with_each_boundary_on_its_edge()
@@ -63,7 +63,7 @@ public sealed class ContractIndicatorsTests
         IncidentFacts[] month =
         [
             Facts(Severity.Blocking, 10, 9, 2), Facts(Severity.Blocking, 10, 8, 2), Facts(Severity.Blocking, 5, null, 2), Facts(Severity.Blocking, 1, null, 2),
-            Facts(Severity.Blocking, 1.5, 0, 2), Facts(Severity.Blocking, 2, null, 2),
+            Facts(Severity.Blocking, 1.5, 0, 2), Facts(Severity.Blocking, 2, null, 2), Facts(Severity.Blocking, 6, null, 2),
             Facts(Severity.Major, 3, null, 8, gti: 300), Facts(Severity.Minor, 0, null, 40, gti: 100), Facts(Severity.Minor, 20, 19, 40, gti: 200),
         ];
         // IND_SUP looks at the incidents open at the end, those begun in an earlier month too.
@@ -72,8 +72,8 @@ public sealed class ContractIndicatorsTests
         indicators.ShouldBe(
         [
             new("IND_DISP03", 0.999, 0.99, true, "disponibilité du socle technique"),
-            new("IND_INC03", 0.75, 0.85, false, "3 / 4 incident(s) critique(s) résolu(s) dans la GTR"),
-            new("IND_SUP01", 4, null, null, "incidents critiques ouverts"),
+            new("IND_INC03", 0.6, 0.85, false, "3 / 5 incident(s) critique(s) résolu(s) dans la GTR"),
+            new("IND_SUP01", 5, null, null, "incidents critiques ouverts"),
             new("IND_SUP02", 1, null, null, "incidents majeurs ouverts"),
             new("IND_SUP03", 1, null, null, "incidents mineurs ouverts"),
             new("GTI_BLOCKING", null, null, null, "sans objet : aucune prise en compte datée"),
@@ -81,7 +81,7 @@ public sealed class ContractIndicatorsTests
             new("GTI_MINOR", 150, null, null, "GTI moyenne mesurée sur 2 incident(s) mineur(s), en secondes de service"),
         ]);
         ContractIndicators.Compute("BRONZE", AvailabilityFigure.Of(100_000, 0, 100, 0.99), 0.99, month, T).Single(i => i.Indicator == "IND_SUP01").Value
-            .ShouldBe(3, "without candidates, the month's own incidents");
+            .ShouldBe(4, "without candidates, the month's own incidents");
     }
 
     [Fact]

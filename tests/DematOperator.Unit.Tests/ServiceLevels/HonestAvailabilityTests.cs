@@ -43,4 +43,8 @@ public sealed class HonestAvailabilityTests
         AvailabilityFigure.Of(36000, 18000, 0, 0.99, coverageThreshold: 0.5).Met.ShouldBe(true);
         AvailabilityFigure.Of(36000, 18001, 0, 0.99, coverageThreshold: 0.5).InsufficientData.ShouldBe(true);
     }
+
+    [Fact]
+    public void An_availability_equal_to_the_objective_meets_it() =>
+        AvailabilityFigure.Of(1000, 0, 5, 0.995).Met.ShouldBe(true, "1 - 5/1000 = 99.5 %");
 }

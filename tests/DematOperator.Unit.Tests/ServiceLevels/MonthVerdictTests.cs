@@ -79,6 +79,8 @@ public sealed class MonthVerdictTests
     [InlineData("données insuffisantes", 0.998, "Unknown", "InsufficientData",
         "2026-05 so far: availability 99.900% over 100.000% of the service time measured, objective 99.8%: too little measured for a verdict (données insuffisantes)")]
     [InlineData("sans objet", 0.99, "Unknown", "NoServiceTime", "2026-05: no service time yet, nothing to judge (sans objet)")]
+    [InlineData("atteint", 0.1234567, "True", "WithinBudget",
+        "2026-05 so far: availability 99.900% over 100.000% of the service time measured, objective 12.346%, 80.000% of the error budget left")]
     public void The_condition_says_the_verdict_with_the_figures_of_the_columns(string verdict, double objective, string status, string reason, string message)
     {
         var month = new MonthFigures
