@@ -75,6 +75,7 @@ public sealed class BackupDecisionsTests
     [InlineData(2 * 3600, "2h")]
     [InlineData(2 * 3600 + 30 * 60, "2h30m")]
     [InlineData(3600 + 59, "1h")]
+    [InlineData(3600, "1h")]
     [InlineData(3599, "59m")]
     [InlineData(45 * 60, "45m")]
     [InlineData(90, "1m")]

@@ -179,6 +179,8 @@ public sealed class CertificatePoliciesTests
         { "endpoint", Snapshot(daysLeft: 29, source: CertificateSource.Endpoint),
             new(CertificateAction.MonitorOnly, CertificateReasons.EndpointMonitorOnly, "due for renewal: the endpoint is monitored only; renew its source") },
         { "broken, problem told", Snapshot(material: MaterialState.Malformed), new(CertificateAction.CannotRenew, CertificateReasons.InvalidCertificate, "broken") },
+        { "missing data, problem told", Snapshot(material: MaterialState.MissingData), new(CertificateAction.CannotRenew, CertificateReasons.MissingData, "broken") },
+        { "key mismatch, problem told", Snapshot(material: MaterialState.KeyMismatch), new(CertificateAction.CannotRenew, CertificateReasons.InvalidKeyPair, "broken") },
         { "missing data, untold", Snapshot(material: MaterialState.MissingData) with { MaterialProblem = null },
             new(CertificateAction.CannotRenew, CertificateReasons.MissingData, "the Secret lacks tls.crt or tls.key") },
         { "malformed, untold", Snapshot(material: MaterialState.Malformed) with { MaterialProblem = null },

@@ -215,8 +215,8 @@ public sealed class LedgerEdgesTests
     /// <summary>
     /// Incidents on May's edges, read on 3 June. "first" starts exactly when May begins (a holiday: its 4 h deadline is Monday
     /// 4 May 12:00); "exact" ends exactly at its deadline; "at-end" ends exactly when May ends (deadline 1 June 11:00: Friday
-    /// 29 May 17:00-18:00, then 08:00-11:00); "late" was open when May ended and closed on 2 June; "june" starts exactly when
-    /// June begins and is not May's.
+    /// 29 May 17:00-18:00, then 08:00-11:00); "late" was open when May ended and closed on 2 June, "after-end" too but closed
+    /// on 1 June within its GTR; "june" starts exactly when June begins and is not May's.
     /// </summary>
     [Fact]
     public void Incidents_on_the_month_s_edges()
@@ -227,6 +227,7 @@ public sealed class LedgerEdgesTests
             Incident("exact", "2026-05-12T10:00:00", "2026-05-12T14:00:00"),
             Incident("at-end", "2026-05-29T17:00:00", "2026-06-01T00:00:00"),
             Incident("late", "2026-05-29T17:30:00", "2026-06-02T10:00:00"),
+            Incident("after-end", "2026-05-29T17:30:00", "2026-06-01T10:00:00"),
             Incident("june", "2026-06-01T00:00:00", "2026-06-01T01:00:00"),
         ];
         var f = ServiceLevelLedger.Figures(Settings(), May, incidents, [], At("2026-06-03T12:00:00"));
@@ -236,12 +237,56 @@ public sealed class LedgerEdgesTests
             "exact 2026-05-12T14:00:00+02:00 True",
             "at-end 2026-06-01T11:00:00+02:00 True",
             "late 2026-06-01T11:30:00+02:00 False",
+            "after-end 2026-06-01T11:30:00+02:00 True",
         ]);
         var tally = f.BySeverity!["blocking"];
-        (tally.Count, tally.Resolved, tally.WithinGtr, tally.Open).ShouldBe((4, 3, 3, 1), "late was open when May ended");
+        (tally.Count, tally.Resolved, tally.WithinGtr, tally.Open).ShouldBe((5, 3, 3, 2), "late and after-end were open when May ended");
         var indicators = f.Indicators!.ToDictionary(i => i.Name);
         (indicators["IND_INC02"].Value, indicators["IND_INC02"].Meaning).ShouldBe((1.0, "3 / 3 incident(s) critique(s) résolu(s) dans la GTR"),
             "late's deadline (1 June 11:30) had not passed when May ended");
-        indicators["IND_SUP01"].Value.ShouldBe(1, "late, open when May ended; june is not May's");
+        indicators["IND_SUP01"].Value.ShouldBe(2, "late and after-end, open when May ended; june is not May's");
+    }
+
+    [Fact]
+    public void A_status_month_decades_old_closes_at_most_twenty_years_of_months()
+    {
+        var status = MeasuredUntil("2026-05-04T09:59:30", "2000-01");
+        Advance(status, "2026-05-04T10:00:00").ClosedMonths.Count.ShouldBe(240, "bounded work on a corrupted status");
+        status.CurrentMonth!.Month.ShouldBe("2026-05");
+    }
+
+    [Fact]
+    public void An_empty_list_of_planned_interruptions_plans_nothing()
+    {
+        var status = MeasuredUntil("2026-05-04T09:59:00");
+        ProbeOutcome[] down = [new("api", false, "HTTP 503", TimeSpan.Zero)];
+        Advance(status, "2026-05-04T09:59:30", outcomes: down, planned: []);
+        Advance(status, "2026-05-04T10:00:00", outcomes: down, planned: []).Opened.Count.ShouldBe(1);
+        status.State.ShouldBe("Down");
+    }
+
+    [Fact]
+    public void A_planned_round_keeps_what_the_probes_were_before_it()
+    {
+        var status = MeasuredUntil("2026-05-04T09:59:30");
+        Advance(status, "2026-05-04T10:00:00");
+        var since = status.Probes!.Single().LastTransitionTime;
+        Advance(status, "2026-05-04T10:00:30", planned: [new PlannedInterruption("PraDrill", "run-1", At("2026-05-04T10:00:30"))]);
+        status.Probes!.Single().LastTransitionTime.ShouldBe(since, "still up: no transition");
+    }
+
+    /// <summary>The probes are down but the Administration qualified the outage as an application anomaly: not downtime, yet STATE says what the probes see.</summary>
+    [Fact]
+    public void The_state_says_what_the_probes_see_even_when_the_outage_is_not_counted()
+    {
+        var status = MeasuredUntil("2026-05-04T09:59:00");
+        ProbeOutcome[] down = [new("api", false, "HTTP 503", TimeSpan.Zero)];
+        Advance(status, "2026-05-04T09:59:30", outcomes: down);
+        Advance(status, "2026-05-04T10:00:00", outcomes: down);
+        var probeIncident = status.Incidents!.Single();
+        var requalified = new IncidentStatus { Id = probeIncident.Id, Severity = "blocking", Start = probeIncident.Start, Cause = "Application" };
+        Advance(status, "2026-05-04T10:00:30", outcomes: down, declared: new DeclaredIncidents([requalified], new HashSet<string>()));
+        status.State.ShouldBe("Down");
+        status.CurrentMonth!.DowntimeSeconds.ShouldBe(0);
     }
 }
