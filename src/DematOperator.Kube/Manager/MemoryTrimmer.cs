@@ -61,7 +61,8 @@ public sealed class MemoryTrimmer(TimeProvider time, MetricsRegistry metrics, IL
         return true;
     }
 
-    private static HeapFacts ReadHeap()
+    /// <summary>The GC's own figures after its last collection: committed memory, and the heap less its fragmentation.</summary>
+    public static HeapFacts ReadHeap()
     {
         var info = GC.GetGCMemoryInfo();
         return new HeapFacts(info.TotalCommittedBytes, info.HeapSizeBytes - info.FragmentedBytes);
