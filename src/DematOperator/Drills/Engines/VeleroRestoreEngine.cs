@@ -2,6 +2,7 @@ using DematOperator.Api;
 using DematOperator.Backups;
 using DematOperator.Backups.Methods;
 using DematOperator.Drills.Steps;
+using DematOperator.Engines.Velero;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -50,13 +51,11 @@ public sealed class VeleroRestoreEngine : IRestoreEngine
         run.RestoreName = run.Name;
         var restore = await cx.Target.TryGetAsync(ForeignKinds.VeleroRestores, Namespace(cx.Drill), run.Name, ct)
                       ?? await ObjectWriter.CreateOrGetAsync(cx.Target, ForeignKinds.VeleroRestores, NewRestore(cx), ct);
-        var status = restore.Status;
-        var phase = status?.Phase;
-        if (phase == VeleroPhases.Completed)
+        var reading = VeleroRestoreReading.Of(restore, run.Name);
+        if (reading.Kind == RestoreReadingKind.Failed) return StepOutcome.Fail(DrillReasons.RestoreFailed, reading.Failure!);
+        if (reading.Kind == RestoreReadingKind.Completed)
         {
-            var items = status?.Progress?.ItemsRestored ?? 0;
-            if (status?.Errors is > 0 and var errors)
-                return StepOutcome.Fail(DrillReasons.RestoreFailed, $"Velero Restore {run.Name} completed with {errors} error(s)");
+            var items = reading.ItemsRestored;
             var empty = new List<string>();
             var restored = new ListRequest($"{VeleroLabels.RestoreName}={RunLabels.LabelValue(run.Name)}", Limit: 1);
             foreach (var ns in cx.TargetNamespaces)
@@ -67,14 +66,9 @@ public sealed class VeleroRestoreEngine : IRestoreEngine
             return StepOutcome.Done($"Velero Restore {run.Name} completed: {items} item(s)"
                                     + (cx.Settings.Failover ? "" : "; DematOperator's own resources excluded (rehearsal)"));
         }
-        if (VeleroPhases.IsFailure(phase))
-        {
-            var why = status?.FailureReason ?? status?.ValidationErrors?.FirstOrDefault() ?? $"{status?.Errors ?? 0} error(s)";
-            return StepOutcome.Fail(DrillReasons.RestoreFailed, $"Velero Restore {run.Name} ended {phase}: {why}");
-        }
         if (cx.StepElapsed > cx.Settings.RestoreTimeout)
-            return StepOutcome.Fail(DrillReasons.RestoreTimedOut, $"Velero Restore {run.Name} not completed after {Durations.Human(cx.Settings.RestoreTimeout)} (phase {phase ?? VeleroPhases.New})");
-        return StepOutcome.Wait($"Velero Restore {run.Name}: {phase ?? VeleroPhases.New}");
+            return StepOutcome.Fail(DrillReasons.RestoreTimedOut, $"Velero Restore {run.Name} not completed after {Durations.Human(cx.Settings.RestoreTimeout)} (phase {reading.Phase})");
+        return StepOutcome.Wait($"Velero Restore {run.Name}: {reading.Phase}");
     }
 
     public async Task<(string Name, DateTimeOffset DataTime)?> RestoredAsync(DrillRunContext cx, CancellationToken ct)

@@ -1,6 +1,7 @@
 using DematOperator.Api;
 using DematOperator.Backups;
 using DematOperator.Backups.Methods;
+using DematOperator.Engines.Velero;
 using DematOperator.Foreign;
 using DematOperator.Kube.Api;
 using DematOperator.Kube.Client;
@@ -65,11 +66,11 @@ public sealed class VeleroRestoreMethod : IRestoreMethod
     public async Task<RestoreProgress> ObserveAsync(RestoreContext cx, Duration elapsed, Duration timeout, CancellationToken ct)
     {
         var restore = await cx.TargetClient.TryGetAsync(ForeignKinds.VeleroRestores, VeleroMethod.Namespace(cx.Policy), cx.ObjectName, ct);
-        var status = restore?.Status;
-        if (status?.Phase == VeleroPhases.Completed)
+        var reading = VeleroRestoreReading.Of(restore, cx.ObjectName);
+        if (reading.Kind == RestoreReadingKind.Failed) return RestoreProgress.Failed(RestoreReasons.RestoreFailed, reading.Failure!);
+        if (reading.Kind == RestoreReadingKind.Completed)
         {
-            if (status.Errors is > 0 and var errors) return RestoreProgress.Failed(RestoreReasons.RestoreFailed, $"Velero Restore {cx.ObjectName} completed with {errors} error(s)");
-            var restored = status.Progress?.ItemsRestored ?? 0;
+            var restored = reading.ItemsRestored;
             // The plan counts the whole Backup (Velero lists a Backup's contents only through object storage); the Restore takes
             // one namespace of it, less our own kinds and what the selection leaves out: say so when the numbers differ.
             var planned = cx.Request.Status?.PlannedItems;
@@ -79,11 +80,9 @@ public sealed class VeleroRestoreMethod : IRestoreMethod
                 : "";
             return restored == 0 ? RestoreProgress.Failed(RestoreReasons.NothingRestored, $"Velero Restore {cx.ObjectName} completed but restored nothing")
                 : RestoreProgress.Succeeded($"Velero Restore {cx.ObjectName} completed: {restored} item(s) into {cx.Target}{why}"
-                                            + (status.Warnings is > 0 and var w ? $", {w} warning(s) (existing objects left as they were)" : ""));
+                                            + (reading.Warnings > 0 ? $", {reading.Warnings} warning(s) (existing objects left as they were)" : ""));
         }
-        if (VeleroPhases.IsFailure(status?.Phase))
-            return RestoreProgress.Failed(RestoreReasons.RestoreFailed, $"Velero Restore {cx.ObjectName} ended {status!.Phase}: {status.FailureReason ?? status.ValidationErrors?.FirstOrDefault() ?? $"{status.Errors ?? 0} error(s)"}");
         if (elapsed > timeout) return RestoreProgress.Failed(RestoreReasons.RestoreTimedOut, $"Velero Restore {cx.ObjectName} not completed after {Durations.Human(timeout)}");
-        return RestoreProgress.Running($"Velero Restore {cx.ObjectName}: {status?.Phase ?? VeleroPhases.New}");
+        return RestoreProgress.Running($"Velero Restore {cx.ObjectName}: {reading.Phase}");
     }
 }
