@@ -159,9 +159,11 @@ public sealed class SandboxTests
             var igcLines = text[text.IndexOf("Play the IGC", StringComparison.Ordinal)..].Split('\n').Skip(1).TakeWhile(l => l.Trim().Length > 0).Select(l => l.Trim()).ToList();
             igcLines.Count.ShouldBe(8);
             // openssl signs from the machine's clock; the sandbox runs on ClockStart's: faketime gives openssl that instant, so the
-            // certificate is valid from the sandbox's "now" (kubectl, a static binary, is not affected and needs not be).
+            // certificate is valid from the sandbox's "now" (kubectl, a static binary, is not affected and needs not be). When the
+            // suite itself runs under faketime (docs/testing.md), its libfaketime is taken out first: nested, the inner instant
+            // would be shifted by the outer one.
             var at = ClockStart.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
-            var igc = await Processes.RunAsync("faketime", [at, "bash", "-euo", "pipefail", "-c", string.Join("\n", igcLines)],
+            var igc = await Processes.RunAsync("env", ["-u", "LD_PRELOAD", "-u", "FAKETIME", "faketime", at, "bash", "-euo", "pipefail", "-c", string.Join("\n", igcLines)],
                 new Dictionary<string, string?> { ["KUBECONFIG"] = kubeconfig, ["TZ"] = "UTC" }, TimeSpan.FromSeconds(60));
             igc.ExitCode.ShouldBe(0, igc.Output);
             await Eventually.HoldsAsync(async () => (await Get("--context", "sbg", "get", "certrenewal", "platau-igc", "-n", "platau-prod", "-o", "jsonpath={.status.items[0].state}")) is "Created" or "Valid",
