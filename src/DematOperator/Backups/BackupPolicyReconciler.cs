@@ -283,8 +283,10 @@ public sealed class BackupPolicyReconciler(
                     outcome = new HookOutcome.Started();
                     break;
                 case HookAction.AwaitCapture:
-                    var csi = (CsiSnapshotMethod)_methods[BackupMethod.CSISnapshot];
-                    if (await csi.CapturedAsync(policy, settings, run.Run, Instant.FromDateTimeOffset(run.CaptureTime ?? run.StartTime), now, ct) is not { } captured) return policy;
+                    // Only CSISnapshot runs go through this machine (a run with hooks starts here only for it): its method observes the capture.
+                    var capture = (ICaptureObserver)_methods[BackupMethod.CSISnapshot];
+                    if (await capture.CapturedAsync(policy, settings, run.Run, Instant.FromDateTimeOffset(run.CaptureTime ?? run.StartTime), now, ct) is not { } captured)
+                        return policy;
                     outcome = captured;
                     break;
                 default:

@@ -10,7 +10,7 @@ using NodaTime;
 namespace DematOperator.Backups.Methods;
 
 /// <summary>CSI: one VolumeSnapshot per selected PVC, in the PVC's namespace; the run is done when all are readyToUse.</summary>
-public sealed class CsiSnapshotMethod(KubeClient client, EventRecorder events) : IBackupMethod
+public sealed class CsiSnapshotMethod(KubeClient client, EventRecorder events) : IBackupMethod, ICaptureObserver
 {
     public BackupMethod Method => BackupMethod.CSISnapshot;
 

@@ -36,6 +36,16 @@ public interface IBackupMethod
     Task DeleteAsync(BackupPolicy policy, IReadOnlyList<string> namespaces, string run, CancellationToken ct);
 }
 
+/// <summary>
+/// An engine whose capture the hooks can wait for: it tells when the run's point in time is fixed, so the freeze can
+/// end (today CSI snapshots only; Velero and K10 run their own hooks).
+/// </summary>
+public interface ICaptureObserver
+{
+    /// <summary>Null while the capture is not fixed yet; then Captured, or CaptureFailed with why.</summary>
+    Task<Hooks.HookOutcome?> CapturedAsync(BackupPolicy policy, BackupSettings settings, string run, Instant since, Instant now, CancellationToken ct);
+}
+
 public static class BackupMethods
 {
     /// <summary>The method a spec names, or null when it names none we know (the schema refuses that first).</summary>
