@@ -1,6 +1,6 @@
 using DematOperator.ServiceLevels;
 using NodaTime;
-using NodaTime.Text;
+using static DematOperator.Tests.ParisTime;
 
 namespace DematOperator.Tests.ServiceLevels;
 
@@ -11,9 +11,6 @@ namespace DematOperator.Tests.ServiceLevels;
 /// </summary>
 public sealed class LedgerEdgesTests
 {
-    private static readonly DateTimeZone Paris = DateTimeZoneProviders.Tzdb["Europe/Paris"];
-    private static Instant At(string local) => LocalDateTimePattern.GeneralIso.Parse(local).Value.InZoneLeniently(Paris).ToInstant();
-    private static DateTimeOffset Time(string local) => At(local).ToDateTimeOffset();
     private static readonly YearMonth May = new(2026, 5);
 
     private static ServiceLevelSettings Settings(Action<ServiceLevelSpec>? tweak = null)
