@@ -1,14 +1,12 @@
 using DematOperator.ServiceLevels;
 using NodaTime;
-using NodaTime.Text;
+using static DematOperator.Tests.ParisTime;
 
 namespace DematOperator.Tests.ServiceLevels;
 
 /// <summary>The column, the condition and the report say one verdict: hand-computed ARGENT days of May 2026 (Europe/Paris).</summary>
 public sealed class MonthVerdictTests
 {
-    private static readonly DateTimeZone Paris = DateTimeZoneProviders.Tzdb["Europe/Paris"];
-    private static Instant At(string local) => LocalDateTimePattern.GeneralIso.Parse(local).Value.InZoneLeniently(Paris).ToInstant();
     private static readonly YearMonth May = new(2026, 5);
 
     private static ServiceLevelSettings Argent()

@@ -2,15 +2,13 @@ using DematOperator.ServiceLevels;
 using FsCheck;
 using FsCheck.Fluent;
 using NodaTime;
-using NodaTime.Text;
+using static DematOperator.Tests.ParisTime;
 
 namespace DematOperator.Tests.ServiceLevels;
 
 /// <summary>The ServiceLevel bookkeeping driven round by round, on hand-computed ARGENT days of May 2026 (Europe/Paris, UTC+2).</summary>
 public sealed class ServiceLevelLedgerTests
 {
-    private static readonly DateTimeZone Paris = DateTimeZoneProviders.Tzdb["Europe/Paris"];
-    private static Instant At(string local) => LocalDateTimePattern.GeneralIso.Parse(local).Value.InZoneLeniently(Paris).ToInstant();
 
     private static ServiceLevelSettings Settings(string tier = "ARGENT", Action<ServiceLevelSpec>? tweak = null)
     {

@@ -2,15 +2,13 @@ using DematOperator.ServiceLevels;
 using FsCheck;
 using FsCheck.Fluent;
 using NodaTime;
-using NodaTime.Text;
+using static DematOperator.Tests.ParisTime;
 
 namespace DematOperator.Tests.ServiceLevels;
 
 /// <summary>The calculator on months computed by hand, and its invariants as properties.</summary>
 public sealed class SlaCalculatorTests
 {
-    private static readonly DateTimeZone Paris = DateTimeZoneProviders.Tzdb["Europe/Paris"];
-    private static Instant At(string local) => LocalDateTimePattern.GeneralIso.Parse(local).Value.InZoneLeniently(Paris).ToInstant();
     private static ServiceCalendar Calendar(ServiceTier tier, string holidays = "FR") => new(tier, Paris, HolidayCalendar.Parse(holidays)!);
     private static MonthlyReport Month(ServiceTier tier, int year, int month, IEnumerable<Outage>? outages = null, IEnumerable<TimeSpanInterval>? maintenance = null) =>
         MonthlyAvailability.Compute(Calendar(tier), new YearMonth(year, month), outages ?? [], maintenance ?? []);
